@@ -1,0 +1,47 @@
+# claude-assets: every target creates .venv on first use, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+WORLD  ?= demo
+PORT   ?= 8787
+
+.PHONY: demo test ui bench lint format simulator clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: start the demo simulator on loopback and show its organizations
+demo: $(STAMP)
+	$(BIN)/python -m claude_assets.demo
+
+## test: lint, then the whole test suite (two workers)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 --durations=15
+
+## ui: Dagster webserver and daemon on the same warehouse and simulator
+ui: $(STAMP)
+	$(BIN)/python -m claude_assets.ui
+
+## simulator: run the simulator in the foreground (WORLD=demo|small|medium|large, PORT=...)
+simulator: $(STAMP)
+	$(BIN)/python -m simulator --world $(WORLD) --port $(PORT)
+
+## bench: benchmarks (print figures; not tests)
+bench: $(STAMP)
+	$(BIN)/python -m bench.simulator_latency
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) data .dagster_home

@@ -1,0 +1,196 @@
+"""The HTTP layer: authentication, rate limits, faults, errors and routing for every endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulator.clock import SimClock
+from simulator.errors import ApiError
+from simulator.faults import FaultPlan
+from simulator.params import Query
+from simulator.ratelimit import SlidingWindowLimiter
+from simulator.world import Organization, World
+
+KEY_NAMES = {"admin": "an Admin API key (sk-ant-admin01-...)",
+             "analytics": "a Claude Enterprise Analytics API key with the read:analytics scope (sk-ant-api01-...)"}
+KEY_SCOPES = {"admin": "[admin] (every Admin API endpoint)", "analytics": "[read:analytics]"}
+
+
+@dataclass
+class Simulator:
+    """Everything a running simulator holds: the world, its clock, faults and per-org state."""
+
+    world: World
+    clock: SimClock = field(default_factory=SimClock)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    engagement_lag_days: int = 1  # engagement day D is published at 10:00 UTC on D + lag
+    refresh_hours: int = 4  # Enterprise usage/cost reports are re-exported every N hours
+    revision_days: int = 30  # ...and values of the last N days may still change at each export
+
+    @cached_property
+    def limiters(self) -> dict[str, SlidingWindowLimiter]:
+        return {o.slug: SlidingWindowLimiter(o.rate_limit) for o in self.world.organizations}
+
+    @cached_property
+    def _data(self) -> dict:
+        return {}
+
+    def data(self, org: Organization, kind: str):
+        """The lazily built data generator of one kind (console, activity, engagement, reports) for an org."""
+        key = (org.slug, kind)
+        if key not in self._data:
+            self._data[key] = _DATA_FACTORIES[kind](org)
+        return self._data[key]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def _console(org):
+    from simulator.console_data import ConsoleData
+
+    return ConsoleData(org)
+
+
+def _activity(org):
+    from simulator.activity import ActivityPlan
+
+    return ActivityPlan(org)
+
+
+_DATA_FACTORIES: dict[str, Callable] = {"console": _console, "activity": _activity}
+
+
+def register_data(kind: str, factory: Callable) -> None:
+    _DATA_FACTORIES[kind] = factory
+
+
+@dataclass
+class Ctx:
+    """What a handler sees of one request."""
+
+    sim: Simulator
+    org: Organization
+    key_type: str
+    query: Query
+    headers: dict[str, str]
+    path: dict[str, str]
+    now: datetime
+
+    def beta(self, flag: str) -> bool:
+        return any(flag == b.strip() for b in self.headers.get("anthropic-beta", "").split(","))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    handler: Callable[[Ctx], dict]
+    keys: tuple[str, ...]  # key types allowed: admin, analytics
+    cursor_param: str = "page"
+
+
+def _request_id(request: Request) -> str:
+    h = hashlib.sha256(f"{request.method} {request.url.path}?{request.url.query}".encode()).digest()
+    import base64
+
+    return "req_011" + base64.b32encode(h).decode().rstrip("=")[:24]
+
+
+def _json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organization:
+    key = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:].strip()
+    if not key:
+        raise ApiError(401, "x-api-key header is required")
+    org = sim.world.by_key(key)
+    if org is None:
+        raise ApiError(401, "invalid x-api-key")
+    if org.key_type not in endpoint.keys:
+        needed = " or ".join(KEY_NAMES[k] for k in endpoint.keys)
+        details = None
+        if org.key_type == "admin" and endpoint.keys == ("analytics",):
+            details = {"error_code": "organization_type_not_supported"}
+        raise ApiError(403, f"This endpoint requires {needed}. The key used is {KEY_NAMES[org.key_type]} "
+                            f"with scopes {KEY_SCOPES[org.key_type]}.", details=details)
+    return org
+
+
+def _make_view(sim: Simulator, endpoint: Endpoint):
+    async def view(request: Request) -> Response:
+        request_id = _request_id(request)
+        headers = {"request-id": request_id}
+        try:
+            org = _authenticate(sim, request, endpoint)
+            headers["anthropic-organization-id"] = org.uuid
+            allowed, remaining, reset = sim.limiters[org.slug].try_acquire()
+            rl = {"anthropic-ratelimit-requests-limit": str(org.rate_limit),
+                  "anthropic-ratelimit-requests-remaining": str(remaining),
+                  "anthropic-ratelimit-requests-reset": str(reset)}
+            if not allowed:
+                raise ApiError(429, f"Rate limit of {org.rate_limit} requests per minute exceeded for this "
+                                    "organization; retry after the number of seconds in the retry-after header.",
+                               headers={**rl, "retry-after": str(reset)})
+            headers.update(rl)
+            fault = sim.faults.draw(has_cursor=bool(request.query_params.get(endpoint.cursor_param)))
+            if fault == "429":
+                raise ApiError(429, "Rate limited (injected).",
+                               headers={"retry-after": str(sim.faults.retry_after_seconds)})
+            if fault == "500":
+                raise ApiError(500, "Internal server error (injected).")
+            if fault == "529":
+                raise ApiError(529, "Overloaded (injected).")
+            if fault == "410":
+                raise ApiError(410, "page: the cursor expired because the report data was refreshed; "
+                                    "restart pagination from the first page (injected)")
+            if fault == "timeout":
+                await asyncio.sleep(sim.faults.timeout_seconds)
+                raise ApiError(504, "Request timed out (injected).")
+            ctx = Ctx(sim, org, org.key_type, Query(request.query_params.multi_items()),
+                      {k.lower(): v for k, v in request.headers.items()}, dict(request.path_params), sim.now())
+            body = await run_in_threadpool(endpoint.handler, ctx)
+            if fault == "garbage":
+                text = json.dumps(body, separators=(",", ":"))
+                return Response(text[: max(1, len(text) // 2)], media_type="application/json", headers=headers)
+            return _json(body, headers=headers)
+        except ApiError as err:
+            return _json(err.body(request_id), err.status, {**headers, **err.headers})
+
+    return view
+
+
+def create_app(sim: Simulator) -> Starlette:
+    from simulator.routes import all_endpoints
+    from simulator.routes.control import control_routes
+
+    routes = [Route(e.path, _make_view(sim, e), methods=["GET"]) for e in all_endpoints()]
+    routes += control_routes(sim)
+
+    async def not_found(request: Request, exc) -> Response:
+        err = ApiError(404, f"Not found: {request.method} {request.url.path}")
+        return _json(err.body(_request_id(request)), 404)
+
+    async def method_not_allowed(request: Request, exc) -> Response:
+        err = ApiError(405, f"{request.method} is not supported here: the simulator serves the read-only (GET) API")
+        return _json(err.body(_request_id(request)), 405)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed})
+    app.state.sim = sim
+    return app

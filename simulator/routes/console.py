@@ -1,0 +1,3 @@
+"""Placeholder until the Console family lands."""
+
+ENDPOINTS: list = []

@@ -1,0 +1,50 @@
+"""Shared fixtures: a demo-world simulator at a fixed instant, served over real loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from simulator.app import Simulator
+from simulator.clock import SimClock
+from simulator.serve import Running, serve_in_thread
+from simulator.world import World
+
+FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def make_sim(world: str = "demo", seed: int = 7, now: datetime = FIXED_NOW, **kw) -> Simulator:
+    return Simulator(World.build(world, seed), clock=SimClock(now), **kw)
+
+
+@pytest.fixture(scope="session")
+def demo_sim() -> Simulator:
+    return make_sim()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_sim: Simulator) -> Iterator[Running]:
+    with serve_in_thread(demo_sim) as running:
+        yield running
+
+
+def client_for(server: Running, slug: str) -> httpx.Client:
+    """An httpx client authenticated as organization ``slug`` with the documented headers."""
+    org = server.sim.world.by_slug(slug)
+    return httpx.Client(base_url=server.base_url, timeout=30,
+                        headers={"x-api-key": org.api_key, "anthropic-version": "2023-06-01"})
+
+
+@pytest.fixture(scope="session")
+def console(demo_server: Running) -> Iterator[httpx.Client]:
+    with client_for(demo_server, "acme-console") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def enterprise(demo_server: Running) -> Iterator[httpx.Client]:
+    with client_for(demo_server, "acme-enterprise") as c:
+        yield c
