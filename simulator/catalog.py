@@ -105,7 +105,8 @@ def price_microcents_per_token(
     return price * 100  # USD/MTok -> micro-cents per token
 
 
-def cost_description(model: Model, token_type: str, *, service_tier: str, context_window: str, inference_geo: str) -> str:
+def cost_description(model: Model, token_type: str, *, service_tier: str, context_window: str, inference_geo: str,
+                     speed: str = "standard") -> str:
     """The cost report's ``description`` for a token line, e.g. ``Claude Sonnet 4.5 Usage - Input Tokens``."""
     text = f"{model.display} Usage - {TOKEN_LABELS[token_type]}"
     if service_tier == "batch":
@@ -114,6 +115,8 @@ def cost_description(model: Model, token_type: str, *, service_tier: str, contex
         text += " - Long Context"
     if inference_geo == "us":
         text += " - US Inference"
+    if speed == "fast":
+        text += " - Fast Mode"
     return text
 
 

@@ -1,3 +1,356 @@
-"""Placeholder until the Console family lands."""
+"""Part A: the Claude Console Admin API (usage and cost reports, Claude Code, inventory)."""
 
-ENDPOINTS: list = []
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+from simulator.app import Ctx, Endpoint
+from simulator.catalog import format_cents
+from simulator.console_data import COST_FIELDS, DIMS, METRICS, ConsoleData
+from simulator.errors import bad_request, not_found
+from simulator.params import parse_rfc3339
+from simulator.routes.paging import id_page, offset_window
+from simulator.world import day_start, iso
+
+FAST_MODE_BETA = "fast-mode-2026-02-01"
+GROUP_BY = ("account_id", "api_key_id", "context_window", "inference_geo", "model", "service_account_id",
+            "service_tier", "speed", "workspace_id")
+SERVICE_TIERS = ("batch", "flex", "flex_discount", "priority", "priority_on_demand", "standard")
+WIDTHS = {"1d": (timedelta(days=1), 7, 31), "1h": (timedelta(hours=1), 24, 168), "1m": (timedelta(minutes=1), 60, 1440)}
+USAGE_FILTERS = {"models": "model", "api_key_ids": "api_key_id", "workspace_ids": "workspace_id",
+                 "account_ids": "account_id", "service_account_ids": "service_account_id",
+                 "service_tiers": "service_tier", "context_window": "context_window",
+                 "inference_geos": "inference_geo", "speeds": "speed"}
+CONSOLE_ROLES = ("user", "developer", "billing", "admin", "claude_code_user")
+USAGE_LAG = timedelta(minutes=5)
+
+
+def _data(ctx: Ctx) -> ConsoleData:
+    return ctx.sim.data(ctx.org, "console")
+
+
+def _floor(t: datetime, width: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((t - epoch) // width) * width
+
+
+def _range_error():
+    return bad_request("Invalid date range: ending date must be after starting date")
+
+
+# -- usage report ----------------------------------------------------------------------------------
+def usage_messages(ctx: Ctx) -> dict:
+    q = ctx.query
+    width_name = q.choice("bucket_width", tuple(WIDTHS), "1d")
+    width, default_limit, max_limit = WIDTHS[width_name]
+    limit = q.integer("limit", default_limit, 1, max_limit)
+    fast_beta = ctx.beta(FAST_MODE_BETA)
+    group_by = q.choices("group_by", GROUP_BY)
+    if "speed" in group_by and not fast_beta:
+        raise bad_request(f"group_by[]=speed requires the anthropic-beta header {FAST_MODE_BETA}")
+    filters = {}
+    for param, dim in USAGE_FILTERS.items():
+        values = q.many(param)
+        if values:
+            if param == "speeds" and not fast_beta:
+                raise bad_request(f"speeds[] requires the anthropic-beta header {FAST_MODE_BETA}")
+            allowed = {"service_tiers": SERVICE_TIERS, "context_window": ("0-200k", "200k-1M"),
+                       "inference_geos": ("global", "us", "not_available"), "speeds": ("fast", "standard")}.get(param)
+            if allowed:
+                q.choices(param, allowed)
+            filters[DIMS.index(dim)] = set(values)
+    start = _floor(q.instant("starting_at", required=True), width)
+    cutoff = ctx.now - USAGE_LAG
+    end_param = q.instant("ending_at")
+    if end_param is not None and end_param <= start:
+        raise _range_error()
+    # buckets that start on/after starting_at and end on/before ending_at; never past the present
+    last_start = _floor(cutoff, width)
+    starts = []
+    t = start
+    while t <= last_start and (end_param is None or t + width <= end_param):
+        starts.append(t)
+        t += width
+        if end_param is None and len(starts) >= limit:
+            break
+    begin, stop, nxt = offset_window(ctx, len(starts), limit)
+    data = _data(ctx)
+    idx = [DIMS.index(g) for g in group_by]
+    buckets = []
+    for s in starts[begin:stop]:
+        groups: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(METRICS))
+        for rec in data.visible(s, s + width, cutoff):
+            if any(rec.dims[i] not in allowed for i, allowed in filters.items()):
+                continue
+            acc = groups[tuple(rec.dims[i] for i in idx)]
+            for i, v in enumerate(rec.metrics):
+                acc[i] += v
+        results = []
+        for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
+            m = groups[key]
+            row = {"uncached_input_tokens": m[0],
+                   "cache_creation": {"ephemeral_1h_input_tokens": m[2], "ephemeral_5m_input_tokens": m[1]},
+                   "cache_read_input_tokens": m[3], "output_tokens": m[4],
+                   "server_tool_use": {"web_search_requests": m[5]}}
+            grouped = dict(zip(group_by, key, strict=True))
+            for dim in ("account_id", "api_key_id", "service_account_id", "workspace_id", "model", "service_tier",
+                        "context_window", "inference_geo"):
+                row[dim] = grouped.get(dim)
+            if fast_beta:
+                row["speed"] = grouped.get("speed")
+            results.append(row)
+        buckets.append({"starting_at": iso(s), "ending_at": iso(s + width), "results": results})
+    return {"data": buckets, "has_more": nxt is not None, "next_page": nxt}
+
+
+# -- cost report -----------------------------------------------------------------------------------
+def cost_report(ctx: Ctx) -> dict:
+    q = ctx.query
+    q.choice("bucket_width", ("1d",), "1d")
+    limit = q.integer("limit", 7, 1, 31)
+    group_by = q.choices("group_by", ("description", "workspace_id"))
+    fast_beta = ctx.beta(FAST_MODE_BETA)
+    start = day_start(q.instant("starting_at", required=True).date())
+    end_param = q.instant("ending_at")
+    if end_param is not None and end_param <= start:
+        raise _range_error()
+    today = day_start(ctx.now.astimezone(UTC).date())  # only completed UTC days
+    end = min(day_start(end_param.date()) if end_param else start + timedelta(days=limit), today)
+    if end <= start:
+        raise _range_error()
+    days = [(start + timedelta(days=i)).date() for i in range((end - start).days)]
+    begin, stop, nxt = offset_window(ctx, len(days), limit)
+    data = _data(ctx)
+    keep = [COST_FIELDS.index("workspace_id")] if "workspace_id" in group_by else []
+    if "description" in group_by:
+        keep += [i for i, f in enumerate(COST_FIELDS) if f != "workspace_id"]
+    keep.sort()
+    buckets = []
+    for d in days[begin:stop]:
+        groups: dict[tuple, int] = defaultdict(int)
+        for line in data.cost_lines(d):
+            groups[tuple(line.fields[i] for i in keep)] += line.microcents
+        results = []
+        for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
+            f = dict(zip((COST_FIELDS[i] for i in keep), key, strict=True))
+            row = {"currency": "USD", "amount": format_cents(groups[key])}
+            for name in ("workspace_id", "description", "cost_type", "context_window", "model", "service_tier",
+                         "token_type", "inference_geo"):
+                row[name] = f.get(name)
+            if fast_beta:
+                row["speed"] = f.get("speed")
+            results.append(row)
+        buckets.append({"starting_at": iso(day_start(d)), "ending_at": iso(day_start(d) + timedelta(days=1)),
+                        "results": results})
+    return {"data": buckets, "has_more": nxt is not None, "next_page": nxt}
+
+
+# -- Claude Code -----------------------------------------------------------------------------------
+def claude_code(ctx: Ctx) -> dict:
+    q = ctx.query
+    raw = q.one("starting_at")
+    if raw is None:
+        raise bad_request("starting_at: this parameter is required (a UTC date, YYYY-MM-DD)")
+    try:
+        day = date.fromisoformat(raw) if len(raw) == 10 else parse_rfc3339("starting_at", raw).date()
+    except ValueError:
+        raise bad_request(f"starting_at: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    limit = q.integer("limit", 20, 1, 1000)
+    # only data older than one hour is included: a day is complete an hour after it ends
+    visible_until = ctx.now - timedelta(hours=1)
+    rows = _data(ctx).claude_code(day) if day_start(day) < visible_until else ()
+    fraction = min(1.0, (visible_until - day_start(day)).total_seconds() / 86400) if rows else 0.0
+    begin, stop, nxt = offset_window(ctx, len(rows), limit)
+    out = []
+    for row in rows[begin:stop]:
+        out.append(_claude_code_row(ctx, day, row, fraction))
+    return {"data": out, "has_more": nxt is not None, "next_page": nxt}
+
+
+def _claude_code_row(ctx: Ctx, day: date, row, fraction: float) -> dict:
+    def part(n: int) -> int:
+        return n if fraction >= 1 else int(n * fraction)
+
+    core = row.core
+    return {
+        "date": iso(day_start(day)), "actor": row.actor, "organization_id": ctx.org.uuid,
+        "customer_type": "api", "subscription_type": None, "terminal_type": row.terminal_type,
+        "is_remote": row.is_remote,
+        "core_metrics": {"num_sessions": part(core["num_sessions"]),
+                         "lines_of_code": {k: part(v) for k, v in core["lines_of_code"].items()},
+                         "commits_by_claude_code": part(core["commits_by_claude_code"]),
+                         "pull_requests_by_claude_code": part(core["pull_requests_by_claude_code"])},
+        "tool_actions": {k: {"accepted": part(v["accepted"]), "rejected": part(v["rejected"])}
+                         for k, v in row.tool_actions.items()},
+        "model_breakdown": [
+            {"model": m, "tokens": {"input": part(i), "output": part(o), "cache_read": part(cr), "cache_creation": part(cc)},
+             "estimated_cost": {"currency": "USD", "amount": float(cost) if fraction >= 1 else round(float(cost) * fraction, 2)}}
+            for m, i, o, cr, cc, cost in row.models],
+    }
+
+
+# -- inventory ---------------------------------------------------------------------------------------
+def me(ctx: Ctx) -> dict:
+    return {"id": ctx.org.uuid, "type": "organization", "name": ctx.org.name}
+
+
+def _today(ctx: Ctx) -> date:
+    return ctx.now.astimezone(UTC).date()
+
+
+def _user(u) -> dict:
+    return {"id": u.id, "type": "user", "email": u.email, "name": u.name, "role": u.role, "added_at": u.added_at()}
+
+
+def users(ctx: Ctx) -> dict:
+    q = ctx.query
+    roles = q.choices("roles", CONSOLE_ROLES)
+    email = q.one("email")
+    items = [u for u in ctx.org.users if u.member_on(_today(ctx))
+             and (not roles or u.role in roles) and (email is None or u.email.lower() == email.lower())]
+    items.sort(key=lambda u: (u.added, u.person))
+    return id_page(ctx, items, lambda u: u.id, _user)
+
+
+def user(ctx: Ctx) -> dict:
+    for u in ctx.org.users:
+        if u.id == ctx.path["user_id"] and u.member_on(_today(ctx)):
+            return _user(u)
+    raise not_found(f"user {ctx.path['user_id']!r}")
+
+
+def _invite(ctx: Ctx, i) -> dict:
+    status = i.status_at(ctx.now)
+    return {"id": i.id, "type": "invite", "email": i.email, "role": i.role, "status": status,
+            "invited_at": iso(i.invited), "expires_at": iso(i.expires),
+            "accepted_at": iso(i.accepted) if status == "accepted" else None, "rbac_group_ids": []}
+
+
+def invites(ctx: Ctx) -> dict:
+    q = ctx.query
+    statuses = q.choices("statuses", ("accepted", "expired", "pending")) or ["accepted", "expired", "pending"]
+    roles = q.choices("roles", (*CONSOLE_ROLES, "managed"))
+    email = q.one("email")
+    items = [i for i in ctx.org.invites if i.invited <= ctx.now and i.status_at(ctx.now) in statuses
+             and (not roles or i.role in roles) and (email is None or i.email.lower() == email.lower())]
+    return id_page(ctx, items, lambda i: i.id, lambda i: _invite(ctx, i))
+
+
+def invite(ctx: Ctx) -> dict:
+    for i in ctx.org.invites:
+        if i.id == ctx.path["invite_id"] and i.invited <= ctx.now:
+            return _invite(ctx, i)
+    raise not_found(f"invite {ctx.path['invite_id']!r}")
+
+
+def _workspace(ctx: Ctx, w) -> dict:
+    archived = w.archived is not None and w.archived <= _today(ctx)
+    from simulator.ids import make_uuid
+
+    return {"id": w.id, "type": "workspace", "name": w.name, "display_color": w.color,
+            "created_at": iso(day_start(w.created) + timedelta(hours=10)),
+            "archived_at": iso(day_start(w.archived) + timedelta(hours=16)) if archived else None,
+            "data_residency": {"workspace_geo": "us", "default_inference_geo": w.default_inference_geo,
+                               "allowed_inference_geos": "unrestricted"},
+            "compartment_id": make_uuid("compartment", w.id), "external_key_id": None, "tags": w.tags,
+            "user_profile_id": None}
+
+
+def workspaces(ctx: Ctx) -> dict:
+    q = ctx.query
+    include_archived = q.boolean("include_archived")
+    include_default = q.boolean("include_default")
+    ids = q.many("ids")
+    if len(ids) > 100:
+        raise bad_request("ids[]: at most 100 ids")
+    today = _today(ctx)
+    pool = ((ctx.org.default_workspace,) if include_default else ()) + ctx.org.workspaces
+    items = [w for w in pool if w.created <= today and (include_archived or w.active_on(today))
+             and (not ids or w.id in ids)]
+    return id_page(ctx, items, lambda w: w.id, lambda w: _workspace(ctx, w))
+
+
+def _find_workspace(ctx: Ctx):
+    w = ctx.org.workspace_by_id(ctx.path["workspace_id"])
+    if w is None or w.created > _today(ctx):
+        raise not_found(f"workspace {ctx.path['workspace_id']!r}")
+    return w
+
+
+def workspace(ctx: Ctx) -> dict:
+    return _workspace(ctx, _find_workspace(ctx))
+
+
+def _members(ctx: Ctx):
+    w = _find_workspace(ctx)
+    today = _today(ctx)
+    return w, [(u, role) for u, role in ctx.org.workspace_members.get(w.id, ()) if u.member_on(today)]
+
+
+def _member(w, u, role) -> dict:
+    return {"type": "workspace_member", "user_id": u.id, "workspace_id": w.id, "workspace_role": role}
+
+
+def members(ctx: Ctx) -> dict:
+    w, items = _members(ctx)
+    return id_page(ctx, items, lambda m: m[0].id, lambda m: _member(w, *m))
+
+
+def member(ctx: Ctx) -> dict:
+    w, items = _members(ctx)
+    for u, role in items:
+        if u.id == ctx.path["user_id"]:
+            return _member(w, u, role)
+    raise not_found(f"workspace member {ctx.path['user_id']!r}")
+
+
+def _api_key(ctx: Ctx, k) -> dict:
+    today = _today(ctx)
+    owner = k.created_by
+    return {"id": k.id, "type": "api_key", "name": k.name, "status": k.status_at(today),
+            "created_at": iso(day_start(k.created) + timedelta(hours=11)),
+            "expires_at": iso(day_start(k.expires)) if k.expires else None,
+            "created_by": {"id": owner, "type": "user"} if owner else None,
+            "partial_key_hint": k.hint,
+            "principal": {"type": "user_actor", "user_id": owner, "id": owner} if owner else None,
+            "workspace_id": None if k.workspace.is_default else k.workspace.id,
+            "scope": {"type": "workspace", "workspace_id": k.workspace.id}}
+
+
+def api_keys(ctx: Ctx) -> dict:
+    q = ctx.query
+    status = q.choice("status", ("active", "archived", "expired", "inactive"))
+    workspace_id = q.one("workspace_id")
+    creator = q.one("created_by_user_id")
+    today = _today(ctx)
+    items = [k for k in sorted(ctx.org.api_keys, key=lambda k: (k.created, k.id)) if k.created <= today and (status is None or k.status_at(today) == status)
+             and (workspace_id is None or k.workspace.id == workspace_id)
+             and (creator is None or k.created_by == creator)]
+    return id_page(ctx, items, lambda k: k.id, lambda k: _api_key(ctx, k))
+
+
+def api_key(ctx: Ctx) -> dict:
+    for k in ctx.org.api_keys:
+        if k.id == ctx.path["api_key_id"] and k.created <= _today(ctx):
+            return _api_key(ctx, k)
+    raise not_found(f"api key {ctx.path['api_key_id']!r}")
+
+
+ADMIN = ("admin",)
+ENDPOINTS = [
+    Endpoint("/v1/organizations/me", me, ADMIN),
+    Endpoint("/v1/organizations/usage_report/messages", usage_messages, ADMIN),
+    Endpoint("/v1/organizations/cost_report", cost_report, ADMIN),
+    Endpoint("/v1/organizations/usage_report/claude_code", claude_code, ADMIN),
+    Endpoint("/v1/organizations/users", users, ADMIN),
+    Endpoint("/v1/organizations/users/{user_id}", user, ADMIN),
+    Endpoint("/v1/organizations/invites", invites, ADMIN),
+    Endpoint("/v1/organizations/invites/{invite_id}", invite, ADMIN),
+    Endpoint("/v1/organizations/workspaces", workspaces, ADMIN),
+    Endpoint("/v1/organizations/workspaces/{workspace_id}", workspace, ADMIN),
+    Endpoint("/v1/organizations/workspaces/{workspace_id}/members", members, ADMIN),
+    Endpoint("/v1/organizations/workspaces/{workspace_id}/members/{user_id}", member, ADMIN),
+    Endpoint("/v1/organizations/api_keys", api_keys, ADMIN),
+    Endpoint("/v1/organizations/api_keys/{api_key_id}", api_key, ADMIN),
+]
