@@ -286,7 +286,7 @@ class ConsoleData:
         bots = [k for k in org.api_keys if k.usable_on(d) and stable_int(k.id, "cc") % 10 == 0]
         rows = []
         for actor in (*coders, *bots):
-            r = rng(org.world_seed, org.slug, "cc", getattr(actor, "id"), d.isoformat())
+            r = rng(org.world_seed, org.slug, "cc", actor.id, d.isoformat())
             if r.random() > 0.6 * WEEKDAY[d.weekday()]:
                 continue
             if hasattr(actor, "email"):

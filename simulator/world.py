@@ -268,14 +268,17 @@ class Organization:
                 out.append(Invite(make_id("invite", self.world_seed, self.slug, "u", u.person), u.email,
                                   "user" if u.role in ("primary_owner", "owner") else u.role,
                                   invited, invited + timedelta(days=21), accepted))
+        # invites nobody accepts arrive as a steady stream, so some are pending at any instant
         r = rng(self.world_seed, self.slug, "invites")
-        never = max(3, len(self.users) // 25)  # invites nobody accepted: pending or expired
-        for j in range(never):
-            invited = day_start(_spread_day(r, self.created, HORIZON_END)) + timedelta(hours=r.randrange(24))
+        every = max(0.1, 150 / max(1, len(self.users)))  # days between such invites
+        t, j = day_start(self.created), 0
+        while t.date() < HORIZON_END:
+            t += timedelta(days=every * r.uniform(0.3, 1.7))
             out.append(Invite(make_id("invite", self.world_seed, self.slug, "n", j),
                               f"guest{j}@{r.choice(('partner.example', 'contractor.example'))}",
                               "user" if self.kind == "enterprise" else r.choice(("developer", "user")),
-                              invited, invited + timedelta(days=21), None))
+                              t, t + timedelta(days=21), None))
+            j += 1
         return tuple(sorted(out, key=lambda i: i.invited))
 
     # -- Console inventory ----------------------------------------------------------------------
