@@ -67,18 +67,17 @@ def usage_messages(ctx: Ctx) -> dict:
         raise _range_error()
     # buckets that start on/after starting_at and end on/before ending_at; never past the present
     last_start = _floor(cutoff, width)
-    starts = []
-    t = start
-    while t <= last_start and (end_param is None or t + width <= end_param):
-        starts.append(t)
-        t += width
-        if end_param is None and len(starts) >= limit:
-            break
-    begin, stop, nxt = offset_window(ctx, len(starts), limit)
+    count = 0 if last_start < start else (last_start - start) // width + 1
+    if end_param is not None:
+        count = min(count, max(0, (end_param - start) // width))
+    else:
+        count = min(count, limit)
+    begin, stop, nxt = offset_window(ctx, count, limit)
+    starts = [start + i * width for i in range(begin, stop)]
     data = _data(ctx)
     idx = [DIMS.index(g) for g in group_by]
     buckets = []
-    for s in starts[begin:stop]:
+    for s in starts:
         groups: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(METRICS))
         for rec in data.visible(s, s + width, cutoff):
             if any(rec.dims[i] not in allowed for i, allowed in filters.items()):
