@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -32,20 +33,17 @@ KEY_SCOPES = {"admin": "[admin] (every Admin API endpoint)", "analytics": "[read
 class Simulator:
     """Everything a running simulator holds: the world, its clock, faults and per-org state."""
 
-    world: World
+    world: World = field(repr=False)
     clock: SimClock = field(default_factory=SimClock)
     faults: FaultPlan = field(default_factory=FaultPlan)
     engagement_lag_days: int = 1  # engagement day D is published at 10:00 UTC on D + lag
     refresh_hours: int = 4  # Enterprise usage/cost reports are re-exported every N hours
     revision_days: int = 30  # ...and values of the last N days may still change at each export
+    _data: dict = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def limiters(self) -> dict[str, SlidingWindowLimiter]:
         return {o.slug: SlidingWindowLimiter(o.rate_limit) for o in self.world.organizations}
-
-    @cached_property
-    def _data(self) -> dict:
-        return {}
 
     def data(self, org: Organization, kind: str):
         """The lazily built data generator of one kind (console, activity, engagement, reports) for an org."""
@@ -103,8 +101,6 @@ class Endpoint:
 
 def _request_id(request: Request) -> str:
     h = hashlib.sha256(f"{request.method} {request.url.path}?{request.url.query}".encode()).digest()
-    import base64
-
     return "req_011" + base64.b32encode(h).decode().rstrip("=")[:24]
 
 

@@ -74,3 +74,53 @@ def test_sdk_error_classes(demo_server, monkeypatch_module):
     bad = anthropic.Anthropic(api_key="sk-ant-admin01-wrong", base_url=demo_server.base_url, max_retries=0)
     with pytest.raises(anthropic.AuthenticationError):
         bad.organization.retrieve()
+
+
+ENGAGEMENT_DAY = "2026-11-16"  # a Monday, well inside the available range at the fixed clock
+
+
+@pytest.fixture(scope="module")
+def analytics(demo_server, monkeypatch_module) -> Iterator[anthropic.Anthropic]:
+    with sdk(demo_server, "acme-enterprise") as client:
+        yield client
+
+
+@pytest.mark.parametrize("namespace", ["stable", "beta"])
+def test_engagement_endpoints_parse_strictly(analytics, namespace):
+    ns = (analytics.organization if namespace == "stable" else analytics.beta.organization).analytics
+    summaries = list(ns.summaries.list(starting_date="2026-11-01", ending_date="2026-11-15"))
+    assert len(summaries) == 14 and all(s.daily_active_user_count > 0 for s in summaries[:5])
+    users = list(ns.users.list(date=ENGAGEMENT_DAY, limit=40))  # SyncPageCursor over several pages
+    assert len(users) == len({u.user.id for u in users}) > 40
+    assert summaries[-1].starting_at.date().isoformat() == "2026-11-14"
+    grouped = list(ns.users.list(date=ENGAGEMENT_DAY, group_by=["rbac_group_id"]))
+    assert grouped and all(g.rbac_group_id is not None or g.user is None for g in grouped)
+    assert list(ns.apps.chat.projects.list(date=ENGAGEMENT_DAY, limit=5))
+    assert list(ns.skills.list(date=ENGAGEMENT_DAY, group_by=["product"]))
+    assert list(ns.connectors.list(starting_date="2026-11-01", ending_date="2026-11-15"))
+    assert list(ns.artifacts.list(date=ENGAGEMENT_DAY))
+    assert list(ns.plugins.list(date=ENGAGEMENT_DAY, group_by=["user_id"], limit=3))
+
+
+def test_legacy_reports_parse_strictly(analytics):
+    ns = analytics.beta.organization.analytics
+    window = {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-10-20T00:00:00Z"}
+    buckets = list(ns.usage_report.list(**window, bucket_width="1d", limit=5, group_by=["product", "model"]))
+    assert len(buckets) == 19 and any(b.results for b in buckets)
+    costs = list(ns.cost_report.list(**window, bucket_width="1d", limit=31, group_by=["cost_type", "token_type"]))
+    assert len(costs) == 19
+    users = list(ns.user_usage_report.list(**window, limit=50))
+    assert len(users) > 50
+    cost_users = list(ns.user_cost_report.list(**window, limit=100, group_by=["product"]))
+    assert cost_users
+
+
+@pytest.mark.parametrize("slug", ["acme-enterprise", "acme-console"])
+def test_beta_usage_and_cost_parse_strictly(demo_server, monkeypatch_module, slug):
+    with sdk(demo_server, slug) as client:
+        ns = client.beta.organization.analytics
+        window = {"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-08T00:00:00Z"}
+        usage = list(ns.usage.list(**window, time_bucket_width="1d", group_by=["model", "product"], limit=100))
+        assert usage and all(u.usage.total_tokens >= 0 for u in usage)
+        cost = list(ns.cost.list(**window, group_by=["actor", "cost_type"], limit=100))
+        assert cost
