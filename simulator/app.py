@@ -86,6 +86,8 @@ class Ctx:
     headers: dict[str, str]
     path: dict[str, str]
     now: datetime
+    endpoint: str = ""  # the route template, e.g. /v1/organizations/users
+
 
     def beta(self, flag: str) -> bool:
         return any(flag == b.strip() for b in self.headers.get("anthropic-beta", "").split(","))
@@ -160,7 +162,8 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
                 await asyncio.sleep(sim.faults.timeout_seconds)
                 raise ApiError(504, "Request timed out (injected).")
             ctx = Ctx(sim, org, org.key_type, Query(request.query_params.multi_items()),
-                      {k.lower(): v for k, v in request.headers.items()}, dict(request.path_params), sim.now())
+                      {k.lower(): v for k, v in request.headers.items()}, dict(request.path_params), sim.now(),
+                      endpoint.path)
             body = await run_in_threadpool(endpoint.handler, ctx)
             if fault == "garbage":
                 text = json.dumps(body, separators=(",", ":"))

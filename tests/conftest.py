@@ -16,8 +16,13 @@ from simulator.world import World
 FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def make_sim(world: str = "demo", seed: int = 7, now: datetime = FIXED_NOW, **kw) -> Simulator:
-    return Simulator(World.build(world, seed), clock=SimClock(now), **kw)
+UNLIMITED = {"console": 1_000_000, "enterprise": 1_000_000}
+
+
+def make_sim(world: str = "demo", seed: int = 7, now: datetime = FIXED_NOW, rate_limits: dict | None = None,
+             **kw) -> Simulator:
+    """A simulator at a fixed instant. Rate limits are lifted unless a test asks for them."""
+    return Simulator(World.build(world, seed, rate_limits or UNLIMITED), clock=SimClock(now), **kw)
 
 
 @pytest.fixture(scope="session")

@@ -42,10 +42,10 @@ def id_page(ctx: Ctx, items: Sequence[Any], id_of: Callable[[Any], str], render:
 def offset_window(ctx: Ctx, total: int, limit: int, *, refresh: str | None = None) -> tuple[int, int, str | None]:
     """Decode ``page`` into [start, end) of a result list and make the next cursor (None at the end).
 
-    The cursor is bound to every parameter but ``page`` and ``limit`` (400 when they change) and,
+    The cursor is bound to the endpoint and every parameter but ``page`` and ``limit`` (400 when they change) and,
     when ``refresh`` is given, to the data refresh it was issued under (410 once data moves on).
     """
-    canonical = ctx.query.canonical()
+    canonical = f"{ctx.endpoint}{ctx.path}?{ctx.query.canonical()}"
     page = ctx.query.one("page")
     start = cursors.decode(page, canonical, refresh) if page else 0
     end = min(total, start + limit)

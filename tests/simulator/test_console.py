@@ -431,8 +431,7 @@ def test_fault_spec_is_validated():
 
 
 def test_rate_limit_per_organization():
-    sim = make_sim()
-    sim.world.by_slug("acme-console").rate_limit = 5
+    sim = make_sim(rate_limits={"console": 5, "enterprise": 60})
     with serve_in_thread(sim) as server, client_for(server, "acme-console") as c, \
             client_for(server, "globex-console") as other:
         statuses = [c.get("/v1/organizations/me").status_code for _ in range(6)]
