@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -107,7 +107,7 @@ def _request_id(request: Request) -> str:
 
 
 def _json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status,
+    return Response(orjson.dumps(body), status_code=status,
                     media_type="application/json", headers=headers)
 
 
@@ -166,8 +166,8 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
                       endpoint.path)
             body = await run_in_threadpool(endpoint.handler, ctx)
             if fault == "garbage":
-                text = json.dumps(body, separators=(",", ":"))
-                return Response(text[: max(1, len(text) // 2)], media_type="application/json", headers=headers)
+                raw = orjson.dumps(body)
+                return Response(raw[: max(1, len(raw) // 2)], media_type="application/json", headers=headers)
             return _json(body, headers=headers)
         except ApiError as err:
             return _json(err.body(request_id), err.status, {**headers, **err.headers})
