@@ -68,10 +68,7 @@ def usage_messages(ctx: Ctx) -> dict:
     # buckets that start on/after starting_at and end on/before ending_at; never past the present
     last_start = _floor(cutoff, width)
     count = 0 if last_start < start else (last_start - start) // width + 1
-    if end_param is not None:
-        count = min(count, max(0, (end_param - start) // width))
-    else:
-        count = min(count, limit)
+    count = min(count, max(0, (end_param - start) // width) if end_param is not None else limit)
     begin, stop, nxt = offset_window(ctx, count, limit)
     starts = [start + i * width for i in range(begin, stop)]
     data = _data(ctx)
