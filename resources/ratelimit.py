@@ -1,0 +1,64 @@
+"""A client-side limiter per organization, shared by every asset in the process that calls it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+#: Extra seconds on the one-minute window, so latency jitter can never push the server's own
+#: sliding window over the limit.
+SAFETY_SECONDS = 1.5
+
+
+class RateLimiter:
+    """At most ``per_minute`` requests in any ``60 + SAFETY_SECONDS`` seconds; ``acquire`` blocks."""
+
+    def __init__(self, per_minute: int, window: float = 60.0 + SAFETY_SECONDS) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be >= 1")
+        self.per_minute = per_minute
+        self.window = window
+        self._sent: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._cond = threading.Condition()
+
+    def acquire(self) -> float:
+        """Wait for a slot; returns the seconds spent waiting."""
+        waited = 0.0
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if now < self._blocked_until:
+                    pause = self._blocked_until - now
+                    self._cond.wait(pause)
+                    waited += pause
+                    continue
+                while self._sent and self._sent[0] <= now - self.window:
+                    self._sent.popleft()
+                if len(self._sent) < self.per_minute:
+                    self._sent.append(now)
+                    return waited
+                pause = self._sent[0] + self.window - now
+                self._cond.wait(pause)
+                waited += pause
+
+    def penalize(self, seconds: float) -> None:
+        """The server said to back off (429 ``retry-after``): hold every caller for that long."""
+        with self._cond:
+            self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+            self._cond.notify_all()
+
+
+_registry: dict[tuple[str, str], RateLimiter] = {}
+_registry_lock = threading.Lock()
+
+
+def limiter_for(base_url: str, organization: str, per_minute: int) -> RateLimiter:
+    """The process-wide limiter of one organization (created on first use)."""
+    key = (base_url.rstrip("/"), organization)
+    with _registry_lock:
+        limiter = _registry.get(key)
+        if limiter is None or limiter.per_minute != per_minute:
+            limiter = _registry[key] = RateLimiter(per_minute)
+        return limiter
