@@ -1,10 +1,41 @@
 """The Dagster code location: ``dagster dev -m claude_assets.definitions``.
 
-Assets arrive with the ingest issues; this module already loads so the UI and CI can start.
+Organizations come from ``CLAUDE_ASSETS_CONFIG`` or the key variables (see ``claude_assets.config``);
+the warehouse is ``$CLAUDE_ASSETS_WAREHOUSE`` (default ``data/warehouse.duckdb``).
 """
 
 from __future__ import annotations
 
-import dagster as dg
+import os
+from pathlib import Path
 
-defs = dg.Definitions(assets=[])
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from claude_assets.config import ProjectConfig, load_config
+from claude_assets.ingest.console import console_assets
+from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
+
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+
+
+def warehouse_path() -> str:
+    path = os.environ.get("CLAUDE_ASSETS_WAREHOUSE", DEFAULT_WAREHOUSE)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*console_assets(config)],
+        resources={
+            "console_api": ConsoleAdminApi(),
+            "analytics_api": EnterpriseAnalyticsApi(),
+            "duckdb": DuckDBResource(database=warehouse or warehouse_path()),
+        },
+        # DuckDB has one writer: every step of a run executes in the run's process
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(load_config())

@@ -1,0 +1,159 @@
+"""DuckDB tables: declared once, created on first write, replaced window by window in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+MONEY = "DECIMAL(38, 12)"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type
+    description: str = ""
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table: ``schema.name`` is also the asset key ``[schema, name]``."""
+
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+    grain: tuple[str, ...]  # the columns that identify a row (NULLs compare equal)
+    description: str = ""
+    money: tuple[str, ...] = field(default=())
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.schema, self.name])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n  {cols}\n)"
+
+    def dagster_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(columns=[
+            dg.TableColumn(c.name, c.type, description=c.description or None,
+                           constraints=dg.TableColumnConstraints(nullable=c.nullable)) for c in self.columns])
+
+
+def ensure(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.schema}")
+    con.execute(table.ddl())
+
+
+def _select_list(table: Table) -> str:
+    # staging frames carry money and timestamps as exact strings; the cast happens in DuckDB
+    return ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in table.columns)
+
+
+INGEST_LOG = Table(
+    schema="raw", name="ingest_log",
+    description="One row per table, organization and day written: what was asked, when, and how many rows came back.",
+    columns=(
+        Column("table_name", "VARCHAR", "the table written, e.g. raw.console_cost", False),
+        Column("org_id", "VARCHAR", "organization slug", False),
+        Column("usage_date", "DATE", "the UTC day covered", False),
+        Column("row_count", "BIGINT", "rows written for that day", False),
+        Column("source_request", "VARCHAR", "the request (path and parameters) that produced the rows"),
+        Column("run_id", "VARCHAR", "the Dagster run that wrote them"),
+        Column("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
+    ),
+    grain=("table_name", "org_id", "usage_date"),
+)
+
+
+@dataclass
+class WindowWrite:
+    """Everything fetched for one organization and window, written in one transaction."""
+
+    org_id: str
+    start: date
+    end: date
+    frames: dict[Table, pd.DataFrame]  # table -> staged rows (exact strings for money and instants)
+    source_request: str
+    fetched_at: str  # ISO instant
+    run_id: str = ""
+    date_column: str = "usage_date"
+
+    def log_frame(self, table: Table) -> pd.DataFrame:
+        frame = self.frames[table]
+        counts = frame.groupby(self.date_column).size() if len(frame) else pd.Series(dtype="int64")
+        days = pd.date_range(self.start, self.end, inclusive="left").date
+        return pd.DataFrame({
+            "table_name": table.qualified, "org_id": self.org_id, "usage_date": [d.isoformat() for d in days],
+            "row_count": [int(counts.get(d, counts.get(d.isoformat(), 0))) for d in days],
+            "source_request": self.source_request, "run_id": self.run_id, "fetched_at": self.fetched_at})
+
+
+def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Table, int]:
+    """Atomically make ``[start, end)`` of one organization equal to the staged frames in every table,
+    and record the days covered in ``raw.ingest_log``. Re-running leaves identical tables."""
+    for table in (*write.frames, INGEST_LOG):
+        ensure(con, table)
+    written = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in write.frames.items():
+            written[table] = _replace(con, table, f'org_id = ? AND "{write.date_column}" >= ? AND "{write.date_column}" < ?',
+                                      [write.org_id, write.start, write.end], frame)
+            _replace(con, INGEST_LOG, "table_name = ? AND org_id = ? AND usage_date >= ? AND usage_date < ?",
+                     [table.qualified, write.org_id, write.start, write.end], write.log_frame(table))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return written
+
+
+def replace_where(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame) -> int:
+    """Delete the rows matching ``where`` and insert ``frame``, in one transaction."""
+    ensure(con, table)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        n = _replace(con, table, where, params, frame)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return n
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame) -> int:
+    missing = set(table.column_names) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{table.qualified}: staging frame lacks columns {sorted(missing)}")
+    staged = frame[table.column_names]
+    con.execute(f"DELETE FROM {table.qualified} WHERE {where}", list(params))
+    if len(staged):
+        con.register("_staging", staged)
+        try:
+            con.execute(f"INSERT INTO {table.qualified} SELECT {_select_list(table)} FROM _staging")
+        finally:
+            con.unregister("_staging")
+    return len(staged)
+
+
+def duplicate_grain_count(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence) -> int:
+    """Rows beyond the first at the same grain (NULLs compare equal) within ``where``."""
+    keys = ", ".join(f'"{c}"' for c in table.grain)
+    return con.execute(
+        f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {table.qualified} WHERE {where} "
+        f"GROUP BY {keys}) WHERE n > 1", list(params)).fetchone()[0]
