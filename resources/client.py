@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -45,6 +47,7 @@ class CallStats:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self.server_time: datetime | None = None  # the API's own clock (Date header) at the latest response
 
     def add(self, **deltas: float) -> None:
         with self._lock:
@@ -115,6 +118,7 @@ class ApiClient:
                 reason = f"transport error ({type(exc).__name__})"
             else:
                 stats.add(bytes=len(resp.content))
+                stats.server_time = _server_time(resp) or stats.server_time
                 if resp.status_code == 200:
                     try:
                         body = json.loads(resp.content, parse_float=Decimal)
@@ -204,6 +208,13 @@ class ApiClient:
             return
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix=f"api-{self.organization}") as pool:
             yield from pool.map(fn, items)
+
+
+def _server_time(resp: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(resp.headers["date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _retry_after(resp: httpx.Response) -> float | None:

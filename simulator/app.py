@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import format_datetime
 from functools import cached_property
 
 import orjson
@@ -134,7 +135,8 @@ def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organ
 def _make_view(sim: Simulator, endpoint: Endpoint):
     async def view(request: Request) -> Response:
         request_id = _request_id(request)
-        headers = {"request-id": request_id}
+        # the Date header follows the simulated clock, as a real server's follows its own
+        headers = {"request-id": request_id, "date": format_datetime(sim.now(), usegmt=True)}
         try:
             org = _authenticate(sim, request, endpoint)
             headers["anthropic-organization-id"] = org.uuid
