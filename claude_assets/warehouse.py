@@ -88,6 +88,7 @@ class WindowWrite:
     start: date
     end: date
     frames: dict[Table, pd.DataFrame]  # table -> staged rows (exact strings for money and instants)
+    days: frozenset[date]  # the days the API actually answered for (only these are logged as covered)
     source_request: str
     fetched_at: str  # ISO instant
     run_id: str = ""
@@ -96,7 +97,7 @@ class WindowWrite:
     def log_frame(self, table: Table) -> pd.DataFrame:
         frame = self.frames[table]
         counts = frame.groupby(self.date_column).size() if len(frame) else pd.Series(dtype="int64")
-        days = pd.date_range(self.start, self.end, inclusive="left").date
+        days = sorted(d for d in self.days if self.start <= d < self.end)
         return pd.DataFrame({
             "table_name": table.qualified, "org_id": self.org_id, "usage_date": [d.isoformat() for d in days],
             "row_count": [int(counts.get(d, counts.get(d.isoformat(), 0))) for d in days],

@@ -133,9 +133,12 @@ def _frame(rows: list[dict], table: Table) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=table.column_names)
 
 
-def _report_rows(client: ApiClient, path: str, params: dict, stats: CallStats, headers: dict | None = None):
+def _report_rows(client: ApiClient, path: str, params: dict, stats: CallStats, days: set[date],
+                 headers: dict | None = None):
+    """Each (bucket, result) of every page; records in ``days`` every bucket the API returned."""
     for page in client.pages(path, params, stats=stats, headers=headers):
         for bucket in page.get("data", []):
+            days.add(date.fromisoformat(bucket["starting_at"][:10]))
             for result in bucket.get("results", []):
                 yield bucket, result
 
@@ -147,8 +150,8 @@ def fetch_usage(client: ApiClient, org: OrgConfig, start: date, end: date, stats
               "limit": 31, "group_by[]": list(USAGE_DIMS)}
     known = {*USAGE_DIMS, "uncached_input_tokens", "cache_creation", "cache_read_input_tokens", "output_tokens",
              "server_tool_use"}
-    fetched_at, rows = now_iso(), []
-    for bucket, r in _report_rows(client, path, params, stats, FAST_MODE_BETA):
+    fetched_at, rows, days = now_iso(), [], set()
+    for bucket, r in _report_rows(client, path, params, stats, days, FAST_MODE_BETA):
         cache = r.get("cache_creation") or {}
         rows.append({
             "org_id": org.slug, "usage_date": bucket["starting_at"][:10], **{d: r.get(d) for d in USAGE_DIMS},
@@ -159,7 +162,7 @@ def fetch_usage(client: ApiClient, org: OrgConfig, start: date, end: date, stats
             "web_search_requests": (r.get("server_tool_use") or {}).get("web_search_requests", 0),
             "extra": extra_json(r, known), "fetched_at": fetched_at,
             "source_request": describe_request(path, params)})
-    return Fetched({CONSOLE_USAGE: _frame(rows, CONSOLE_USAGE)}, describe_request(path, params))
+    return Fetched({CONSOLE_USAGE: _frame(rows, CONSOLE_USAGE)}, frozenset(days), describe_request(path, params))
 
 
 def fetch_cost(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
@@ -167,13 +170,13 @@ def fetch_cost(client: ApiClient, org: OrgConfig, start: date, end: date, stats:
     params = {"starting_at": _instant(start), "ending_at": _instant(end), "bucket_width": "1d", "limit": 31,
               "group_by[]": ["workspace_id", "description"]}
     known = {*COST_FIELDS, "currency", "amount"}
-    fetched_at, rows = now_iso(), []
-    for bucket, r in _report_rows(client, path, params, stats, FAST_MODE_BETA):
+    fetched_at, rows, days = now_iso(), [], set()
+    for bucket, r in _report_rows(client, path, params, stats, days, FAST_MODE_BETA):
         rows.append({"org_id": org.slug, "usage_date": bucket["starting_at"][:10],
                      **{f: r.get(f) for f in COST_FIELDS}, "currency": r.get("currency"),
                      "amount_usd": cents_to_usd(r["amount"]), "extra": extra_json(r, known),
                      "fetched_at": fetched_at, "source_request": describe_request(path, params)})
-    return Fetched({CONSOLE_COST: _frame(rows, CONSOLE_COST)}, describe_request(path, params))
+    return Fetched({CONSOLE_COST: _frame(rows, CONSOLE_COST)}, frozenset(days), describe_request(path, params))
 
 
 def fetch_claude_code(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
@@ -218,7 +221,8 @@ def fetch_claude_code(client: ApiClient, org: OrgConfig, start: date, end: date,
                         "extra": extra_json(m, {"model", "tokens", "estimated_cost"}), **lineage})
         day += timedelta(days=1)
     return Fetched({CLAUDE_CODE_USAGE: _frame(usage, CLAUDE_CODE_USAGE),
-                    CLAUDE_CODE_MODELS: _frame(models, CLAUDE_CODE_MODELS)}, "; ".join(requests))
+                    CLAUDE_CODE_MODELS: _frame(models, CLAUDE_CODE_MODELS)},
+                   frozenset(start + timedelta(days=i) for i in range((end - start).days)), "; ".join(requests))
 
 
 # -- assets ---------------------------------------------------------------------------------------------------

@@ -30,9 +30,10 @@ from resources.client import ApiClient, CallStats
 
 @dataclass(frozen=True)
 class Fetched:
-    """One organization's window, staged: rows per table, and the request that produced them."""
+    """One organization's window, staged: rows per table, the days the API answered for, and the request."""
 
     frames: dict[Table, pd.DataFrame]
+    days: frozenset[date]
     source_request: str
 
 
@@ -75,7 +76,7 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
                     window_checks.validate(schemas[table], table, frame)
                 with duckdb.get_connection() as con:
                     written = write_windows(con, WindowWrite(
-                        org_id=slug, start=start, end=end, frames=fetched.frames,
+                        org_id=slug, start=start, end=end, frames=fetched.frames, days=fetched.days,
                         source_request=fetched.source_request, fetched_at=now_iso(), run_id=context.run_id))
                 for table, n in written.items():
                     rows[table] += n
