@@ -73,7 +73,12 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
             results = client.map(lambda w, c=client, o=org: (w, fetch(c, o, w[0], w[1], stats)), api_windows)
             for (start, end), fetched in results:
                 for table, frame in fetched.frames.items():
-                    window_checks.validate(schemas[table], table, frame)
+                    try:
+                        window_checks.validate(schemas[table], table, frame)
+                    except window_checks.SchemaViolation as exc:
+                        raise dg.Failure(description=f"{slug} {start}..{end}: {exc}", metadata={
+                            "failure_cases": dg.MetadataValue.md(
+                                exc.failures.head(50).to_markdown(index=False))}) from None
                 with duckdb.get_connection() as con:
                     written = write_windows(con, WindowWrite(
                         org_id=slug, start=start, end=end, frames=fetched.frames, days=fetched.days,
