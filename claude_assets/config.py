@@ -11,6 +11,7 @@ Simple case: ``ANTHROPIC_ADMIN_API_KEY`` gives a Console organization ``console`
         base_url: https://api.anthropic.com   # optional (default: $ANTHROPIC_BASE_URL or the real API)
         rate_limit_per_minute: 60     # optional
         history_start: 2026-01-01     # optional: first day of the partitions
+        analytics_beta: false         # optional (enterprise): also read the beta usage/cost endpoints
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -47,6 +48,8 @@ class OrgConfig(BaseModel):
     base_url: str | None = None
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
     history_start: date = DEFAULT_HISTORY_START
+    analytics_beta: bool = Field(default=False, description="also read the beta Usage and Cost Analytics "
+                                 "endpoints (/v1/organizations/analytics/usage and /cost)")
 
     @field_validator("key_env")
     @classmethod
