@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -110,31 +111,32 @@ def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Ta
     for table in (*write.frames, INGEST_LOG):
         ensure(con, table)
     written = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table, frame in write.frames.items():
             written[table] = _replace(con, table, f'org_id = ? AND "{write.date_column}" >= ? AND "{write.date_column}" < ?',
                                       [write.org_id, write.start, write.end], frame)
             _replace(con, INGEST_LOG, "table_name = ? AND org_id = ? AND usage_date >= ? AND usage_date < ?",
                      [table.qualified, write.org_id, write.start, write.end], write.log_frame(table))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return written
 
 
 def replace_where(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame) -> int:
     """Delete the rows matching ``where`` and insert ``frame``, in one transaction."""
     ensure(con, table)
+    with transaction(con):
+        return _replace(con, table, where, params, frame)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise."""
     con.execute("BEGIN TRANSACTION")
     try:
-        n = _replace(con, table, where, params, frame)
-        con.execute("COMMIT")
-    except Exception:
+        yield
+    except BaseException:
         con.execute("ROLLBACK")
         raise
-    return n
+    con.execute("COMMIT")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame) -> int:
