@@ -65,7 +65,7 @@ def results(con: duckdb.DuckDBPyConnection, table: Table, windows: dict[str, lis
             expected = pd.date_range(start, end, inclusive="left").date
             missing.setdefault(org, []).extend(d.isoformat() for d in expected if d not in logged)
             rows[org] = rows.get(org, 0) + con.execute(
-                f"SELECT count(*) FROM {table.qualified} WHERE {where}", params).fetchone()[0]
+                f"SELECT count(*) FROM {table.qualified} WHERE {where}", params).fetchall()[0][0]
     empty = sorted(org for org, n in rows.items() if n == 0)
     key = table.asset_key
     return [
