@@ -23,6 +23,7 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -31,15 +32,38 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_HISTORY_START = date(2026, 1, 1)
 DEFAULT_RATE_LIMITS = {"console": 60, "enterprise": 60}
 ENV_MODE = {"console": ("console", "ANTHROPIC_ADMIN_API_KEY"), "enterprise": ("enterprise", "ANTHROPIC_ANALYTICS_API_KEY")}
-_KEY_SHAPE = re.compile(r"^sk-ant-")
+#: an Anthropic key anywhere in the file (real keys are ~100 characters; a short ``sk-ant-…`` in prose is not one)
+_KEY_IN_TEXT = re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}")
+KEY_IN_FILE = ("looks like an API key. A key is never written to the configuration file: put it in an environment "
+               "variable and give that variable's name in key_env")
 
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the file, line and field."""
 
 
+def looks_like_key(value: str) -> bool:
+    """A key (or a random token) where an environment variable's name was expected."""
+    v = value.strip()
+    if v.lower().startswith("sk-") or "sk-ant-" in v:
+        return True
+    # variable names have underscores or one case; tokens are long mixes of cases and digits
+    return (len(v) >= 32 and "_" not in v and any(c.islower() for c in v) and any(c.isupper() for c in v)
+            and any(c.isdigit() for c in v))
+
+
+def check_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL, e.g. https://api.anthropic.com")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("must be a plain URL without credentials, query or fragment")
+    return value.rstrip("/")
+
+
 class OrgConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inputs are never echoed in validation errors: a misplaced key must not reach a log
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
                       description="stable name of the organization: the org_id column and the partition key")
@@ -51,12 +75,18 @@ class OrgConfig(BaseModel):
     analytics_beta: bool = Field(default=False, description="also read the beta Usage and Cost Analytics "
                                  "endpoints (/v1/organizations/analytics/usage and /cost)")
 
-    @field_validator("key_env")
+    @field_validator("key_env", mode="before")
     @classmethod
-    def _not_a_key(cls, v: str) -> str:
-        if _KEY_SHAPE.match(v):
-            raise ValueError("must name an environment variable, not contain a key")
+    def _not_a_key(cls, v: object) -> object:
+        if isinstance(v, str) and looks_like_key(v):
+            raise ValueError("must name the environment variable that holds the key (e.g. ACME_ADMIN_API_KEY), "
+                             "never the key itself")
         return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else check_base_url(v)
 
     @property
     def rate_limit(self) -> int:
@@ -67,7 +97,7 @@ class OrgConfig(BaseModel):
 
 
 class ProjectConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     organizations: tuple[OrgConfig, ...] = ()
 
@@ -95,55 +125,163 @@ class ProjectConfig(BaseModel):
         return min((o.history_start for o in self.organizations), default=DEFAULT_HISTORY_START)
 
 
-def _line_of(node: yaml.Node, loc: tuple) -> int | None:
-    """The 1-based line of the YAML node at a pydantic error location."""
+# -- the YAML file -----------------------------------------------------------------------------------------
+class _Loader(yaml.SafeLoader):
+    """The safe loader, minus implicit timestamps: dates stay strings so pydantic reports a bad one by field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _field(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _line_of(node: yaml.Node, loc: tuple) -> int:
+    """The 1-based line of the field at a pydantic error location: the line of its key, or (when the field
+    is missing) of the mapping that lacks it."""
     found = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
+            match = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
             if match is None:
                 break
-            node = match
+            found, node = match[0].start_mark.line + 1, match[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+            found = node.start_mark.line + 1
         else:
             break
-        found = node.start_mark.line + 1
     return found
 
 
+def _scalars(node: yaml.Node, loc: tuple = ()) -> list[tuple[int, tuple, yaml.Node]]:
+    """(line, location, node) of every scalar in the document: mapping keys and values, list items."""
+    out: list[tuple[int, tuple, yaml.Node]] = []
+    if isinstance(node, yaml.ScalarNode):
+        out.append((node.start_mark.line + 1, loc, node))
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+            out.append((k.start_mark.line + 1, (*loc, name), k))
+            out += _scalars(v, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out += _scalars(v, (*loc, i))
+    return out
+
+
+def _duplicate_keys(node: yaml.Node, loc: tuple = ()) -> list[tuple[int, str]]:
+    """PyYAML keeps the last of two equal keys silently; a configuration must not."""
+    out: list[tuple[int, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+            if name in seen:
+                out.append((k.start_mark.line + 1, f"{_field((*loc, name))}: appears twice in the same mapping"))
+            seen.add(name)
+            out += _duplicate_keys(v, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out += _duplicate_keys(v, (*loc, i))
+    return out
+
+
+def _keys_in_text(path: Path, text: str, node: yaml.Node | None) -> list[str]:
+    """Every place the file holds something shaped like a key: a value (named by its field) or other text."""
+    found: dict[int, str] = {}
+    for line, loc, scalar in _scalars(node) if node is not None else []:
+        if _KEY_IN_TEXT.search(scalar.value):
+            found.setdefault(line, _field(loc))
+    values = set(found)
+    for n, line in enumerate(text.splitlines(), 1):
+        if n not in values and _KEY_IN_TEXT.search(line):
+            found[n] = "(comment or unparsed text)"
+    return [f"{path}:{n}: {field}: {KEY_IN_FILE}" for n, field in sorted(found.items())]
+
+
+def _fail(lines: list[str]) -> ConfigError:
+    return ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+
+
 def load_file(path: str | Path) -> ProjectConfig:
+    """Read and validate one YAML configuration file; every problem names ``file:line: field``."""
     path = Path(path)
     try:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}:1: not a UTF-8 text file") from None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping with an 'organizations' list")
+        # never str(exc): PyYAML quotes the offending line, which could hold anything
+        keys = _keys_in_text(path, text, None)
+        if keys:
+            raise _fail(keys) from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
+        where = f"{path}:{line}"
+        what = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
+        raise ConfigError(f"{where}: (YAML syntax): not valid YAML ({what})") from None
+    problems = _keys_in_text(path, text, node)
+    if problems:
+        raise _fail(problems)
+    if node is None or not isinstance(node, yaml.MappingNode):
+        raise ConfigError(f"{path}:1: (top level): expected a mapping with an 'organizations' list")
+    dups = _duplicate_keys(node)
+    if dups:
+        raise _fail([f"{path}:{line}: {msg}" for line, msg in dups])
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except (yaml.YAMLError, ValueError) as exc:  # composes but does not construct (e.g. an explicit bad tag)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        raise ConfigError(f"{path}:{mark.line + 1 if mark else 1}: (YAML value): "
+                          f"{getattr(exc, 'problem', None) or type(exc).__name__}") from None
+    orgs = data.get("organizations")
+    if isinstance(orgs, list) and not orgs:
+        raise ConfigError(f"{path}:{_line_of(node, ('organizations',))}: organizations: "
+                          "list at least one organization")
+    if isinstance(orgs, list):  # duplicate slugs, reported where the second one is
+        seen: dict[object, int] = {}
+        for i, org in enumerate(orgs):
+            slug = org.get("slug") if isinstance(org, dict) else None
+            if not isinstance(slug, str):
+                continue
+            if slug in seen:
+                raise ConfigError(f"{path}:{_line_of(node, ('organizations', i, 'slug'))}: "
+                                  f"{_field(('organizations', i, 'slug'))}: the slug {slug!r} is already used by "
+                                  f"organizations[{seen[slug]}]; slugs must be unique")
+            seen[slug] = i
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as exc:
         lines = []
-        for err in exc.errors():
+        for err in exc.errors(include_input=False, include_url=False):
             loc = tuple(err["loc"])
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(node, loc) if node is not None else None
-            lines.append(f"{path}:{line or 1}: {field}: {err['msg']}")
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+            lines.append(f"{path}:{_line_of(node, loc)}: {_field(loc)}: {err['msg']}")
+        raise _fail(lines) from None
 
 
 def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:
     """The project's organizations: from ``CLAUDE_ASSETS_CONFIG`` if set, else from the key variables."""
     env = os.environ if environ is None else environ
-    path = env.get("CLAUDE_ASSETS_CONFIG")
+    path = env.get("CLAUDE_ASSETS_CONFIG", "").strip()
     if path:
         return load_file(path)
-    orgs = [OrgConfig(slug=slug, kind=kind, key_env=var) for kind, (slug, var) in ENV_MODE.items() if env.get(var)]
+    base_url = env.get("ANTHROPIC_BASE_URL", "").strip()
+    if base_url:
+        try:
+            check_base_url(base_url)
+        except ValueError as exc:
+            raise ConfigError(f"environment variable ANTHROPIC_BASE_URL: {exc}") from None
+    orgs = [OrgConfig(slug=slug, kind=kind, key_env=var) for kind, (slug, var) in ENV_MODE.items()
+            if env.get(var, "").strip()]
     return ProjectConfig(organizations=tuple(orgs))

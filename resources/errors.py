@@ -37,6 +37,10 @@ class InvalidRequest(AnthropicApiError):
     """400/404/422: the request itself is wrong; retrying will not help."""
 
 
+class CursorExpired(AnthropicApiError):
+    """410: the data was refreshed under the cursor; pagination must restart from the first page."""
+
+
 class RetriesExhausted(AnthropicApiError):
     """429/5xx/529/timeouts/malformed bodies persisted through every retry."""
 

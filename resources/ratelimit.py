@@ -12,41 +12,54 @@ SAFETY_SECONDS = 1.5
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests in any ``60 + SAFETY_SECONDS`` seconds; ``acquire`` blocks."""
+    """At most ``per_minute`` requests in any ``window`` seconds (``60 + SAFETY_SECONDS``); ``acquire`` blocks.
+
+    ``window`` exists for tests and benchmarks that need a short window; production code keeps the
+    default, a little longer than the server's minute.
+    """
 
     def __init__(self, per_minute: int, window: float = 60.0 + SAFETY_SECONDS) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be >= 1")
+        if window <= 0:
+            raise ValueError("window must be > 0")
         self.per_minute = per_minute
         self.window = window
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self._cond = threading.Condition()
 
+    def __repr__(self) -> str:
+        return f"RateLimiter({self.per_minute}/{self.window:g}s)"
+
     def acquire(self) -> float:
-        """Wait for a slot; returns the seconds spent waiting."""
-        waited = 0.0
+        """Wait for a slot; returns the seconds actually spent waiting."""
+        started = time.monotonic()
         with self._cond:
             while True:
                 now = time.monotonic()
                 if now < self._blocked_until:
-                    pause = self._blocked_until - now
-                    self._cond.wait(pause)
-                    waited += pause
+                    self._cond.wait(self._blocked_until - now)
                     continue
                 while self._sent and self._sent[0] <= now - self.window:
                     self._sent.popleft()
                 if len(self._sent) < self.per_minute:
                     self._sent.append(now)
-                    return waited
-                pause = self._sent[0] + self.window - now
-                self._cond.wait(pause)
-                waited += pause
+                    return now - started
+                self._cond.wait(self._sent[0] + self.window - now)
 
     def penalize(self, seconds: float) -> None:
         """The server said to back off (429 ``retry-after``): hold every caller for that long."""
         with self._cond:
             self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+            self._cond.notify_all()
+
+    def set_rate(self, per_minute: int) -> None:
+        """Change the limit in place (callers already holding this limiter keep sharing it)."""
+        if per_minute < 1:
+            raise ValueError("per_minute must be >= 1")
+        with self._cond:
+            self.per_minute = per_minute
             self._cond.notify_all()
 
 
@@ -55,10 +68,17 @@ _registry_lock = threading.Lock()
 
 
 def limiter_for(base_url: str, organization: str, per_minute: int) -> RateLimiter:
-    """The process-wide limiter of one organization (created on first use)."""
+    """The process-wide limiter of one organization (created on first use).
+
+    Every client of the organization shares it, whatever asset or thread built the client; a
+    changed ``per_minute`` updates the shared limiter rather than creating a second one, which
+    would let the two together exceed the organization's limit.
+    """
     key = (base_url.rstrip("/"), organization)
     with _registry_lock:
         limiter = _registry.get(key)
-        if limiter is None or limiter.per_minute != per_minute:
+        if limiter is None:
             limiter = _registry[key] = RateLimiter(per_minute)
+        elif limiter.per_minute != per_minute:
+            limiter.set_rate(per_minute)
         return limiter

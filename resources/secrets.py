@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 
 class Secret:
     """Wraps a key read from the environment; call ``reveal()`` only to build a request header."""
@@ -26,18 +28,24 @@ class Secret:
     def __format__(self, spec: str) -> str:
         return self.masked
 
-    def __reduce__(self):  # never pickled into run storage
-        raise TypeError("a Secret cannot be pickled")
+    def __reduce_ex__(self, protocol):  # never pickled (or copied) into run storage
+        raise TypeError("a Secret cannot be pickled or copied")
+
+    def __reduce__(self):
+        raise TypeError("a Secret cannot be pickled or copied")
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        return isinstance(other, Secret) and hmac.compare_digest(other._value.encode(), self._value.encode())
 
     def __hash__(self) -> int:
         return hash(("secret", self._value))
 
 
 def mask(key: str) -> str:
-    """``sk-ant-admin01-…AbCd``: the family prefix and the last four characters."""
+    """``sk-ant-…AbCd``: the common ``sk-ant-`` prefix (if any) and the last four characters only.
+
+    Keys of eight characters or fewer show nothing but ``…``.
+    """
     if not key:
         return "<empty>"
     prefix = "sk-ant-" if key.startswith("sk-ant-") else ""
