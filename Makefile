@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## demo: start the demo simulator on loopback and show its organizations
+## demo: backfill the simulator's demo organizations (last 90 days) into data/warehouse.duckdb, print a summary
 demo: $(STAMP)
 	$(BIN)/python -m claude_assets.demo
 
@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --durations=15
 
-## ui: Dagster webserver and daemon on the same warehouse and simulator
+## ui: the demo simulator on 127.0.0.1:8787 and Dagster (webserver + daemon) on the demo's warehouse and runs
 ui: $(STAMP)
 	$(BIN)/python -m claude_assets.ui
 
@@ -34,6 +34,7 @@ simulator: $(STAMP)
 ## bench: benchmarks (print figures; not tests)
 bench: $(STAMP)
 	$(BIN)/python -m bench.simulator_latency
+	$(BIN)/python -m bench.backfill --world large --days 90 --kinds console
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

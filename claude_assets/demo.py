@@ -1,75 +1,169 @@
-"""``make demo``: start the demo simulator on loopback and show what its organizations hold.
+"""``make demo``: backfill the demo organizations from the simulator into DuckDB, then summarize.
 
-Until the ingest assets land, the demo reads the simulator directly over HTTP, exactly as the
-project's clients will: it needs no key and no network beyond loopback.
+No key and no network: the demo world of the simulator runs on loopback in this process (its clock
+is the real time), the configuration in ``claude_assets.demo_config`` points the project at it, and
+Dagster materializes the last 90 complete days of every asset for every organization into
+``data/warehouse.duckdb`` (one single-run backfill per partitioning), recording the runs in
+``.dagster_home`` so ``make ui`` shows them. Running it again replaces the same windows: the
+tables come out the same.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
-from datetime import UTC, datetime, timedelta
+import warnings
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import httpx
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from claude_assets import demo_config
 from simulator.app import Simulator
 from simulator.clock import SimClock
 from simulator.serve import serve_in_thread
-from simulator.world import World
+
+DAYS = 90
 
 
-def _summarize(base_url: str, sim: Simulator, out: Console) -> None:
-    today = sim.now().astimezone(UTC).date()
-    week_ago = today - timedelta(days=7)
-    table = Table(title=f"Demo organizations (simulated; clock {sim.now():%Y-%m-%d %H:%M} UTC)")
-    for col in ("organization", "kind", "API id", "members", "last 7 days"):
-        table.add_column(col)
-    for org in sim.world.organizations:
-        with httpx.Client(base_url=base_url, headers={"x-api-key": org.api_key,
-                                                      "anthropic-version": "2023-06-01"}, timeout=30) as c:
-            if org.kind == "console":
-                me = c.get("/v1/organizations/me").json()
-                members = len(c.get("/v1/organizations/users", params={"limit": 1000}).json()["data"])
-                cost = c.get("/v1/organizations/cost_report",
-                             params={"starting_at": f"{week_ago}T00:00:00Z", "ending_at": f"{today}T00:00:00Z"}).json()
-                cents = sum(Decimal(r["amount"]) for b in cost["data"] for r in b["results"])
-                table.add_row(me["name"], "Console", me["id"], str(members), f"${cents / 100:,.2f} billed")
-            else:
-                resp = c.get("/v1/organizations/analytics/summaries",
-                             params={"starting_date": str(today - timedelta(days=3)),
-                                     "ending_date": str(today - timedelta(days=1))})
-                if resp.status_code == 200 and resp.json().get("data"):
-                    day = resp.json()["data"][-1]
-                    table.add_row(org.name, "Enterprise", org.analytics_id, str(day.get("assigned_seat_count")),
-                                  f"{day['daily_active_user_count']} daily active users")
-                else:
-                    table.add_row(org.name, "Enterprise", org.analytics_id, "-", "engagement not served yet")
-    out.print(table)
+def usd(value: Decimal | None) -> str:
+    """Exact Decimal to dollars and cents (half-even at the last cent, as Decimal formats)."""
+    return f"${(value or Decimal(0)):,.2f}"
+
+
+def run_backfill(base_url: str, start: date, end: date, out: Console):
+    """Materialize every asset over ``[start, end)`` for every demo organization; return the results."""
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from claude_assets.backfill import QUIET, backfill, groups
+    from claude_assets.config import load_file
+    from claude_assets.definitions import build_definitions
+
+    defs = build_definitions(load_file(demo_config.CONFIG_FILE), str(demo_config.WAREHOUSE))
+    assets = sorted(k.to_user_string() for g in groups(defs) for k in g.keys)
+    out.print(f"Backfilling {start} → {end - timedelta(days=1)} ({(end - start).days} days) of "
+              f"{len(assets)} assets: {', '.join(assets)}")
+    with dg.DagsterInstance.get() as instance, out.status("Dagster is materializing…"):
+        return backfill(defs, start, end, instance=instance, run_config=None if os.environ.get("DEMO_VERBOSE") else QUIET, tags={"claude_assets/demo": "true"})
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
+    return con.execute("""
+        SELECT t.schema_name, t.table_name,
+               EXISTS (SELECT 1 FROM duckdb_columns() c WHERE c.schema_name = t.schema_name
+                       AND c.table_name = t.table_name AND c.column_name = 'usage_date')
+        FROM duckdb_tables() t WHERE t.database_name = current_database() ORDER BY 1, 2""").fetchall()
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, name]).fetchone()[0])
+
+
+def _has_columns(con: duckdb.DuckDBPyConnection, qualified: str, columns: set[str]) -> bool:
+    schema, name = qualified.split(".")
+    found = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                                       "AND table_name = ?", [schema, name]).fetchall()}
+    return columns <= found
+
+
+def summarize(warehouse: str, start: date, end: date, results, out: Console) -> None:
+    with duckdb.connect(warehouse, read_only=True) as con:
+        rows = Table(title=f"Tables in {os.path.relpath(warehouse)}", title_justify="left")
+        for col, justify in (("table", "left"), ("rows", "right"), ("organizations", "right"), ("days", "left")):
+            rows.add_column(col, justify=justify)
+        for schema, name, daily in _tables(con):
+            n, orgs = con.execute(f'SELECT count(*), count(DISTINCT org_id) FROM "{schema}"."{name}"').fetchone()
+            span = ""
+            if daily and n:
+                first, last = con.execute(f'SELECT min(usage_date), max(usage_date) FROM "{schema}"."{name}"').fetchone()
+                span = f"{first} → {last}"
+            rows.add_row(f"{schema}.{name}", f"{n:,}", str(orgs), span)
+        out.print(rows)
+
+        if _has_table(con, "raw.console_cost"):
+            window = [start, end]
+            cost = Table(title=f"Billed cost by organization and model, {start} → {end - timedelta(days=1)} "
+                               "(exact sums in DuckDB, shown to the cent)", title_justify="left")
+            for col, justify in (("organization", "left"), ("model", "left"), ("cost (USD)", "right"),
+                                 ("share", "right")):
+                cost.add_column(col, justify=justify)
+            by_model = con.execute("""
+                SELECT org_id, coalesce(model, '(' || replace(cost_type, '_', ' ') || ')') AS model, sum(amount_usd) AS usd,
+                       sum(amount_usd) / sum(sum(amount_usd)) OVER (PARTITION BY org_id) AS share
+                FROM raw.console_cost WHERE usage_date >= ? AND usage_date < ?
+                GROUP BY 1, 2 ORDER BY org_id, usd DESC, model""", window).fetchall()
+            totals = dict(con.execute("""SELECT org_id, sum(amount_usd) FROM raw.console_cost
+                WHERE usage_date >= ? AND usage_date < ? GROUP BY ALL""", window).fetchall())
+            for i, (org, model, amount, share) in enumerate(by_model):
+                if i and by_model[i - 1][0] != org:
+                    cost.add_section()
+                cost.add_row(org, model, usd(amount), f"{share:.1%}")
+                if i + 1 == len(by_model) or by_model[i + 1][0] != org:
+                    cost.add_row(f"[bold]{org}[/bold]", "[bold]total[/bold]", f"[bold]{usd(totals[org])}[/bold]",
+                                 f"exact {totals[org].normalize():f}")
+            out.print(cost)
+
+            top = Table(title="Top workspaces by billed cost", title_justify="left")
+            for col, justify in (("organization", "left"), ("workspace", "left"), ("cost (USD)", "right")):
+                top.add_column(col, justify=justify)
+            names = "NULL"
+            if _has_columns(con, "inventory.workspaces", {"org_id", "workspace_id", "name", "valid_from"}):
+                # the workspace's latest name from the inventory history (made by the inventory assets)
+                names = """(SELECT w.name FROM inventory.workspaces w WHERE w.org_id = c.org_id
+                            AND w.workspace_id = c.workspace_id ORDER BY w.valid_from DESC LIMIT 1)"""
+            for org, ws, name, amount in con.execute(f"""
+                SELECT org_id, workspace_id, {names} AS name, sum(amount_usd) AS usd
+                FROM raw.console_cost c WHERE usage_date >= ? AND usage_date < ?
+                GROUP BY ALL ORDER BY usd DESC, org_id, workspace_id LIMIT 8""", window).fetchall():
+                label = "(default workspace)" if ws is None else (name or ws)
+                top.add_row(org, label, usd(amount))
+            out.print(top)
+
+    evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
+    outcome = Counter(e.passed for e in evaluations)
+    runs_failed = [r for r in results if not r.success]
+    line = (f"Checks: [green]{outcome[True]} passed[/green], "
+            f"[{'red' if outcome[False] else 'green'}]{outcome[False]} failed[/]"
+            f" ({len(results)} run{'s' if len(results) != 1 else ''}: "
+            f"{', '.join(r.run_id[:8] for r in results)})")
+    out.print(line)
+    for e in evaluations:
+        if not e.passed:
+            out.print(f"  [red]✗[/red] {e.asset_key.to_user_string()} · {e.check_name}")
+    for r in runs_failed:
+        out.print(f"  [red]run {r.run_id[:8]} failed[/red]: see it in the UI (make ui)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m claude_assets.demo", description=__doc__)
-    parser.add_argument("--serve", action="store_true", help="keep the simulator running until Ctrl-C")
-    parser.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
+    parser = argparse.ArgumentParser(prog="python -m claude_assets.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=DAYS, help=f"days to backfill, ending yesterday (default {DAYS})")
+    parser.add_argument("--port", type=int, default=0, help="loopback port of the simulator (default: a free one)")
     args = parser.parse_args(argv)
     out = Console()
     started = time.monotonic()
-    sim = Simulator(World.build("demo"), SimClock(datetime.now(UTC)))
+    sim = Simulator(demo_config.world(), SimClock(datetime.now(UTC)))
     with serve_in_thread(sim, port=args.port) as running:
-        out.print(f"Demo simulator on {running.base_url} (started in {time.monotonic() - started:.2f}s)")
-        _summarize(running.base_url, sim, out)
-        out.print("Run [bold]make simulator[/bold] to keep a simulator running, [bold]make test[/bold] to run the suite.")
-        if args.serve:
-            out.print("Serving; press Ctrl-C to stop.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-    return 0
+        world, config, env = demo_config.prepare(running.base_url)
+        os.environ.update(env)  # the keys live in this process's environment only
+        out.print(f"Demo simulator (world [bold]{world.name}[/bold], clock {sim.now():%Y-%m-%d %H:%M} UTC) on "
+                  f"{running.base_url}; organizations: "
+                  + ", ".join(f"{o.slug} ({o.kind})" for o in config.organizations))
+        end = sim.now().astimezone(UTC).date()  # the last partition is yesterday, the last complete day
+        start = end - timedelta(days=args.days)
+        results = run_backfill(running.base_url, start, end, out)
+    summarize(str(demo_config.WAREHOUSE), start, end, results, out)
+    out.print(f"Done in {time.monotonic() - started:.1f} s. Runs, assets, checks and lineage in the Dagster UI: "
+              "[bold]make ui[/bold] (then http://127.0.0.1:3000).")
+    return 0 if all(r.success for r in results) else 1
 
 
 if __name__ == "__main__":

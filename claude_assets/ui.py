@@ -1,20 +1,104 @@
-"""``make ui``: the Dagster webserver and daemon (``dagster dev``) on this project's code location."""
+"""``make ui``: the Dagster webserver and daemon (``dagster dev``) on the demo's warehouse and runs.
+
+Starts the demo simulator (``python -m simulator --world demo``, real-time clock) on loopback, then
+``dagster dev`` on 127.0.0.1 with the demo configuration of ``claude_assets.demo_config``: the same
+``data/demo.yaml``, warehouse and ``.dagster_home`` as ``make demo``, the simulated keys in the
+environment only. Stopping Dagster (Ctrl-C) stops the simulator.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
+import signal
 import subprocess
 import sys
-from pathlib import Path
+import time
+
+import httpx
+
+from claude_assets import demo_config
 
 
-def main() -> int:
-    root = Path(__file__).resolve().parent.parent
-    home = root / ".dagster_home"
-    home.mkdir(exist_ok=True)
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
-    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "--host", "127.0.0.1"]
-    return subprocess.call(cmd, cwd=root, env=env)
+def wait_for_simulator(proc: subprocess.Popen, base_url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the simulator exited with code {proc.returncode}; is {base_url} already in use? "
+                             "Stop whatever listens there, or pick another port with --simulator-port.")
+        try:
+            if httpx.get(f"{base_url}/_simulator/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the simulator did not answer on {base_url} within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float = 30.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for_dagster(dagster: subprocess.Popen, grace: float = 150.0) -> int:
+    """Wait for ``dagster dev`` to exit. Ctrl-C reaches it directly (same terminal); SIGTERM on this
+    launcher is passed on as SIGINT, which ``dagster dev`` answers by stopping its webserver and daemon."""
+    stopping: list[float] = []
+
+    def on_term(*_) -> None:
+        if dagster.poll() is None:
+            dagster.send_signal(signal.SIGINT)
+        stopping.append(time.monotonic())
+
+    signal.signal(signal.SIGTERM, on_term)
+    while True:
+        try:
+            return dagster.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            if stopping and time.monotonic() - stopping[0] > grace:
+                dagster.kill()
+        except KeyboardInterrupt:
+            stopping.append(time.monotonic())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m claude_assets.ui", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--simulator-port", type=int, default=demo_config.UI_SIMULATOR_PORT,
+                        help=f"loopback port of the demo simulator (default {demo_config.UI_SIMULATOR_PORT})")
+    parser.add_argument("--port", type=int, default=demo_config.UI_PORT,
+                        help=f"port of the Dagster webserver (default {demo_config.UI_PORT})")
+    args = parser.parse_args(argv)
+    # started in the background by a non-interactive shell, SIGINT arrives ignored, and dagster dev (which maps
+    # SIGTERM to its SIGINT handler) could then not be stopped: give the children the default handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    base_url = demo_config.simulator_url(args.simulator_port)
+    _, config, demo_env = demo_config.prepare(base_url)
+    # the simulator needs none of the keys; Dagster gets them in its environment only
+    sim = subprocess.Popen([sys.executable, "-m", "simulator", "--world", demo_config.WORLD, "--seed",
+                            str(demo_config.SEED), "--port", str(args.simulator_port)],
+                           cwd=demo_config.ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_simulator(sim, base_url)
+        print(f"Demo simulator on {base_url}; organizations: {', '.join(o.slug for o in config.organizations)}",
+              flush=True)
+        if not demo_config.WAREHOUSE.exists():
+            print("The warehouse is empty: run `make demo` to backfill the last 90 days, or launch a backfill "
+                  "from the UI.", flush=True)
+        print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops Dagster and the simulator)", flush=True)
+        dagster = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-w", str(demo_config.ROOT / "workspace.yaml"),
+             "--host", "127.0.0.1", "--port", str(args.port)],
+            cwd=demo_config.ROOT, env={**os.environ, **demo_env})
+        return wait_for_dagster(dagster)
+    finally:
+        stop(sim)
 
 
 if __name__ == "__main__":

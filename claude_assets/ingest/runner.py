@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 import dagster as dg
+import duckdb as duckdb_module
 import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
@@ -38,6 +39,30 @@ class Fetched:
 
 
 Fetcher = Callable[[ApiClient, OrgConfig, date, date, CallStats], Fetched]
+Windows = dict[str, list[tuple[date, date]]]
+#: checks an asset adds to the window checks: (connection, windows written per org) -> results
+ExtraChecks = Callable[[duckdb_module.DuckDBPyConnection, Windows], Iterable[dg.AssetCheckResult]]
+HISTORY_START_REASON = "before the organization's history_start"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The days an API can answer for, beyond the organization's own ``history_start``.
+
+    - ``floor``: the API holds nothing before this day. Such days are skipped: no request is sent and
+      the materialization's metadata says how many days were skipped and why (``floor_reason``).
+    - ``latest``: asked once per organization and run (one small request) for the newest day the API
+      serves. A run that asks for a newer day fails before anything is fetched, naming that day
+      (``latest_hint`` adds what to do).
+    - ``skip``: an organization the asset does not read at all (e.g. a beta endpoint it has not
+      enabled): returns the reason, and its days are skipped like days before ``floor``; None reads it.
+    """
+
+    floor: date | None = None
+    floor_reason: str = "before the first day the API has data for"
+    latest: Callable[[ApiClient, OrgConfig, CallStats], date] | None = None
+    latest_hint: str = ""
+    skip: Callable[[OrgConfig], str | None] | None = None
 
 
 def describe_request(path: str, params: dict) -> str:
@@ -56,18 +81,14 @@ def extra_json(record: dict, known: set[str]) -> str | None:
 
 def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api: _AnthropicApi,
                 duckdb: DuckDBResource, tables: list[Table], schemas: dict[Table, pa.DataFrameSchema],
-                fetch: Fetcher, max_days: int) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+                fetch: Fetcher, max_days: int, availability: Availability | None = None,
+                extra_checks: ExtraChecks | None = None) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     stats = CallStats()
-    covered: dict[str, list[tuple[date, date]]] = {}
-    skipped: dict[str, int] = {}
+    covered, skipped = _plan(context, config, availability)
+    latest = _check_latest(config, api, covered, availability, tables, stats)
     rows: dict[Table, int] = defaultdict(int)
-    for slug, spans in windows_by_org(context).items():
+    for slug, kept in covered.items():
         org = config.get(slug)
-        kept = [(max(s, org.history_start), e) for s, e in spans if e > org.history_start]
-        skipped[slug] = sum((e - s).days for s, e in spans) - sum((e - s).days for s, e in kept)
-        if not kept:
-            continue
-        covered[slug] = kept
         api_windows = [w for s, e in kept for w in split(s, e, max_days)]
         with api.client(org) as client:
             results = client.map(lambda w, c=client, o=org: (w, fetch(c, o, w[0], w[1], stats)), api_windows)
@@ -82,30 +103,87 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
                 with duckdb.get_connection() as con:
                     written = write_windows(con, WindowWrite(
                         org_id=slug, start=start, end=end, frames=fetched.frames, days=fetched.days,
-                        source_request=fetched.source_request, fetched_at=now_iso(), run_id=context.run_id))
+                        source_request=fetched.source_request, fetched_at=now_iso(), run_id=context.run.run_id))
                 for table, n in written.items():
                     rows[table] += n
                 context.log.info(f"{slug} {start}..{end}: " + ", ".join(
                     f"{t.qualified} {n} rows" for t, n in written.items()))
     with duckdb.get_connection() as con:
         for table in tables:
-            yield dg.MaterializeResult(asset_key=table.asset_key, metadata=_metadata(
-                con, table, covered, rows[table], stats, skipped))
+            meta = _metadata(con, table, covered, rows[table], stats, skipped)
+            if latest:
+                meta["latest_available_day"] = {k: v.isoformat() for k, v in latest.items()}
+            yield dg.MaterializeResult(asset_key=table.asset_key, metadata=meta)
         for table in tables:
             if covered:
                 yield from window_checks.results(con, table, covered, rows[table])
             else:
                 yield from _nothing_to_check(table, skipped)
+        if extra_checks is not None:
+            yield from extra_checks(con, covered)
 
 
-def _nothing_to_check(table: Table, skipped: dict[str, int]) -> list[dg.AssetCheckResult]:
-    note = {"note": "every requested day is before the organizations' history_start", "skipped_days": skipped}
+def _days(spans: list[tuple[date, date]]) -> int:
+    return sum((e - s).days for s, e in spans)
+
+
+def _plan(context: dg.AssetExecutionContext, config: ProjectConfig,
+          availability: Availability | None) -> tuple[Windows, dict[str, dict[str, int]]]:
+    """The run's days per organization that the API can hold, and the days skipped (reason -> org -> days)."""
+    covered: Windows = {}
+    skipped: dict[str, dict[str, int]] = {}
+    for slug, spans in windows_by_org(context).items():
+        org = config.get(slug)
+        not_read = availability.skip(org) if availability is not None and availability.skip else None
+        if not_read:
+            skipped.setdefault(not_read, {})[slug] = _days(spans)
+            continue
+        floor, reason = org.history_start, HISTORY_START_REASON
+        if availability is not None and availability.floor is not None and availability.floor > floor:
+            floor, reason = availability.floor, availability.floor_reason
+        kept = [(max(s, floor), e) for s, e in spans if e > floor]
+        if _days(spans) > _days(kept):
+            skipped.setdefault(reason, {})[slug] = _days(spans) - _days(kept)
+        if kept:
+            covered[slug] = kept
+    return covered, skipped
+
+
+def _check_latest(config: ProjectConfig, api: _AnthropicApi, covered: Windows, availability: Availability | None,
+                  tables: list[Table], stats: CallStats) -> dict[str, date]:
+    """Ask each organization's newest available day; fail before any fetch when the run asks for a newer one."""
+    if availability is None or availability.latest is None:
+        return {}
+    latest: dict[str, date] = {}
+    late: list[str] = []
+    for slug, kept in covered.items():
+        org = config.get(slug)
+        with api.client(org) as client:
+            latest[slug] = availability.latest(client, org, stats)
+        last = kept[-1][1] - timedelta(days=1)
+        if last > latest[slug]:
+            first = max(kept[0][0], latest[slug] + timedelta(days=1))
+            late.append(f"{slug}: {first}{f' to {last}' if last > first else ''} is not available yet; the most "
+                        f"recent available day is {latest[slug]}")
+    if late:
+        names = ", ".join(t.qualified for t in tables)
+        raise dg.Failure(
+            description=f"{names}: nothing was fetched or written. " + "; ".join(late) + ". "
+                        + availability.latest_hint,
+            metadata={"latest_available_day": {k: v.isoformat() for k, v in latest.items()},
+                      "unavailable": dg.MetadataValue.md("\n".join(f"- {x}" for x in late))})
+    return latest
+
+
+def _nothing_to_check(table: Table, skipped: dict[str, dict[str, int]]) -> list[dg.AssetCheckResult]:
+    note = {"note": "no requested day can hold data: " + "; ".join(skipped) + ". Nothing was requested.",
+            "skipped_days": skipped}
     return [dg.AssetCheckResult(asset_key=table.asset_key, check_name=s.name, passed=True, metadata=note)
             for s in window_checks.specs(table)]
 
 
-def _metadata(con, table: Table, covered: dict[str, list[tuple[date, date]]], rows: int, stats: CallStats,
-              skipped: dict[str, int]) -> dict:
+def _metadata(con, table: Table, covered: Windows, rows: int, stats: CallStats,
+              skipped: dict[str, dict[str, int]]) -> dict:
     meta: dict = {
         "dagster/row_count": rows,
         "dagster/column_schema": table.dagster_schema(),
@@ -114,15 +192,17 @@ def _metadata(con, table: Table, covered: dict[str, list[tuple[date, date]]], ro
             for org, spans in covered.items()) or "nothing in range"),
         **{f"api_{k}": v for k, v in stats.as_dict().items()},
     }
-    if any(skipped.values()):
-        meta["skipped_days_before_history_start"] = {k: v for k, v in skipped.items() if v}
+    if skipped:
+        meta["skipped_days"] = skipped  # reason -> organization -> days (no request was sent for them)
+        if HISTORY_START_REASON in skipped:
+            meta["skipped_days_before_history_start"] = skipped[HISTORY_START_REASON]
     if not covered:
         return meta
     where = " OR ".join("(org_id = ? AND usage_date >= ? AND usage_date < ?)" for spans in covered.values()
                         for _ in spans)
     params = [x for org, spans in covered.items() for s, e in spans for x in (org, s, e)]
     for col in table.money:
-        total = con.execute(f'SELECT coalesce(sum("{col}"), 0) FROM {table.qualified} WHERE {where}', params).fetchone()[0]
+        total = con.execute(f'SELECT coalesce(sum("{col}"), 0) FROM {table.qualified} WHERE {where}', params).fetchall()[0][0]
         meta[f"total_{col}"] = dg.MetadataValue.float(float(total))  # for plotting; exact values stay in the table
         meta[f"total_{col}_exact"] = str(total)
     preview = con.execute(f"SELECT * EXCLUDE (extra, fetched_at, source_request) FROM {table.qualified} "

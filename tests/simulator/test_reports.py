@@ -8,7 +8,6 @@ endpoints (cross-endpoint totals) and from the ground-truth providers; never fro
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -787,20 +786,3 @@ def test_sdk_parses_every_report_strictly(server, ent, clean_env):
         cost = list(a.cost.list(starting_at=s, ending_at=e, time_bucket_width="1d", limit=100,
                                 group_by=["actor", "model", "cost_type", "token_type"]))
         assert {i.group.cost_type for i in cost} == {"tokens", "web_search", "code_execution"}
-
-
-def test_large_world_pages_are_fast():
-    sim = unlimited_sim(world="large")
-    params = {"starting_at": "2026-10-20T00:00:00Z", "ending_at": "2026-11-20T00:00:00Z", "limit": 1000}
-    with serve_in_thread(sim) as srv, client_for(srv, ORG) as c:
-        t0 = time.perf_counter()
-        body = get(c, "user_cost_report", params)
-        first = time.perf_counter() - t0
-        times = []
-        for _ in range(4):
-            t0 = time.perf_counter()
-            body = get(c, "user_cost_report", {**params, "page": body["next_page"]})
-            times.append(time.perf_counter() - t0)
-        assert len(body["data"]) == 1000
-    assert first < 6.0, first  # 31 days of 10,000 seats generated, aggregated and ranked
-    assert sorted(times)[len(times) // 2] < 0.1, times
