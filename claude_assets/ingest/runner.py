@@ -66,7 +66,7 @@ class Availability:
 
 
 def describe_request(path: str, params: dict) -> str:
-    return f"GET {path}?{urlencode(params, doseq=True)}"
+    return f"GET {path}?{urlencode(params, doseq=True, safe='[]:')}"
 
 
 def now_iso() -> str:
