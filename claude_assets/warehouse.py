@@ -91,8 +91,7 @@ class WindowWrite:
     start: date
     end: date
     frames: dict[Table, pd.DataFrame]  # table -> staged rows (exact strings for money and instants)
-    days: frozenset[date]  # the days the API actually answered for (only these are logged as covered)
-    source_request: str
+    requests: dict[date, str]  # day -> the request that answered for it (only these days are logged as covered)
     fetched_at: str  # ISO instant
     run_id: str = ""
     date_column: str = "usage_date"
@@ -100,11 +99,11 @@ class WindowWrite:
     def log_frame(self, table: Table) -> pd.DataFrame:
         frame = self.frames[table]
         counts = frame.groupby(self.date_column).size() if len(frame) else pd.Series(dtype="int64")
-        days = sorted(d for d in self.days if self.start <= d < self.end)
+        days = sorted(d for d in self.requests if self.start <= d < self.end)
         return pd.DataFrame({
             "table_name": table.qualified, "org_id": self.org_id, "usage_date": [d.isoformat() for d in days],
             "row_count": [int(counts.get(d, counts.get(d.isoformat(), 0))) for d in days],
-            "source_request": self.source_request, "run_id": self.run_id, "fetched_at": self.fetched_at})
+            "source_request": [self.requests[d] for d in days], "run_id": self.run_id, "fetched_at": self.fetched_at})
 
 
 def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Table, int]:

@@ -92,6 +92,7 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
         api_windows = [w for s, e in kept for w in split(s, e, max_days)]
         with api.client(org) as client:
             results = client.map(lambda w, c=client, o=org: (w, fetch(c, o, w[0], w[1], stats)), api_windows)
+            batch = _Batch(slug, context.run.run_id)
             for (start, end), fetched in results:
                 for table, frame in fetched.frames.items():
                     try:
@@ -100,14 +101,10 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
                         raise dg.Failure(description=f"{slug} {start}..{end}: {exc}", metadata={
                             "failure_cases": dg.MetadataValue.md(
                                 exc.failures.head(50).to_markdown(index=False))}) from None
-                with duckdb.get_connection() as con:
-                    written = write_windows(con, WindowWrite(
-                        org_id=slug, start=start, end=end, frames=fetched.frames, days=fetched.days,
-                        source_request=fetched.source_request, fetched_at=now_iso(), run_id=context.run.run_id))
-                for table, n in written.items():
-                    rows[table] += n
-                context.log.info(f"{slug} {start}..{end}: " + ", ".join(
-                    f"{t.qualified} {n} rows" for t, n in written.items()))
+                if batch.windows and (batch.end != start or batch.days >= WRITE_DAYS):
+                    batch.flush(context, duckdb, rows)
+                batch.add(start, end, fetched)
+            batch.flush(context, duckdb, rows)
     with duckdb.get_connection() as con:
         for table in tables:
             meta = _metadata(con, table, covered, rows[table], stats, skipped)
@@ -121,6 +118,52 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
                 yield from _nothing_to_check(table, skipped)
         if extra_checks is not None:
             yield from extra_checks(con, covered)
+
+
+#: Consecutive API windows (e.g. one-day requests) are written together, up to this many days a transaction.
+WRITE_DAYS = 31
+
+
+class _Batch:
+    """Validated windows of one organization waiting to be written in one transaction."""
+
+    def __init__(self, org_id: str, run_id: str) -> None:
+        self.org_id, self.run_id = org_id, run_id
+        self.windows: list[tuple[date, date, Fetched]] = []
+
+    @property
+    def end(self) -> date | None:
+        return self.windows[-1][1] if self.windows else None
+
+    @property
+    def days(self) -> int:
+        return sum((e - s).days for s, e, _ in self.windows)
+
+    def add(self, start: date, end: date, fetched: Fetched) -> None:
+        self.windows.append((start, end, fetched))
+
+    def flush(self, context: dg.AssetExecutionContext, duckdb: DuckDBResource, rows: dict[Table, int]) -> None:
+        if not self.windows:
+            return
+        start, end = self.windows[0][0], self.windows[-1][1]
+        tables = list(self.windows[0][2].frames)
+        frames = {t: _concat([f.frames[t] for _, _, f in self.windows]) for t in tables}
+        requests = {d: f.source_request for _, _, f in self.windows for d in f.days}
+        with duckdb.get_connection() as con:
+            written = write_windows(con, WindowWrite(org_id=self.org_id, start=start, end=end, frames=frames,
+                                                     requests=requests, fetched_at=now_iso(), run_id=self.run_id))
+        for table, n in written.items():
+            rows[table] += n
+        context.log.info(f"{self.org_id} {start}..{end}: " + ", ".join(
+            f"{t.qualified} {n} rows" for t, n in written.items()))
+        self.windows = []
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    non_empty = [f for f in frames if len(f)]
+    if len(non_empty) == 1:
+        return non_empty[0]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0]
 
 
 def _days(spans: list[tuple[date, date]]) -> int:
