@@ -25,6 +25,7 @@ from rich.table import Table
 from claude_assets import demo_config
 from simulator.app import Simulator
 from simulator.clock import SimClock
+from simulator.freshness import latest_engagement_day
 from simulator.serve import serve_in_thread
 
 DAYS = 90
@@ -35,8 +36,12 @@ def usd(value: Decimal | None) -> str:
     return f"${(value or Decimal(0)):,.2f}"
 
 
-def run_backfill(base_url: str, start: date, end: date, out: Console):
-    """Materialize every asset over ``[start, end)`` for every demo organization; return the results."""
+def run_backfill(base_url: str, start: date, end: date, engagement_end: date, out: Console):
+    """Materialize every asset over ``[start, end)`` for every demo organization; return the results.
+
+    Enterprise assets stop at ``engagement_end`` (exclusive): engagement data lags, and asking the
+    API for a day it has not published yet fails the run, as it should.
+    """
     import dagster as dg
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -46,11 +51,21 @@ def run_backfill(base_url: str, start: date, end: date, out: Console):
     from claude_assets.definitions import build_definitions
 
     defs = build_definitions(load_file(demo_config.CONFIG_FILE), str(demo_config.WAREHOUSE))
-    assets = sorted(k.to_user_string() for g in groups(defs) for k in g.keys)
-    out.print(f"Backfilling {start} → {end - timedelta(days=1)} ({(end - start).days} days) of "
-              f"{len(assets)} assets: {', '.join(assets)}")
+    keys = [k for g in groups(defs) for k in g.keys]
+    enterprise = {k for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)
+                  for k, group in a.group_names_by_key.items() if group == "enterprise"}
+    out.print(f"Backfilling {start} → {end - timedelta(days=1)} ({(end - start).days} days; Enterprise engagement "
+              f"until {engagement_end - timedelta(days=1)}, the latest day published) of {len(keys)} assets: "
+              + ", ".join(sorted(k.to_user_string() for k in keys)))
+    run_config = None if os.environ.get("DEMO_VERBOSE") else QUIET
+    tags = {"claude_assets/demo": "true"}
     with dg.DagsterInstance.get() as instance, out.status("Dagster is materializing…"):
-        return backfill(defs, start, end, instance=instance, run_config=None if os.environ.get("DEMO_VERBOSE") else QUIET, tags={"claude_assets/demo": "true"})
+        results = backfill(defs, start, end, instance=instance, run_config=run_config, tags=tags,
+                           selection=[k for k in keys if k not in enterprise])
+        if enterprise:
+            results += backfill(defs, start, engagement_end, instance=instance, run_config=run_config, tags=tags,
+                                selection=enterprise)
+        return results
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
@@ -159,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{o.slug} ({o.kind})" for o in config.organizations))
         end = sim.now().astimezone(UTC).date()  # the last partition is yesterday, the last complete day
         start = end - timedelta(days=args.days)
-        results = run_backfill(running.base_url, start, end, out)
+        engagement_end = latest_engagement_day(sim.now(), sim.engagement_lag_days) + timedelta(days=1)
+        results = run_backfill(running.base_url, start, end, min(end, engagement_end), out)
     summarize(str(demo_config.WAREHOUSE), start, end, results, out)
     out.print(f"Done in {time.monotonic() - started:.1f} s. Runs, assets, checks and lineage in the Dagster UI: "
               "[bold]make ui[/bold] (then http://127.0.0.1:3000).")

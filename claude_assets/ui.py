@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     _, config, demo_env = demo_config.prepare(base_url)
     # the simulator needs none of the keys; Dagster gets them in its environment only
     sim = subprocess.Popen([sys.executable, "-m", "simulator", "--world", demo_config.WORLD, "--seed",
-                            str(demo_config.SEED), "--port", str(args.simulator_port)],
+                            str(demo_config.SEED), "--port", str(args.simulator_port),
+                            "--rate-limit", demo_config.rate_limit_flag()],
                            cwd=demo_config.ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_for_simulator(sim, base_url)
