@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 from claude_assets.config import ProjectConfig, load_config
 from claude_assets.ingest.console import console_assets
 from claude_assets.ingest.enterprise_engagement import engagement_assets
+from claude_assets.ingest.enterprise_reports import report_assets
 from claude_assets.inventory import inventory_assets
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
 
@@ -29,7 +30,8 @@ def warehouse_path() -> str:
 
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*console_assets(config), *inventory_assets(config), *engagement_assets(config)],
+        assets=[*console_assets(config), *inventory_assets(config), *engagement_assets(config),
+                *report_assets(config)],
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),
