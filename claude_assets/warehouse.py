@@ -8,12 +8,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
 MONEY = "DECIMAL(38, 12)"
+OWNERS = ["team:data-platform"]  # the owner every asset of this project declares
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ class Table:
         return dg.TableSchema(columns=[
             dg.TableColumn(c.name, c.type, description=c.description or None,
                            constraints=dg.TableColumnConstraints(nullable=c.nullable)) for c in self.columns])
+
+
+def col(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
+    return Column(name, type_, description, nullable)
+
+
+ORG_ID = col("org_id", "VARCHAR", "organization slug (from the configuration)", False)
+#: Every raw row says where it came from and keeps what it has no column for.
+LINEAGE = (col("extra", "JSON", "fields the API returned that have no column (kept, never dropped)"),
+           col("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
+           col("source_request", "VARCHAR", "the request that produced the row", False))
+
+
+def cents_to_usd(cents: object) -> str | None:
+    """The API's cents (decimal string or number) as an exact USD decimal string; None stays None."""
+    return None if cents is None else str(Decimal(str(cents)).scaleb(-2))
 
 
 def ensure(con: duckdb.DuckDBPyConnection, table: Table) -> None:

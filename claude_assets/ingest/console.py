@@ -3,7 +3,6 @@
 
 import json
 from datetime import date, timedelta
-from decimal import Decimal
 
 import dagster as dg
 import pandas as pd
@@ -14,23 +13,15 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.runner import Fetched, describe_request, extra_json, now_iso, run_windows
 from claude_assets.partitions import daily_by_org
-from claude_assets.warehouse import MONEY, Column, Table
+from claude_assets.warehouse import LINEAGE, MONEY, ORG_ID, OWNERS, Table, cents_to_usd
+from claude_assets.warehouse import col as _c
 from resources.apis import ConsoleAdminApi
 from resources.client import ApiClient, CallStats
 
 FAST_MODE_BETA = {"anthropic-beta": "fast-mode-2026-02-01"}
-OWNERS = ["team:data-platform"]
 
 
-def _c(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
-    return Column(name, type_, description, nullable)
-
-
-KEYS = (_c("org_id", "VARCHAR", "organization slug (from the configuration)", False),
-        _c("usage_date", "DATE", "the UTC day of the bucket", False))
-LINEAGE = (_c("extra", "JSON", "fields the API returned that have no column (kept, never dropped)"),
-           _c("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
-           _c("source_request", "VARCHAR", "the request that produced the row", False))
+KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket", False))
 USAGE_DIMS = ("account_id", "api_key_id", "service_account_id", "workspace_id", "model", "service_tier",
               "context_window", "inference_geo", "speed")
 TOKEN_COLUMNS = ("uncached_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens",
@@ -118,11 +109,6 @@ SCHEMAS = {
         **{c: _TOKENS for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")},
         "currency": [sc.USD], "estimated_cost_usd": [sc.NON_NEGATIVE_DECIMAL]}),
 }
-
-
-def cents_to_usd(cents: object) -> str:
-    """The API's cents (decimal string or number) as an exact USD decimal string."""
-    return str(Decimal(str(cents)).scaleb(-2))
 
 
 def _instant(d: date) -> str:

@@ -42,12 +42,12 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.runner import Availability, Fetched, describe_request, now_iso, run_windows
 from claude_assets.partitions import daily_by_org
-from claude_assets.warehouse import MONEY, Column, Table
+from claude_assets.warehouse import LINEAGE, MONEY, ORG_ID, OWNERS, Column, Table, cents_to_usd
+from claude_assets.warehouse import col as _c
 from resources.apis import EnterpriseAnalyticsApi
 from resources.client import ApiClient, CallStats
 from resources.errors import InvalidRequest
 
-OWNERS = ["team:data-platform"]
 GROUP = "enterprise"
 BASE = "/v1/organizations/analytics"
 SUMMARIES_PATH = f"{BASE}/summaries"
@@ -60,15 +60,7 @@ OFFICE_APPS = ("excel", "outlook", "powerpoint", "word")
 GROUPED_FIELDS = ("rbac_group_id", "rbac_group_name")  # null unless grouped by RBAC group (never requested)
 
 
-def _c(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
-    return Column(name, type_, description, nullable)
-
-
-KEYS = (_c("org_id", "VARCHAR", "organization slug (from the configuration)", False),
-        _c("usage_date", "DATE", "the UTC day the row describes (the requested `date`)", False))
-LINEAGE = (_c("extra", "JSON", "fields the API returned that have no column, by dotted path (kept, never dropped)"),
-           _c("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
-           _c("source_request", "VARCHAR", "the request that produced the row (without the page cursor)", False))
+KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day the row describes (the requested `date`)", False))
 
 
 # -- wire layout -> columns ------------------------------------------------------------------------------
@@ -137,11 +129,6 @@ def _json_default(value: object) -> object:
     return float(value) if isinstance(value, Decimal) else str(value)
 
 
-def usd(cents: object) -> str | None:
-    """Cents (decimal string or number) as an exact USD decimal string; None stays None."""
-    return None if cents is None else str(Decimal(str(cents)).scaleb(-2))
-
-
 def _stage(field: Field, value: object) -> object:
     if value is None:
         return None
@@ -154,7 +141,7 @@ def _stage(field: Field, value: object) -> object:
             raise ValueError(f"{field.path}: expected an integer, got {value!r}")
         return int(number)
     if kind == "money":
-        return usd(value)
+        return cents_to_usd(value)
     if kind == "bool":
         if not isinstance(value, bool):
             raise ValueError(f"{field.path}: expected true or false, got {value!r}")

@@ -44,10 +44,10 @@ from checks import enterprise_reports as report_checks
 from checks import schemas as sc
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
-from claude_assets.ingest.console import cents_to_usd
 from claude_assets.ingest.runner import Availability, Fetched, Windows, describe_request, now_iso, run_windows
 from claude_assets.partitions import contiguous, daily_by_org
-from claude_assets.warehouse import MONEY, Column, Table
+from claude_assets.warehouse import LINEAGE, MONEY, ORG_ID, OWNERS, Table, cents_to_usd
+from claude_assets.warehouse import col as _c
 from resources.apis import EnterpriseAnalyticsApi
 from resources.client import ApiClient, CallStats
 
@@ -63,24 +63,15 @@ GEO_SLICES = ("global", "us", "not_available")  # inference_geos[] values: not_a
 ROW_LIMIT = 1000  # per-user and beta reports: rows per page
 REFRESH_ATTEMPTS = 3
 GROUP = "enterprise"
-OWNERS = ["team:data-platform"]
 KINDS = {"duckdb", "python"}
 BETA_DISABLED = "analytics_beta is not enabled for this organization (the beta usage/cost endpoints are not read)"
 
 
-def _c(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
-    return Column(name, type_, description, nullable)
-
-
 # -- tables -----------------------------------------------------------------------------------------------
-KEYS = (_c("org_id", "VARCHAR", "organization slug (from the configuration)", False),
-        _c("usage_date", "DATE", "the UTC day of the bucket or row", False))
+KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket or row", False))
 ENVELOPE = (_c("anthropic_organization_id", "VARCHAR", "the API's organization id (org_…)"),
             _c("data_refreshed_at", "TIMESTAMPTZ", "the API's export watermark when the row was read: days after "
                "it are incomplete, days within 30 days before it may still be revised"))
-LINEAGE = (_c("extra", "JSON", "fields the API returned that have no column (kept, never dropped)"),
-           _c("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
-           _c("source_request", "VARCHAR", "the request that produced the row", False))
 SPAN = (_c("starting_at", "TIMESTAMPTZ", "start of the bucket (inclusive)", False),
         _c("ending_at", "TIMESTAMPTZ", "end of the bucket (exclusive)", False))
 LEGACY_DIMS = ("product", "model", "context_window", "inference_geo", "speed", "rbac_group_id", "slack_channel_id",

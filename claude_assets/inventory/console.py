@@ -41,6 +41,8 @@ from checks.window import SchemaViolation, validate
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.partitions import organizations
 from claude_assets.warehouse import (
+    ORG_ID,
+    OWNERS,
     Column,
     SnapshotChange,
     Table,
@@ -49,12 +51,12 @@ from claude_assets.warehouse import (
     ensure,
     transaction,
 )
+from claude_assets.warehouse import col as _c
 from resources.apis import ConsoleAdminApi
 from resources.client import ApiClient, CallStats
 from resources.errors import AnthropicApiError
 
 GROUP = "inventory"
-OWNERS = ["team:data-platform"]
 LIST_LIMIT = 1000  # ApiClient.list_all asks for the largest page the API allows
 
 ME = "/v1/organizations/me"
@@ -70,11 +72,6 @@ POINT_IN_TIME = (" History (SCD type 2): one row per version, valid in [valid_fr
                  "valid_from per entity and day.")
 
 
-def _c(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
-    return Column(name, type_, description, nullable)
-
-
-ORG_ID = _c("org_id", "VARCHAR", "organization slug (from the configuration)", False)
 HISTORY = (
     _c("extra", "JSON", "fields the API returned that have no column (kept, never dropped)"),
     _c("row_hash", "VARCHAR", "sha256 of the tracked attributes (every column above); a new value opens a version",
