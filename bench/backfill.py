@@ -36,7 +36,10 @@ NOW = "2026-11-22T12:00:00Z"
 #: the asset group of each kind, and the endpoints of the simulator's minimum that belong to it
 KINDS = {
     "console": ("console", ("usage_report_messages", "cost_report", "usage_report_claude_code")),
-    "inventory": ("inventory", ("organization", "users", "workspaces", "workspace_members", "api_keys", "invites")),
+    "inventory": (
+        "inventory",
+        ("organization", "users", "workspaces", "workspace_members", "api_keys", "invites"),
+    ),
 }
 
 
@@ -47,9 +50,23 @@ def free_port() -> int:
 
 
 def start_simulator(world: str, seed: int, now: str, port: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--world", world, "--seed", str(seed),
-                             "--port", str(port), "--now", now],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--world",
+            world,
+            "--seed",
+            str(seed),
+            "--port",
+            str(port),
+            "--now",
+            now,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -76,8 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=90, help="days to backfill, ending the day before --now")
     ap.add_argument("--kinds", default="console", help=f"comma-separated: {', '.join(KINDS)}")
     ap.add_argument("--now", default=NOW, help=f"the simulator's frozen clock (default {NOW})")
-    ap.add_argument("--client-rate-limit", type=int, help="client requests per minute per organization "
-                                                          "(default: the simulator's limit for the organization)")
+    ap.add_argument(
+        "--client-rate-limit",
+        type=int,
+        help="client requests per minute per organization "
+        "(default: the simulator's limit for the organization)",
+    )
     args = ap.parse_args(argv)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = set(kinds) - set(KINDS)
@@ -95,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     now = parse_instant(args.now)
     end = min(now.date(), datetime.now(UTC).date())
     if end < now.date():
-        print(f"note: the range ends at today ({end}), not at --now ({now.date()}): Dagster has no later partition")
+        print(
+            f"note: the range ends at today ({end}), not at --now ({now.date()}): Dagster has no later partition"
+        )
     start = end - timedelta(days=args.days)
 
     proc, base = start_simulator(args.world, args.seed, args.now, free_port())
@@ -107,29 +130,56 @@ def main(argv: list[str] | None = None) -> int:
             env_names[o["slug"]] = f"BENCH_{o['slug'].upper().replace('-', '_')}_KEY"
             os.environ[env_names[o["slug"]]] = o["api_key"]
         rate = {o["slug"]: args.client_rate_limit or o["rate_limit_per_minute"] for o in orgs}
-        config = ProjectConfig(organizations=tuple(
-            OrgConfig(slug=o["slug"], kind="console", key_env=env_names[o["slug"]], base_url=base,
-                      rate_limit_per_minute=rate[o["slug"]], history_start=start) for o in orgs))
+        config = ProjectConfig(
+            organizations=tuple(
+                OrgConfig(
+                    slug=o["slug"],
+                    kind="console",
+                    key_env=env_names[o["slug"]],
+                    base_url=base,
+                    rate_limit_per_minute=rate[o["slug"]],
+                    history_start=start,
+                )
+                for o in orgs
+            )
+        )
 
         # the ground truth walks every day of the range, so the simulator's data is generated (and cached)
         # before the clock starts: the wall time measures the client against a warm API
         minimum: dict[str, dict[str, int]] = {}
         t0 = time.perf_counter()
         for o in orgs:
-            truth = httpx.get(f"{base}/_simulator/truth", timeout=1800, params={
-                "org": o["slug"], "kind": "min_requests_console", "start": str(start), "end": str(end)}).json()
+            truth = httpx.get(
+                f"{base}/_simulator/truth",
+                timeout=1800,
+                params={
+                    "org": o["slug"],
+                    "kind": "min_requests_console",
+                    "start": str(start),
+                    "end": str(end),
+                },
+            ).json()
             minimum[o["slug"]] = {k: v for kind in kinds for k, v in truth.items() if k in KINDS[kind][1]}
-        print(f"simulator: minimum requests computed (and its data warmed) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"simulator: minimum requests computed (and its data warmed) in {time.perf_counter() - t0:.1f} s"
+        )
 
         with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
             warehouse = str(Path(tmp) / "warehouse.duckdb")
             defs = build_definitions(config, warehouse)
             wanted = {KINDS[k][0] for k in kinds}
-            selection = [key for a in defs.assets if isinstance(a, dg.AssetsDefinition)
-                         for key, spec_group in a.group_names_by_key.items() if spec_group in wanted]
+            selection = [
+                key
+                for a in defs.assets
+                if isinstance(a, dg.AssetsDefinition)
+                for key, spec_group in a.group_names_by_key.items()
+                if spec_group in wanted
+            ]
             names = sorted(k.to_user_string() for g in groups(defs, selection) for k in g.keys)
-            print(f"world={args.world} seed={args.seed} now={args.now} range {start} -> {end} ({args.days} days), "
-                  f"orgs: {', '.join(f'{s} ({rate[s]}/min)' for s in rate)}")
+            print(
+                f"world={args.world} seed={args.seed} now={args.now} range {start} -> {end} ({args.days} days), "
+                f"orgs: {', '.join(f'{s} ({rate[s]}/min)' for s in rate)}"
+            )
             print(f"assets: {', '.join(names)}")
             t0 = time.perf_counter()
             instance = dg.DagsterInstance.ephemeral()
@@ -138,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             step_seconds: dict[str, float] = {}
             for r in results:
                 began = {}
-                for entry in instance.all_logs(r.run_id, of_type={dg.DagsterEventType.STEP_START,
-                                                                  dg.DagsterEventType.STEP_SUCCESS}):
+                for entry in instance.all_logs(
+                    r.run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+                ):
                     if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
                         began[entry.step_key] = entry.timestamp
                     else:
@@ -149,14 +200,18 @@ def main(argv: list[str] | None = None) -> int:
             for r in results:
                 for ev in r.get_asset_materialization_events():
                     meta = ev.event_specific_data.materialization.metadata
-                    if "api_requests" in meta:  # a multi-asset reports its step's calls on each asset: count once
-                        issued[ev.step_key] = {k.removeprefix("api_"): v.value for k, v in meta.items()
-                                               if k.startswith("api_")}
+                    if (
+                        "api_requests" in meta
+                    ):  # a multi-asset reports its step's calls on each asset: count once
+                        issued[ev.step_key] = {
+                            k.removeprefix("api_"): v.value for k, v in meta.items() if k.startswith("api_")
+                        }
             import duckdb
 
             with duckdb.connect(warehouse, read_only=True) as con:
-                tables = con.execute("SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables() "
-                                     "ORDER BY 1").fetchall()
+                tables = con.execute(
+                    "SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables() ORDER BY 1"
+                ).fetchall()
                 rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t, _ in tables}
                 size = os.path.getsize(warehouse)
     finally:
@@ -168,22 +223,36 @@ def main(argv: list[str] | None = None) -> int:
     total_req = sum(int(s.get("requests", 0)) for s in issued.values())
     bound = sum(sum(v.values()) / rate[slug] * 60 for slug, v in minimum.items())
     burst = sum(max(0, (sum(v.values()) - 1) // rate[slug]) * 60 for slug, v in minimum.items())
-    print(f"runs: {len(results)} ({'all succeeded' if all(r.success for r in results) else 'FAILED'}); checks: "
-          f"{sum(e.passed for e in checks)} passed, {sum(not e.passed for e in checks)} failed")
-    print("rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()) + f"; DuckDB file {size / 2**20:,.1f} MB")
-    print(f"{'step (in run order)':28} {'seconds':>7} {'requests':>8} {'pages':>6} {'retries':>7} {'MB':>7} "
-          f"{'waited s':>8}  (waited: summed over the concurrent requests)")
+    print(
+        f"runs: {len(results)} ({'all succeeded' if all(r.success for r in results) else 'FAILED'}); checks: "
+        f"{sum(e.passed for e in checks)} passed, {sum(not e.passed for e in checks)} failed"
+    )
+    print(
+        "rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()) + f"; DuckDB file {size / 2**20:,.1f} MB"
+    )
+    print(
+        f"{'step (in run order)':28} {'seconds':>7} {'requests':>8} {'pages':>6} {'retries':>7} {'MB':>7} "
+        f"{'waited s':>8}  (waited: summed over the concurrent requests)"
+    )
     for step in step_seconds:
         s = issued.get(step, {})
-        print(f"{step:28} {step_seconds[step]:>7.1f} {int(s.get('requests', 0)):>8} {int(s.get('pages', 0)):>6} "
-              f"{int(s.get('retries', 0)):>7} {s.get('bytes', 0) / 2**20:>7.1f} {s.get('wait_seconds', 0):>8.1f}")
-    print("simulator minimum: " + "; ".join(
-        f"{slug}: " + ", ".join(f"{k} {v}" for k, v in m.items()) for slug, m in minimum.items()))
+        print(
+            f"{step:28} {step_seconds[step]:>7.1f} {int(s.get('requests', 0)):>8} {int(s.get('pages', 0)):>6} "
+            f"{int(s.get('retries', 0)):>7} {s.get('bytes', 0) / 2**20:>7.1f} {s.get('wait_seconds', 0):>8.1f}"
+        )
+    print(
+        "simulator minimum: "
+        + "; ".join(f"{slug}: " + ", ".join(f"{k} {v}" for k, v in m.items()) for slug, m in minimum.items())
+    )
     print(f"requests issued: {total_req} vs minimum {total_min} ({total_req / max(1, total_min):.2f}x)")
-    print(f"wall time: {wall:.1f} s vs rate-limit bound {bound:.1f} s (minimum requests / rate limit per minute; "
-          f"with a full first minute of burst the floor is {burst:.0f} s) = {wall / max(bound, 1e-9):.2f}x the bound")
-    print(f"peak RSS: this process (Dagster, client, DuckDB) {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}, "
-          f"simulator {mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}")
+    print(
+        f"wall time: {wall:.1f} s vs rate-limit bound {bound:.1f} s (minimum requests / rate limit per minute; "
+        f"with a full first minute of burst the floor is {burst:.0f} s) = {wall / max(bound, 1e-9):.2f}x the bound"
+    )
+    print(
+        f"peak RSS: this process (Dagster, client, DuckDB) {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}, "
+        f"simulator {mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}"
+    )
     return 0 if all(r.success for r in results) else 1
 
 

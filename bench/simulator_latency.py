@@ -26,7 +26,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def timed(client: httpx.Client, path: str, params: dict, headers: dict | None = None) -> tuple[float, httpx.Response]:
+def timed(
+    client: httpx.Client, path: str, params: dict, headers: dict | None = None
+) -> tuple[float, httpx.Response]:
     t = time.perf_counter()
     resp = client.get(path, params=params, headers=headers)
     return (time.perf_counter() - t) * 1000, resp
@@ -39,9 +41,23 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     port = free_port()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--world", args.world, "--port", str(port),
-                             "--now", NOW, "--rate-limit", "console=100000,enterprise=100000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--world",
+            args.world,
+            "--port",
+            str(port),
+            "--now",
+            NOW,
+            "--rate-limit",
+            "console=100000,enterprise=100000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -59,13 +75,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"world={args.world}  startup (process start -> health answers): {startup:.2f} s")
         cases = [
             ("console", "/v1/organizations/users", {"limit": 1000}, None),
-            ("console", "/v1/organizations/usage_report/claude_code", {"starting_at": "2026-11-16", "limit": 1000}, None),
+            (
+                "console",
+                "/v1/organizations/usage_report/claude_code",
+                {"starting_at": "2026-11-16", "limit": 1000},
+                None,
+            ),
             ("console", "/v1/organizations/api_keys", {"limit": 1000}, None),
             ("enterprise", "/v1/organizations/analytics/users", {"date": "2026-11-16", "limit": 1000}, None),
-            ("enterprise", "/v1/organizations/analytics/user_usage_report",
-             {"starting_at": "2026-11-16T00:00:00Z", "ending_at": "2026-11-17T00:00:00Z", "limit": 1000}, None),
-            ("enterprise", "/v1/organizations/analytics/user_cost_report",
-             {"starting_at": "2026-11-16T00:00:00Z", "ending_at": "2026-11-17T00:00:00Z", "limit": 1000}, None),
+            (
+                "enterprise",
+                "/v1/organizations/analytics/user_usage_report",
+                {"starting_at": "2026-11-16T00:00:00Z", "ending_at": "2026-11-17T00:00:00Z", "limit": 1000},
+                None,
+            ),
+            (
+                "enterprise",
+                "/v1/organizations/analytics/user_cost_report",
+                {"starting_at": "2026-11-16T00:00:00Z", "ending_at": "2026-11-17T00:00:00Z", "limit": 1000},
+                None,
+            ),
         ]
         print(f"{'endpoint':58} {'rows':>5} {'cold ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
         for kind, path, params, headers in cases:
@@ -79,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows = len(resp.json().get("data", []))
                 warm = sorted(timed(c, path, params, headers)[0] for _ in range(args.repeat))
                 p95 = warm[min(len(warm) - 1, int(0.95 * len(warm)))]
-                print(f"{path:58} {rows:>5} {cold:>8.1f} {statistics.median(warm):>7.1f} {p95:>7.1f} {warm[-1]:>7.1f}")
+                print(
+                    f"{path:58} {rows:>5} {cold:>8.1f} {statistics.median(warm):>7.1f} {p95:>7.1f} {warm[-1]:>7.1f}"
+                )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -22,21 +22,32 @@ import duckdb
 
 from claude_assets.warehouse import INGEST_LOG, Table
 
-DAU_CHECK = {"enterprise_summary": "dau_matches_user_activity", "enterprise_user_activity": "rows_match_summary_dau"}
+DAU_CHECK = {
+    "enterprise_summary": "dau_matches_user_activity",
+    "enterprise_user_activity": "rows_match_summary_dau",
+}
 
 
 def dau_spec(table: Table, other: Table) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        DAU_CHECK[table.name], asset=table.asset_key, blocking=False,
+        DAU_CHECK[table.name],
+        asset=table.asset_key,
+        blocking=False,
         description=f"Per organization and day: raw.enterprise_summary.daily_active_user_count equals the number of "
-                    f"rows in raw.enterprise_user_activity. Only days both tables hold are compared; days "
-                    f"{other.qualified} has not been materialized for are listed, not failed (the same check on "
-                    f"{other.qualified} compares them once it is loaded). Different runs: warning; same run: error.")
+        f"rows in raw.enterprise_user_activity. Only days both tables hold are compared; days "
+        f"{other.qualified} has not been materialized for are listed, not failed (the same check on "
+        f"{other.qualified} compares them once it is loaded). Different runs: warning; same run: error.",
+    )
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [table.schema, table.name]).fetchone()[0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [table.schema, table.name],
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def _where(windows: dict[str, list[tuple[date, date]]]) -> tuple[str, list]:
@@ -55,26 +66,53 @@ def _days(windows: dict[str, list[tuple[date, date]]]) -> Iterator[tuple[str, da
                 yield org, start + timedelta(days=i)
 
 
-def dau_result(con: duckdb.DuckDBPyConnection, asset_key: dg.AssetKey, summary: Table, users: Table,
-               windows: dict[str, list[tuple[date, date]]]) -> dg.AssetCheckResult:
+def dau_result(
+    con: duckdb.DuckDBPyConnection,
+    asset_key: dg.AssetKey,
+    summary: Table,
+    users: Table,
+    windows: dict[str, list[tuple[date, date]]],
+) -> dg.AssetCheckResult:
     """The DAU agreement over ``windows`` (organization -> day ranges), reported on ``asset_key``."""
     name = DAU_CHECK[asset_key.path[-1]]
     if not windows:
-        return dg.AssetCheckResult(asset_key=asset_key, check_name=name, passed=True,
-                                   metadata={"note": "no day of this run can hold data; nothing to compare"})
+        return dg.AssetCheckResult(
+            asset_key=asset_key,
+            check_name=name,
+            passed=True,
+            metadata={"note": "no day of this run can hold data; nothing to compare"},
+        )
     where, params = _where(windows)
     logged: dict[str, dict[tuple[str, date], str]] = {summary.qualified: {}, users.qualified: {}}
     if _exists(con, INGEST_LOG):
         for table_name, org, day, run_id in con.execute(
-                f"SELECT table_name, org_id, usage_date, run_id FROM {INGEST_LOG.qualified} "
-                f"WHERE table_name IN (?, ?) AND ({where})", [summary.qualified, users.qualified, *params]).fetchall():
+            f"SELECT table_name, org_id, usage_date, run_id FROM {INGEST_LOG.qualified} "
+            f"WHERE table_name IN (?, ?) AND ({where})",
+            [summary.qualified, users.qualified, *params],
+        ).fetchall():
             logged[table_name][(org, day)] = run_id
-    dau = dict(((o, d), n) for o, d, n in con.execute(
-        f"SELECT org_id, usage_date, daily_active_user_count FROM {summary.qualified} WHERE {where}",
-        params).fetchall()) if _exists(con, summary) else {}
-    rows = dict(((o, d), n) for o, d, n in con.execute(
-        f"SELECT org_id, usage_date, count(*) FROM {users.qualified} WHERE {where} GROUP BY ALL",
-        params).fetchall()) if _exists(con, users) else {}
+    dau = (
+        dict(
+            ((o, d), n)
+            for o, d, n in con.execute(
+                f"SELECT org_id, usage_date, daily_active_user_count FROM {summary.qualified} WHERE {where}",
+                params,
+            ).fetchall()
+        )
+        if _exists(con, summary)
+        else {}
+    )
+    rows = (
+        dict(
+            ((o, d), n)
+            for o, d, n in con.execute(
+                f"SELECT org_id, usage_date, count(*) FROM {users.qualified} WHERE {where} GROUP BY ALL",
+                params,
+            ).fetchall()
+        )
+        if _exists(con, users)
+        else {}
+    )
     compared, mismatches, same_run_mismatch = 0, [], False
     without: dict[str, list[str]] = {summary.qualified: [], users.qualified: []}
     for key in _days(windows):
@@ -88,8 +126,15 @@ def dau_result(con: duckdb.DuckDBPyConnection, asset_key: dg.AssetKey, summary: 
         if expected != actual:
             same = logged[summary.qualified][key] == logged[users.qualified][key]
             same_run_mismatch |= same
-            mismatches.append({"org_id": key[0], "usage_date": key[1].isoformat(), "summary_dau": expected,
-                               "user_activity_rows": actual, "same_run": same})
+            mismatches.append(
+                {
+                    "org_id": key[0],
+                    "usage_date": key[1].isoformat(),
+                    "summary_dau": expected,
+                    "user_activity_rows": actual,
+                    "same_run": same,
+                }
+            )
     metadata = {
         "days_compared": compared,
         "days_disagreeing": len(mismatches),
@@ -99,9 +144,17 @@ def dau_result(con: duckdb.DuckDBPyConnection, asset_key: dg.AssetKey, summary: 
     }
     not_loaded = {t: v for t, v in without.items() if v}
     if not_loaded:
-        metadata["not_compared"] = dg.MetadataValue.md("\n".join(
-            f"- {t} has not been materialized for {len(v)} day(s) of this window (e.g. {', '.join(v[:3])}); "
-            "those days are compared when it is" for t, v in not_loaded.items()))
+        metadata["not_compared"] = dg.MetadataValue.md(
+            "\n".join(
+                f"- {t} has not been materialized for {len(v)} day(s) of this window (e.g. {', '.join(v[:3])}); "
+                "those days are compared when it is"
+                for t, v in not_loaded.items()
+            )
+        )
     return dg.AssetCheckResult(
-        asset_key=asset_key, check_name=name, passed=not mismatches, metadata=metadata,
-        severity=dg.AssetCheckSeverity.ERROR if same_run_mismatch else dg.AssetCheckSeverity.WARN)
+        asset_key=asset_key,
+        check_name=name,
+        passed=not mismatches,
+        metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if same_run_mismatch else dg.AssetCheckSeverity.WARN,
+    )

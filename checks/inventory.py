@@ -20,7 +20,12 @@ import pandera.pandas as pa
 from claude_assets.warehouse import VALIDITY, Table
 
 SCHEMA, ONE_CURRENT, NO_OVERLAP, VALID_RANGE, HAS_ROWS = (
-    "snapshot_schema", "one_current_version", "no_overlapping_versions", "valid_range", "has_current_rows")
+    "snapshot_schema",
+    "one_current_version",
+    "no_overlapping_versions",
+    "valid_range",
+    "has_current_rows",
+)
 
 
 def _is_instant(value: object) -> bool:
@@ -33,13 +38,15 @@ def _is_instant(value: object) -> bool:
     return parsed.tzinfo is not None
 
 
-INSTANT = pa.Check(lambda s: s.map(_is_instant), element_wise=False,
-                   error="must be an ISO-8601 instant with a UTC offset")
+INSTANT = pa.Check(
+    lambda s: s.map(_is_instant), element_wise=False, error="must be an ISO-8601 instant with a UTC offset"
+)
 SHA256 = pa.Check.str_matches(r"^[0-9a-f]{64}$", error="must be a sha256 hex digest")
 
 
-def snapshot_schema(table: Table, keys: Sequence[str], checks: dict[str, list[pa.Check]] | None = None
-                    ) -> pa.DataFrameSchema:
+def snapshot_schema(
+    table: Table, keys: Sequence[str], checks: dict[str, list[pa.Check]] | None = None
+) -> pa.DataFrameSchema:
     """The staged snapshot: every column of ``table`` but the validity ones, NOT NULL where declared,
     instants parseable, one row per entity."""
     checks = checks or {}
@@ -48,28 +55,52 @@ def snapshot_schema(table: Table, keys: Sequence[str], checks: dict[str, list[pa
         if c.name in VALIDITY:
             continue
         extra = [INSTANT] if c.type == "TIMESTAMPTZ" else [SHA256] if c.name == "row_hash" else []
-        columns[c.name] = pa.Column(nullable=c.nullable, checks=[*extra, *checks.get(c.name, [])], coerce=False)
+        columns[c.name] = pa.Column(
+            nullable=c.nullable, checks=[*extra, *checks.get(c.name, [])], coerce=False
+        )
     return pa.DataFrameSchema(columns, strict=True, unique=list(keys), name=f"{table.qualified} (snapshot)")
 
 
 def specs(table: Table, expect_rows: bool) -> list[dg.AssetCheckSpec]:
     key = table.asset_key
     out = [
-        dg.AssetCheckSpec(SCHEMA, asset=key, blocking=True,
-                          description="Pandera schema of the fetched snapshot (columns, NOT NULL, instants, one row "
-                                      "per entity); a failure writes nothing."),
-        dg.AssetCheckSpec(ONE_CURRENT, asset=key, blocking=True,
-                          description="Every entity of the latest snapshot has exactly one current version, an "
-                                      "entity no longer listed has none, and is_current = (valid_to IS NULL)."),
-        dg.AssetCheckSpec(NO_OVERLAP, asset=key, blocking=True,
-                          description="No two versions of an entity overlap in [valid_from, valid_to)."),
-        dg.AssetCheckSpec(VALID_RANGE, asset=key, blocking=True,
-                          description="Every closed version has valid_from < valid_to."),
+        dg.AssetCheckSpec(
+            SCHEMA,
+            asset=key,
+            blocking=True,
+            description="Pandera schema of the fetched snapshot (columns, NOT NULL, instants, one row "
+            "per entity); a failure writes nothing.",
+        ),
+        dg.AssetCheckSpec(
+            ONE_CURRENT,
+            asset=key,
+            blocking=True,
+            description="Every entity of the latest snapshot has exactly one current version, an "
+            "entity no longer listed has none, and is_current = (valid_to IS NULL).",
+        ),
+        dg.AssetCheckSpec(
+            NO_OVERLAP,
+            asset=key,
+            blocking=True,
+            description="No two versions of an entity overlap in [valid_from, valid_to).",
+        ),
+        dg.AssetCheckSpec(
+            VALID_RANGE,
+            asset=key,
+            blocking=True,
+            description="Every closed version has valid_from < valid_to.",
+        ),
     ]
     if expect_rows:
-        out.append(dg.AssetCheckSpec(HAS_ROWS, asset=key, blocking=False,
-                                     description="The organization has current rows: an organization without "
-                                                 "them is an error, not a silent success."))
+        out.append(
+            dg.AssetCheckSpec(
+                HAS_ROWS,
+                asset=key,
+                blocking=False,
+                description="The organization has current rows: an organization without "
+                "them is an error, not a silent success.",
+            )
+        )
     return out
 
 
@@ -77,33 +108,49 @@ def _in(orgs: Sequence[str]) -> str:
     return "org_id IN (" + ", ".join("?" for _ in orgs) + ")"
 
 
-def current_version_problems(con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str],
-                             snapshot_keys: pd.DataFrame, orgs: Sequence[str]) -> dict[str, int]:
+def current_version_problems(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    keys: Sequence[str],
+    snapshot_keys: pd.DataFrame,
+    orgs: Sequence[str],
+) -> dict[str, int]:
     """Counts of: snapshot entities without exactly one current version, current versions of entities
     not in the snapshot, and rows whose is_current disagrees with valid_to."""
     cols = ", ".join(f'"{k}"' for k in keys)
     con.register("_snapshot_keys", snapshot_keys[list(keys)].drop_duplicates())
     try:
-        wrong, stale = con.execute(f"""
+        wrong, stale = con.execute(
+            f"""
             WITH cur AS (SELECT {cols}, count(*) AS n FROM {table.qualified} WHERE {_in(orgs)} AND is_current
                          GROUP BY ALL),
                  snap AS (SELECT {cols}, true AS listed FROM _snapshot_keys)
             SELECT count(*) FILTER (WHERE listed AND coalesce(n, 0) <> 1),
                    count(*) FILTER (WHERE listed IS NULL AND n > 0)
-            FROM cur FULL OUTER JOIN snap USING ({cols})""", list(orgs)).fetchall()[0]
+            FROM cur FULL OUTER JOIN snap USING ({cols})""",
+            list(orgs),
+        ).fetchall()[0]
     finally:
         con.unregister("_snapshot_keys")
-    flags = con.execute(f"SELECT count(*) FROM {table.qualified} WHERE {_in(orgs)} "
-                        "AND is_current IS DISTINCT FROM (valid_to IS NULL)", list(orgs)).fetchall()[0][0]
-    return {"entities_without_one_current_version": int(wrong), "current_versions_of_unlisted_entities": int(stale),
-            "rows_with_is_current_not_matching_valid_to": int(flags)}
+    flags = con.execute(
+        f"SELECT count(*) FROM {table.qualified} WHERE {_in(orgs)} "
+        "AND is_current IS DISTINCT FROM (valid_to IS NULL)",
+        list(orgs),
+    ).fetchall()[0][0]
+    return {
+        "entities_without_one_current_version": int(wrong),
+        "current_versions_of_unlisted_entities": int(stale),
+        "rows_with_is_current_not_matching_valid_to": int(flags),
+    }
 
 
-def overlapping_versions(con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str],
-                         orgs: Sequence[str]) -> int:
+def overlapping_versions(
+    con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str], orgs: Sequence[str]
+) -> int:
     """Versions that start before the previous version of the same entity ends (or at the same instant)."""
     cols = ", ".join(f'"{k}"' for k in keys)
-    return con.execute(f"""
+    return con.execute(
+        f"""
         SELECT count(*) FROM (
           SELECT valid_from,
                  lag(valid_from) OVER w AS prev_from,
@@ -111,40 +158,74 @@ def overlapping_versions(con: duckdb.DuckDBPyConnection, table: Table, keys: Seq
           FROM {table.qualified} WHERE {_in(orgs)}
           WINDOW w AS (PARTITION BY {cols} ORDER BY valid_from, valid_to NULLS LAST))
         WHERE prev_from IS NOT NULL AND (prev_to > valid_from OR prev_from = valid_from)""",
-                       list(orgs)).fetchall()[0][0]
+        list(orgs),
+    ).fetchall()[0][0]
 
 
 def bad_ranges(con: duckdb.DuckDBPyConnection, table: Table, orgs: Sequence[str]) -> int:
     """Versions that do not end after they start."""
-    return con.execute(f"SELECT count(*) FROM {table.qualified} WHERE {_in(orgs)} AND (valid_from IS NULL OR "
-                       "(valid_to IS NOT NULL AND valid_from >= valid_to))", list(orgs)).fetchall()[0][0]
+    return con.execute(
+        f"SELECT count(*) FROM {table.qualified} WHERE {_in(orgs)} AND (valid_from IS NULL OR "
+        "(valid_to IS NOT NULL AND valid_from >= valid_to))",
+        list(orgs),
+    ).fetchall()[0][0]
 
 
 def current_rows(con: duckdb.DuckDBPyConnection, table: Table, orgs: Sequence[str]) -> dict[str, int]:
-    found = dict(con.execute(f"SELECT org_id, count(*) FROM {table.qualified} WHERE {_in(orgs)} AND is_current "
-                             "GROUP BY org_id", list(orgs)).fetchall())
+    found = dict(
+        con.execute(
+            f"SELECT org_id, count(*) FROM {table.qualified} WHERE {_in(orgs)} AND is_current "
+            "GROUP BY org_id",
+            list(orgs),
+        ).fetchall()
+    )
     return {org: int(found.get(org, 0)) for org in orgs}
 
 
-def results(con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str], snapshot_keys: pd.DataFrame,
-            orgs: Sequence[str], validated_rows: int, expect_rows: bool) -> list[dg.AssetCheckResult]:
+def results(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    keys: Sequence[str],
+    snapshot_keys: pd.DataFrame,
+    orgs: Sequence[str],
+    validated_rows: int,
+    expect_rows: bool,
+) -> list[dg.AssetCheckResult]:
     """Every check of ``table`` over the organizations whose snapshots were just applied."""
     key = table.asset_key
     current = current_version_problems(con, table, keys, snapshot_keys, orgs)
     overlaps = overlapping_versions(con, table, keys, orgs)
     ranges = bad_ranges(con, table, orgs)
     out = [
-        dg.AssetCheckResult(asset_key=key, check_name=SCHEMA, passed=True, metadata={"rows_validated": validated_rows}),
-        dg.AssetCheckResult(asset_key=key, check_name=ONE_CURRENT, passed=not any(current.values()), metadata=current),
-        dg.AssetCheckResult(asset_key=key, check_name=NO_OVERLAP, passed=overlaps == 0,
-                            metadata={"overlapping_versions": overlaps}),
-        dg.AssetCheckResult(asset_key=key, check_name=VALID_RANGE, passed=ranges == 0,
-                            metadata={"versions_ending_before_they_start": ranges}),
+        dg.AssetCheckResult(
+            asset_key=key, check_name=SCHEMA, passed=True, metadata={"rows_validated": validated_rows}
+        ),
+        dg.AssetCheckResult(
+            asset_key=key, check_name=ONE_CURRENT, passed=not any(current.values()), metadata=current
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=NO_OVERLAP,
+            passed=overlaps == 0,
+            metadata={"overlapping_versions": overlaps},
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=VALID_RANGE,
+            passed=ranges == 0,
+            metadata={"versions_ending_before_they_start": ranges},
+        ),
     ]
     if expect_rows:
         rows = current_rows(con, table, orgs)
         empty = sorted(o for o, n in rows.items() if n == 0)
-        out.append(dg.AssetCheckResult(asset_key=key, check_name=HAS_ROWS, passed=not empty,
-                                       severity=dg.AssetCheckSeverity.ERROR,
-                                       metadata={"current_rows_by_org": rows, "empty_orgs": empty}))
+        out.append(
+            dg.AssetCheckResult(
+                asset_key=key,
+                check_name=HAS_ROWS,
+                passed=not empty,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"current_rows_by_org": rows, "empty_orgs": empty},
+            )
+        )
     return out

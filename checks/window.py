@@ -22,16 +22,32 @@ SCHEMA, GRAIN, DAYS, NOT_EMPTY = "schema", "grain_unique", "days_complete", "not
 def specs(table: Table) -> list[dg.AssetCheckSpec]:
     key = table.asset_key
     return [
-        dg.AssetCheckSpec(SCHEMA, asset=key, blocking=True,
-                          description="Pandera schema of the fetched rows (types, NOT NULL, non-negative, USD); "
-                                      "a failure writes nothing."),
-        dg.AssetCheckSpec(GRAIN, asset=key, blocking=True,
-                          description=f"No two rows share the grain ({', '.join(table.grain)}) in the window."),
-        dg.AssetCheckSpec(DAYS, asset=key, blocking=True,
-                          description="Every day of the window was fetched and logged in raw.ingest_log."),
-        dg.AssetCheckSpec(NOT_EMPTY, asset=key, blocking=False,
-                          description="The window returned rows: an organization with no data at all is an error, "
-                                      "not a silent success."),
+        dg.AssetCheckSpec(
+            SCHEMA,
+            asset=key,
+            blocking=True,
+            description="Pandera schema of the fetched rows (types, NOT NULL, non-negative, USD); "
+            "a failure writes nothing.",
+        ),
+        dg.AssetCheckSpec(
+            GRAIN,
+            asset=key,
+            blocking=True,
+            description=f"No two rows share the grain ({', '.join(table.grain)}) in the window.",
+        ),
+        dg.AssetCheckSpec(
+            DAYS,
+            asset=key,
+            blocking=True,
+            description="Every day of the window was fetched and logged in raw.ingest_log.",
+        ),
+        dg.AssetCheckSpec(
+            NOT_EMPTY,
+            asset=key,
+            blocking=False,
+            description="The window returned rows: an organization with no data at all is an error, "
+            "not a silent success.",
+        ),
     ]
 
 
@@ -40,7 +56,9 @@ class SchemaViolation(Exception):
         self.table = table
         self.failures = failures
         sample = failures.head(10)[["column", "check", "failure_case"]].to_string(index=False)
-        super().__init__(f"{table.qualified}: {len(failures)} schema violation(s); nothing was written.\n{sample}")
+        super().__init__(
+            f"{table.qualified}: {len(failures)} schema violation(s); nothing was written.\n{sample}"
+        )
 
 
 def validate(schema: pa.DataFrameSchema, table: Table, frame: pd.DataFrame) -> None:
@@ -51,33 +69,62 @@ def validate(schema: pa.DataFrameSchema, table: Table, frame: pd.DataFrame) -> N
         raise SchemaViolation(table, exc.failure_cases) from None
 
 
-def results(con: duckdb.DuckDBPyConnection, table: Table, windows: dict[str, list[tuple[date, date]]],
-            validated_rows: int) -> list[dg.AssetCheckResult]:
+def results(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    windows: dict[str, list[tuple[date, date]]],
+    validated_rows: int,
+) -> list[dg.AssetCheckResult]:
     """Results of every check over the windows written, per organization."""
     duplicates, missing, rows = {}, {}, {}
     for org, spans in windows.items():
         for start, end in spans:
-            where, params = 'org_id = ? AND usage_date >= ? AND usage_date < ?', [org, start, end]
+            where, params = "org_id = ? AND usage_date >= ? AND usage_date < ?", [org, start, end]
             duplicates[org] = duplicates.get(org, 0) + duplicate_grain_count(con, table, where, params)
-            logged = {r[0] for r in con.execute(
-                f"SELECT usage_date FROM {INGEST_LOG.qualified} WHERE table_name = ? AND {where}",
-                [table.qualified, *params]).fetchall()}
+            logged = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT usage_date FROM {INGEST_LOG.qualified} WHERE table_name = ? AND {where}",
+                    [table.qualified, *params],
+                ).fetchall()
+            }
             expected = pd.date_range(start, end, inclusive="left").date
             missing.setdefault(org, []).extend(d.isoformat() for d in expected if d not in logged)
-            rows[org] = rows.get(org, 0) + con.execute(
-                f"SELECT count(*) FROM {table.qualified} WHERE {where}", params).fetchall()[0][0]
+            rows[org] = (
+                rows.get(org, 0)
+                + con.execute(f"SELECT count(*) FROM {table.qualified} WHERE {where}", params).fetchall()[0][
+                    0
+                ]
+            )
     empty = sorted(org for org, n in rows.items() if n == 0)
     key = table.asset_key
     return [
-        dg.AssetCheckResult(asset_key=key, check_name=SCHEMA, passed=True,
-                            metadata={"rows_validated": validated_rows}),
-        dg.AssetCheckResult(asset_key=key, check_name=GRAIN, passed=not any(duplicates.values()),
-                            metadata={"duplicate_rows": sum(duplicates.values()),
-                                      "by_org": {k: v for k, v in duplicates.items() if v}}),
-        dg.AssetCheckResult(asset_key=key, check_name=DAYS, passed=not any(missing.values()),
-                            metadata={"missing_days": sum(len(v) for v in missing.values()),
-                                      "first_missing": {k: v[:5] for k, v in missing.items() if v}}),
-        dg.AssetCheckResult(asset_key=key, check_name=NOT_EMPTY, passed=not empty,
-                            severity=dg.AssetCheckSeverity.ERROR,
-                            metadata={"rows_by_org": rows, "empty_orgs": empty}),
+        dg.AssetCheckResult(
+            asset_key=key, check_name=SCHEMA, passed=True, metadata={"rows_validated": validated_rows}
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=GRAIN,
+            passed=not any(duplicates.values()),
+            metadata={
+                "duplicate_rows": sum(duplicates.values()),
+                "by_org": {k: v for k, v in duplicates.items() if v},
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=DAYS,
+            passed=not any(missing.values()),
+            metadata={
+                "missing_days": sum(len(v) for v in missing.values()),
+                "first_missing": {k: v[:5] for k, v in missing.items() if v},
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=NOT_EMPTY,
+            passed=not empty,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"rows_by_org": rows, "empty_orgs": empty},
+        ),
     ]

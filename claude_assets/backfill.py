@@ -55,7 +55,9 @@ def _days_in(time_def: dg.TimeWindowPartitionsDefinition, start: date, end: date
     return keys
 
 
-def partition_range(partitions_def: dg.PartitionsDefinition | None, start: date, end: date) -> tuple[str, str] | None:
+def partition_range(
+    partitions_def: dg.PartitionsDefinition | None, start: date, end: date
+) -> tuple[str, str] | None:
     """``(first, last)`` partition keys covering ``[start, end)`` x every other dimension, or ``None``
     when the definition has no partition there. Unpartitioned assets give ``("", "")``."""
     if partitions_def is None:
@@ -67,8 +69,10 @@ def partition_range(partitions_def: dg.PartitionsDefinition | None, start: date,
         values = other.partitions_def.get_partition_keys()
         if not days or not values:
             return None
-        return (str(dg.MultiPartitionKey({time_dim.name: days[0], other.name: values[0]})),
-                str(dg.MultiPartitionKey({time_dim.name: days[-1], other.name: values[-1]})))
+        return (
+            str(dg.MultiPartitionKey({time_dim.name: days[0], other.name: values[0]})),
+            str(dg.MultiPartitionKey({time_dim.name: days[-1], other.name: values[-1]})),
+        )
     if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
         days = _days_in(partitions_def, start, end)
     else:
@@ -76,10 +80,18 @@ def partition_range(partitions_def: dg.PartitionsDefinition | None, start: date,
     return (days[0], days[-1]) if days else None
 
 
-def backfill(defs: dg.Definitions, start: date, end: date, *, instance: dg.DagsterInstance | None = None,
-             selection: Iterable[dg.AssetKey] | None = None, tags: dict[str, str] | None = None,
-             run_config: dict | None = None, resources: dict | None = None,
-             raise_on_error: bool = False) -> list[dg.ExecuteInProcessResult]:
+def backfill(
+    defs: dg.Definitions,
+    start: date,
+    end: date,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    selection: Iterable[dg.AssetKey] | None = None,
+    tags: dict[str, str] | None = None,
+    run_config: dict | None = None,
+    resources: dict | None = None,
+    raise_on_error: bool = False,
+) -> list[dg.ExecuteInProcessResult]:
     """One run per partitions definition over ``[start, end)`` and every organization."""
     everything = [*(defs.assets or []), *(defs.asset_checks or [])]
     results = []
@@ -90,10 +102,17 @@ def backfill(defs: dg.Definitions, start: date, end: date, *, instance: dg.Dagst
         run_tags = dict(tags or {})
         if group.partitions_def is not None:
             run_tags.update({RANGE_START: bounds[0], RANGE_END: bounds[1]})
-        results.append(dg.materialize(
-            everything, selection=dg.AssetSelection.assets(*group.keys), instance=instance, tags=run_tags,
-            run_config=run_config, resources={**(defs.resources or {}), **(resources or {})},
-            raise_on_error=raise_on_error))
+        results.append(
+            dg.materialize(
+                everything,
+                selection=dg.AssetSelection.assets(*group.keys),
+                instance=instance,
+                tags=run_tags,
+                run_config=run_config,
+                resources={**(defs.resources or {}), **(resources or {})},
+                raise_on_error=raise_on_error,
+            )
+        )
     return results
 
 

@@ -31,11 +31,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_HISTORY_START = date(2026, 1, 1)
 DEFAULT_RATE_LIMITS = {"console": 60, "enterprise": 60}
-ENV_MODE = {"console": ("console", "ANTHROPIC_ADMIN_API_KEY"), "enterprise": ("enterprise", "ANTHROPIC_ANALYTICS_API_KEY")}
+ENV_MODE = {
+    "console": ("console", "ANTHROPIC_ADMIN_API_KEY"),
+    "enterprise": ("enterprise", "ANTHROPIC_ANALYTICS_API_KEY"),
+}
 #: an Anthropic key anywhere in the file (real keys are ~100 characters; a short ``sk-ant-…`` in prose is not one)
 _KEY_IN_TEXT = re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}")
-KEY_IN_FILE = ("looks like an API key. A key is never written to the configuration file: put it in an environment "
-               "variable and give that variable's name in key_env")
+KEY_IN_FILE = (
+    "looks like an API key. A key is never written to the configuration file: put it in an environment "
+    "variable and give that variable's name in key_env"
+)
 
 
 class ConfigError(ValueError):
@@ -48,8 +53,13 @@ def looks_like_key(value: str) -> bool:
     if v.lower().startswith("sk-") or "sk-ant-" in v:
         return True
     # variable names have underscores or one case; tokens are long mixes of cases and digits
-    return (len(v) >= 32 and "_" not in v and any(c.islower() for c in v) and any(c.isupper() for c in v)
-            and any(c.isdigit() for c in v))
+    return (
+        len(v) >= 32
+        and "_" not in v
+        and any(c.islower() for c in v)
+        and any(c.isupper() for c in v)
+        and any(c.isdigit() for c in v)
+    )
 
 
 def check_base_url(value: str) -> str:
@@ -65,22 +75,31 @@ class OrgConfig(BaseModel):
     # inputs are never echoed in validation errors: a misplaced key must not reach a log
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
-                      description="stable name of the organization: the org_id column and the partition key")
+    slug: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        description="stable name of the organization: the org_id column and the partition key",
+    )
     kind: Literal["console", "enterprise"]
-    key_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the key")
+    key_env: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the key"
+    )
     base_url: str | None = None
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
     history_start: date = DEFAULT_HISTORY_START
-    analytics_beta: bool = Field(default=False, description="also read the beta Usage and Cost Analytics "
-                                 "endpoints (/v1/organizations/analytics/usage and /cost)")
+    analytics_beta: bool = Field(
+        default=False,
+        description="also read the beta Usage and Cost Analytics "
+        "endpoints (/v1/organizations/analytics/usage and /cost)",
+    )
 
     @field_validator("key_env", mode="before")
     @classmethod
     def _not_a_key(cls, v: object) -> object:
         if isinstance(v, str) and looks_like_key(v):
-            raise ValueError("must name the environment variable that holds the key (e.g. ACME_ADMIN_API_KEY), "
-                             "never the key itself")
+            raise ValueError(
+                "must name the environment variable that holds the key (e.g. ACME_ADMIN_API_KEY), "
+                "never the key itself"
+            )
         return v
 
     @field_validator("base_url")
@@ -117,8 +136,10 @@ class ProjectConfig(BaseModel):
         for org in self.organizations:
             if org.slug == slug:
                 return org
-        raise KeyError(f"organization {slug!r} is not configured (configured: "
-                       f"{', '.join(o.slug for o in self.organizations) or 'none'})")
+        raise KeyError(
+            f"organization {slug!r} is not configured (configured: "
+            f"{', '.join(o.slug for o in self.organizations) or 'none'})"
+        )
 
     @property
     def history_start(self) -> date:
@@ -132,7 +153,8 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _field(loc: tuple) -> str:
@@ -148,7 +170,9 @@ def _line_of(node: yaml.Node, loc: tuple) -> int:
     found = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            match = next(
+                ((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None
+            )
             if match is None:
                 break
             found, node = match[0].start_mark.line + 1, match[1]
@@ -184,7 +208,9 @@ def _duplicate_keys(node: yaml.Node, loc: tuple = ()) -> list[tuple[int, str]]:
         for k, v in node.value:
             name = k.value if isinstance(k, yaml.ScalarNode) else "?"
             if name in seen:
-                out.append((k.start_mark.line + 1, f"{_field((*loc, name))}: appears twice in the same mapping"))
+                out.append(
+                    (k.start_mark.line + 1, f"{_field((*loc, name))}: appears twice in the same mapping")
+                )
             seen.add(name)
             out += _duplicate_keys(v, (*loc, name))
     elif isinstance(node, yaml.SequenceNode):
@@ -243,12 +269,15 @@ def load_file(path: str | Path) -> ProjectConfig:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except (yaml.YAMLError, ValueError) as exc:  # composes but does not construct (e.g. an explicit bad tag)
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        raise ConfigError(f"{path}:{mark.line + 1 if mark else 1}: (YAML value): "
-                          f"{getattr(exc, 'problem', None) or type(exc).__name__}") from None
+        raise ConfigError(
+            f"{path}:{mark.line + 1 if mark else 1}: (YAML value): "
+            f"{getattr(exc, 'problem', None) or type(exc).__name__}"
+        ) from None
     orgs = data.get("organizations")
     if isinstance(orgs, list) and not orgs:
-        raise ConfigError(f"{path}:{_line_of(node, ('organizations',))}: organizations: "
-                          "list at least one organization")
+        raise ConfigError(
+            f"{path}:{_line_of(node, ('organizations',))}: organizations: list at least one organization"
+        )
     if isinstance(orgs, list):  # duplicate slugs, reported where the second one is
         seen: dict[object, int] = {}
         for i, org in enumerate(orgs):
@@ -256,9 +285,11 @@ def load_file(path: str | Path) -> ProjectConfig:
             if not isinstance(slug, str):
                 continue
             if slug in seen:
-                raise ConfigError(f"{path}:{_line_of(node, ('organizations', i, 'slug'))}: "
-                                  f"{_field(('organizations', i, 'slug'))}: the slug {slug!r} is already used by "
-                                  f"organizations[{seen[slug]}]; slugs must be unique")
+                raise ConfigError(
+                    f"{path}:{_line_of(node, ('organizations', i, 'slug'))}: "
+                    f"{_field(('organizations', i, 'slug'))}: the slug {slug!r} is already used by "
+                    f"organizations[{seen[slug]}]; slugs must be unique"
+                )
             seen[slug] = i
     try:
         return ProjectConfig.model_validate(data)
@@ -282,6 +313,9 @@ def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:
             check_base_url(base_url)
         except ValueError as exc:
             raise ConfigError(f"environment variable ANTHROPIC_BASE_URL: {exc}") from None
-    orgs = [OrgConfig(slug=slug, kind=kind, key_env=var) for kind, (slug, var) in ENV_MODE.items()
-            if env.get(var, "").strip()]
+    orgs = [
+        OrgConfig(slug=slug, kind=kind, key_env=var)
+        for kind, (slug, var) in ENV_MODE.items()
+        if env.get(var, "").strip()
+    ]
     return ProjectConfig(organizations=tuple(orgs))

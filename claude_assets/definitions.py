@@ -30,8 +30,12 @@ def warehouse_path() -> str:
 
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*console_assets(config), *inventory_assets(config), *engagement_assets(config),
-                *report_assets(config)],
+        assets=[
+            *console_assets(config),
+            *inventory_assets(config),
+            *engagement_assets(config),
+            *report_assets(config),
+        ],
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),

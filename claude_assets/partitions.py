@@ -33,8 +33,11 @@ def windows_by_org(context: dg.AssetExecutionContext) -> dict[str, list[tuple[da
     """
     days: dict[str, set[date]] = defaultdict(set)
     for key in context.partition_keys:
-        dims = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else dict(
-            zip((DATE, ORG), key.split("|"), strict=True))
+        dims = (
+            key.keys_by_dimension
+            if isinstance(key, dg.MultiPartitionKey)
+            else dict(zip((DATE, ORG), key.split("|"), strict=True))
+        )
         days[dims[ORG]].add(date.fromisoformat(dims[DATE]))
     return {org: contiguous(sorted(ds)) for org, ds in sorted(days.items())}
 

@@ -24,8 +24,10 @@ def wait_for_simulator(proc: subprocess.Popen, base_url: str, timeout: float = 6
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the simulator exited with code {proc.returncode}; is {base_url} already in use? "
-                             "Stop whatever listens there, or pick another port with --simulator-port.")
+            raise SystemExit(
+                f"the simulator exited with code {proc.returncode}; is {base_url} already in use? "
+                "Stop whatever listens there, or pick another port with --simulator-port."
+            )
         try:
             if httpx.get(f"{base_url}/_simulator/health", timeout=1).status_code == 200:
                 return
@@ -67,12 +69,23 @@ def wait_for_dagster(dagster: subprocess.Popen, grace: float = 150.0) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m claude_assets.ui", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--simulator-port", type=int, default=demo_config.UI_SIMULATOR_PORT,
-                        help=f"loopback port of the demo simulator (default {demo_config.UI_SIMULATOR_PORT})")
-    parser.add_argument("--port", type=int, default=demo_config.UI_PORT,
-                        help=f"port of the Dagster webserver (default {demo_config.UI_PORT})")
+    parser = argparse.ArgumentParser(
+        prog="python -m claude_assets.ui",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--simulator-port",
+        type=int,
+        default=demo_config.UI_SIMULATOR_PORT,
+        help=f"loopback port of the demo simulator (default {demo_config.UI_SIMULATOR_PORT})",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=demo_config.UI_PORT,
+        help=f"port of the Dagster webserver (default {demo_config.UI_PORT})",
+    )
     args = parser.parse_args(argv)
     # started in the background by a non-interactive shell, SIGINT arrives ignored, and dagster dev (which maps
     # SIGTERM to its SIGINT handler) could then not be stopped: give the children the default handler
@@ -81,22 +94,55 @@ def main(argv: list[str] | None = None) -> int:
     base_url = demo_config.simulator_url(args.simulator_port)
     _, config, demo_env = demo_config.prepare(base_url)
     # the simulator needs none of the keys; Dagster gets them in its environment only
-    sim = subprocess.Popen([sys.executable, "-m", "simulator", "--world", demo_config.WORLD, "--seed",
-                            str(demo_config.SEED), "--port", str(args.simulator_port),
-                            "--rate-limit", demo_config.rate_limit_flag()],
-                           cwd=demo_config.ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--world",
+            demo_config.WORLD,
+            "--seed",
+            str(demo_config.SEED),
+            "--port",
+            str(args.simulator_port),
+            "--rate-limit",
+            demo_config.rate_limit_flag(),
+        ],
+        cwd=demo_config.ROOT,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_for_simulator(sim, base_url)
-        print(f"Demo simulator on {base_url}; organizations: {', '.join(o.slug for o in config.organizations)}",
-              flush=True)
+        print(
+            f"Demo simulator on {base_url}; organizations: {', '.join(o.slug for o in config.organizations)}",
+            flush=True,
+        )
         if not demo_config.WAREHOUSE.exists():
-            print("The warehouse is empty: run `make demo` to backfill the last 90 days, or launch a backfill "
-                  "from the UI.", flush=True)
-        print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops Dagster and the simulator)", flush=True)
+            print(
+                "The warehouse is empty: run `make demo` to backfill the last 90 days, or launch a backfill "
+                "from the UI.",
+                flush=True,
+            )
+        print(
+            f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops Dagster and the simulator)", flush=True
+        )
         dagster = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", str(demo_config.ROOT / "workspace.yaml"),
-             "--host", "127.0.0.1", "--port", str(args.port)],
-            cwd=demo_config.ROOT, env={**os.environ, **demo_env})
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-w",
+                str(demo_config.ROOT / "workspace.yaml"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+            ],
+            cwd=demo_config.ROOT,
+            env={**os.environ, **demo_env},
+        )
         return wait_for_dagster(dagster)
     finally:
         stop(sim)

@@ -54,9 +54,17 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n  {cols}\n)"
 
     def dagster_schema(self) -> dg.TableSchema:
-        return dg.TableSchema(columns=[
-            dg.TableColumn(c.name, c.type, description=c.description or None,
-                           constraints=dg.TableColumnConstraints(nullable=c.nullable)) for c in self.columns])
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    c.name,
+                    c.type,
+                    description=c.description or None,
+                    constraints=dg.TableColumnConstraints(nullable=c.nullable),
+                )
+                for c in self.columns
+            ]
+        )
 
 
 def col(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
@@ -65,9 +73,11 @@ def col(name: str, type_: str, description: str = "", nullable: bool = True) -> 
 
 ORG_ID = col("org_id", "VARCHAR", "organization slug (from the configuration)", False)
 #: Every raw row says where it came from and keeps what it has no column for.
-LINEAGE = (col("extra", "JSON", "fields the API returned that have no column (kept, never dropped)"),
-           col("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
-           col("source_request", "VARCHAR", "the request that produced the row", False))
+LINEAGE = (
+    col("extra", "JSON", "fields the API returned that have no column (kept, never dropped)"),
+    col("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
+    col("source_request", "VARCHAR", "the request that produced the row", False),
+)
 
 
 def cents_to_usd(cents: object) -> str | None:
@@ -86,7 +96,8 @@ def _select_list(table: Table) -> str:
 
 
 INGEST_LOG = Table(
-    schema="raw", name="ingest_log",
+    schema="raw",
+    name="ingest_log",
     description="One row per table, organization and day written: what was asked, when, and how many rows came back.",
     columns=(
         Column("table_name", "VARCHAR", "the table written, e.g. raw.console_cost", False),
@@ -109,7 +120,9 @@ class WindowWrite:
     start: date
     end: date
     frames: dict[Table, pd.DataFrame]  # table -> staged rows (exact strings for money and instants)
-    requests: dict[date, str]  # day -> the request that answered for it (only these days are logged as covered)
+    requests: dict[
+        date, str
+    ]  # day -> the request that answered for it (only these days are logged as covered)
     fetched_at: str  # ISO instant
     run_id: str = ""
     date_column: str = "usage_date"
@@ -118,10 +131,17 @@ class WindowWrite:
         frame = self.frames[table]
         counts = frame.groupby(self.date_column).size() if len(frame) else pd.Series(dtype="int64")
         days = sorted(d for d in self.requests if self.start <= d < self.end)
-        return pd.DataFrame({
-            "table_name": table.qualified, "org_id": self.org_id, "usage_date": [d.isoformat() for d in days],
-            "row_count": [int(counts.get(d, counts.get(d.isoformat(), 0))) for d in days],
-            "source_request": [self.requests[d] for d in days], "run_id": self.run_id, "fetched_at": self.fetched_at})
+        return pd.DataFrame(
+            {
+                "table_name": table.qualified,
+                "org_id": self.org_id,
+                "usage_date": [d.isoformat() for d in days],
+                "row_count": [int(counts.get(d, counts.get(d.isoformat(), 0))) for d in days],
+                "source_request": [self.requests[d] for d in days],
+                "run_id": self.run_id,
+                "fetched_at": self.fetched_at,
+            }
+        )
 
 
 def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Table, int]:
@@ -132,14 +152,26 @@ def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Ta
     written = {}
     with transaction(con):
         for table, frame in write.frames.items():
-            written[table] = _replace(con, table, f'org_id = ? AND "{write.date_column}" >= ? AND "{write.date_column}" < ?',
-                                      [write.org_id, write.start, write.end], frame)
-            _replace(con, INGEST_LOG, "table_name = ? AND org_id = ? AND usage_date >= ? AND usage_date < ?",
-                     [table.qualified, write.org_id, write.start, write.end], write.log_frame(table))
+            written[table] = _replace(
+                con,
+                table,
+                f'org_id = ? AND "{write.date_column}" >= ? AND "{write.date_column}" < ?',
+                [write.org_id, write.start, write.end],
+                frame,
+            )
+            _replace(
+                con,
+                INGEST_LOG,
+                "table_name = ? AND org_id = ? AND usage_date >= ? AND usage_date < ?",
+                [table.qualified, write.org_id, write.start, write.end],
+                write.log_frame(table),
+            )
     return written
 
 
-def replace_where(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame) -> int:
+def replace_where(
+    con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame
+) -> int:
     """Delete the rows matching ``where`` and insert ``frame``, in one transaction."""
     ensure(con, table)
     with transaction(con):
@@ -158,7 +190,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame) -> int:
+def _replace(
+    con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence, frame: pd.DataFrame
+) -> int:
     missing = set(table.column_names) - set(frame.columns)
     if missing:
         raise ValueError(f"{table.qualified}: staging frame lacks columns {sorted(missing)}")
@@ -178,7 +212,9 @@ def duplicate_grain_count(con: duckdb.DuckDBPyConnection, table: Table, where: s
     keys = ", ".join(f'"{c}"' for c in table.grain)
     return con.execute(
         f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {table.qualified} WHERE {where} "
-        f"GROUP BY {keys}) WHERE n > 1", list(params)).fetchall()[0][0]
+        f"GROUP BY {keys}) WHERE n > 1",
+        list(params),
+    ).fetchall()[0][0]
 
 
 # -- history tables (SCD type 2) ------------------------------------------------------------------
@@ -203,8 +239,16 @@ def canonical_hash(values: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def apply_snapshot(con: duckdb.DuckDBPyConnection, table: Table, *, keys: Sequence[str], scope: dict[str, object],
-                   frame: pd.DataFrame, at: datetime, born: str | None = None) -> SnapshotChange:
+def apply_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    *,
+    keys: Sequence[str],
+    scope: dict[str, object],
+    frame: pd.DataFrame,
+    at: datetime,
+    born: str | None = None,
+) -> SnapshotChange:
     """Make the history ``table`` agree with one complete snapshot taken at instant ``at`` (SCD type 2).
 
     ``table`` has the columns ``row_hash``, ``valid_from``, ``valid_to`` (null = open) and
@@ -229,47 +273,60 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: Table, *, keys: Sequen
     if missing:
         raise ValueError(f"{table.qualified}: snapshot frame lacks columns {sorted(missing)}")
     if not set(keys) >= set(scope) or not {"row_hash", *validity} <= set(table.column_names):
-        raise ValueError(f"{table.qualified}: keys must include the scope, and the table must be a history table")
+        raise ValueError(
+            f"{table.qualified}: keys must include the scope, and the table must be a history table"
+        )
     for col, value in scope.items():
         if len(frame) and not (frame[col] == value).all():
             raise ValueError(f"{table.qualified}: snapshot rows outside the scope {col} = {value!r}")
     if frame.duplicated(keys).any():
         dupes = frame.loc[frame.duplicated(keys, keep=False), keys].drop_duplicates().head(5)
-        raise ValueError(f"{table.qualified}: the snapshot has several rows per entity, e.g. "
-                         f"{dupes.to_dict('records')}")
+        raise ValueError(
+            f"{table.qualified}: the snapshot has several rows per entity, e.g. {dupes.to_dict('records')}"
+        )
     in_scope = " AND ".join(f'"{c}" = ?' for c in scope)
     params = list(scope.values())
 
     def same_entity(a: str, b: str) -> str:
         return " AND ".join(f'{a}."{k}" = {b}."{k}"' for k in keys)
 
-    latest = con.execute(f"SELECT max(greatest(valid_from, coalesce(valid_to, valid_from))) FROM {table.qualified} "
-                         f"WHERE {in_scope}", params).fetchall()[0][0]
+    latest = con.execute(
+        f"SELECT max(greatest(valid_from, coalesce(valid_to, valid_from))) FROM {table.qualified} "
+        f"WHERE {in_scope}",
+        params,
+    ).fetchall()[0][0]
     if latest is not None and latest > at:
         raise HistoryOrderError(
             f"{table.qualified} ({', '.join(f'{k} = {v}' for k, v in scope.items())}) already has a change at "
             f"{latest.isoformat()}, after this snapshot's time {at.isoformat()}: history only moves forward "
-            "(is the API's clock, the Date header, behind the one of an earlier snapshot?)")
+            "(is the API's clock, the Date header, behind the one of an earlier snapshot?)"
+        )
     staged = frame[[c.name for c in columns]]
     con.register("_snapshot", staged)
     try:
         changed = f"""
             {" AND ".join(f't."{c}" = ?' for c in scope)} AND t.is_current AND NOT EXISTS (
               SELECT 1 FROM _snapshot s WHERE {same_entity("s", "t")} AND s.row_hash = t.row_hash)"""
-        same_instant = con.execute(f"SELECT count(*) FROM {table.qualified} t WHERE {changed} AND t.valid_from >= ?",
-                                   [*params, at]).fetchall()[0][0]
+        same_instant = con.execute(
+            f"SELECT count(*) FROM {table.qualified} t WHERE {changed} AND t.valid_from >= ?", [*params, at]
+        ).fetchall()[0][0]
         if same_instant:
             raise HistoryOrderError(
                 f"{table.qualified}: {same_instant} version(s) opened at {at.isoformat()} changed again in a snapshot "
-                "taken at the same instant; run the snapshot again once the API's clock has moved on")
-        closed = con.execute(f"UPDATE {table.qualified} AS t SET valid_to = ?, is_current = false WHERE {changed}",
-                             [at, *params]).fetchall()[0][0]
+                "taken at the same instant; run the snapshot again once the API's clock has moved on"
+            )
+        closed = con.execute(
+            f"UPDATE {table.qualified} AS t SET valid_to = ?, is_current = false WHERE {changed}",
+            [at, *params],
+        ).fetchall()[0][0]
         first_from = "?"
         first_params: list = []
         if born is not None:
-            first_from = (f'CASE WHEN s."{born}" IS NOT NULL AND CAST(s."{born}" AS TIMESTAMPTZ) < ? AND NOT EXISTS ('
-                          f'SELECT 1 FROM {table.qualified} h WHERE {same_entity("h", "s")}) '
-                          f'THEN CAST(s."{born}" AS TIMESTAMPTZ) ELSE ? END')
+            first_from = (
+                f'CASE WHEN s."{born}" IS NOT NULL AND CAST(s."{born}" AS TIMESTAMPTZ) < ? AND NOT EXISTS ('
+                f"SELECT 1 FROM {table.qualified} h WHERE {same_entity('h', 's')}) "
+                f'THEN CAST(s."{born}" AS TIMESTAMPTZ) ELSE ? END'
+            )
             first_params = [at]
         select = ", ".join(f'CAST(s."{c.name}" AS {c.type})' for c in columns)
         names = ", ".join(f'"{c.name}"' for c in columns)
@@ -277,7 +334,8 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: Table, *, keys: Sequen
             f"INSERT INTO {table.qualified} ({names}, valid_from, valid_to, is_current) "
             f"SELECT {select}, {first_from}, NULL, true FROM _snapshot s WHERE NOT EXISTS ("
             f"SELECT 1 FROM {table.qualified} c WHERE c.is_current AND {same_entity('c', 's')})",
-            [*first_params, at]).fetchall()[0][0]
+            [*first_params, at],
+        ).fetchall()[0][0]
     finally:
         with suppress(duckdb.Error):  # an aborted transaction refuses it; the original error matters
             con.unregister("_snapshot")

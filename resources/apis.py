@@ -48,18 +48,30 @@ class _AnthropicApi(dg.ConfigurableResource):
     def client(self, org: Organization) -> ApiClient:
         """A client for one organization; use it as a context manager."""
         if org.kind != self.kind:
-            raise ConfigurationError(f"organization {org.slug!r} is a {org.kind} organization; "
-                                     f"{type(self).__name__} reads {self.kind} organizations")
+            raise ConfigurationError(
+                f"organization {org.slug!r} is a {org.kind} organization; "
+                f"{type(self).__name__} reads {self.kind} organizations"
+            )
         value = os.environ.get(org.key_env, "").strip()
         if not value:
             raise ConfigurationError(
                 f"organization {org.slug!r}: the environment variable {org.key_env} is not set. "
-                f"Set it to {KEY_KINDS[self.key_kind]}.")
+                f"Set it to {KEY_KINDS[self.key_kind]}."
+            )
         base_url = org.resolved_base_url()
-        return ApiClient(organization=org.slug, base_url=base_url, key=Secret(value), key_env=org.key_env,
-                         key_kind=self.key_kind, limiter=limiter_for(base_url, org.slug, org.rate_limit),
-                         max_concurrency=self.max_concurrency, timeout=self.timeout_seconds,
-                         max_retries=self.max_retries, backoff_base=self.backoff_seconds, transport=self._transport)
+        return ApiClient(
+            organization=org.slug,
+            base_url=base_url,
+            key=Secret(value),
+            key_env=org.key_env,
+            key_kind=self.key_kind,
+            limiter=limiter_for(base_url, org.slug, org.rate_limit),
+            max_concurrency=self.max_concurrency,
+            timeout=self.timeout_seconds,
+            max_retries=self.max_retries,
+            backoff_base=self.backoff_seconds,
+            transport=self._transport,
+        )
 
 
 class ConsoleAdminApi(_AnthropicApi):

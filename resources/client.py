@@ -69,8 +69,10 @@ class CallStats:
 
     def merge(self, other: CallStats) -> None:
         with other._lock:
-            deltas = {k: getattr(other, k) for k in ("requests", "pages", "retries", "restarts", "bytes",
-                                                      "wait_seconds")}
+            deltas = {
+                k: getattr(other, k)
+                for k in ("requests", "pages", "retries", "restarts", "bytes", "wait_seconds")
+            }
         self.add(**deltas)
         if other.server_time and (self.server_time is None or other.server_time > self.server_time):
             self.server_time = other.server_time
@@ -95,10 +97,23 @@ class ApiClient:
     ``limiter`` (shared by every client of the organization) bounds their rate.
     """
 
-    def __init__(self, *, organization: str, base_url: str, key: Secret, key_env: str, key_kind: str,
-                 limiter: RateLimiter, max_concurrency: int = 4, timeout: float = 30.0, max_retries: int = 8,
-                 backoff_base: float = 0.5, backoff_max: float = 30.0, max_restarts: int = MAX_RESTARTS,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        organization: str,
+        base_url: str,
+        key: Secret,
+        key_env: str,
+        key_kind: str,
+        limiter: RateLimiter,
+        max_concurrency: int = 4,
+        timeout: float = 30.0,
+        max_retries: int = 8,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        max_restarts: int = MAX_RESTARTS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         if not isinstance(key, Secret):
             raise TypeError("key must be a resources.secrets.Secret")
         if max_concurrency < 1:
@@ -116,10 +131,14 @@ class ApiClient:
         self._key = key
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._http = httpx.Client(
-            base_url=self.base_url, timeout=timeout, transport=transport, follow_redirects=False,
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
             headers={"anthropic-version": ANTHROPIC_VERSION, "user-agent": "claude-assets"},
-            event_hooks={"request": [_only_get]})
+            event_hooks={"request": [_only_get]},
+        )
         self._jitter = random.Random(organization)
 
     def __repr__(self) -> str:
@@ -135,17 +154,30 @@ class ApiClient:
         self.close()
 
     # -- one request ---------------------------------------------------------------------------
-    def get(self, path: str, params: dict[str, Any] | None = None, *, stats: CallStats,
-            headers: dict[str, str] | None = None) -> dict:
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        stats: CallStats,
+        headers: dict[str, str] | None = None,
+    ) -> dict:
         """GET one page, retrying 429/5xx/529/timeouts/malformed bodies with backoff and ``retry-after``."""
         return self._get(path, params, stats, headers, None)
 
-    def _get(self, path: str, params: dict[str, Any] | None, stats: CallStats, headers: dict[str, str] | None,
-             check: Check | None) -> dict:
+    def _get(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        stats: CallStats,
+        headers: dict[str, str] | None,
+        check: Check | None,
+    ) -> dict:
         # the key goes last so no caller header can replace it (or smuggle another one in)
-        request_headers = {**{k: v for k, v in (headers or {}).items() if k.lower() not in ("x-api-key",
-                                                                                          "authorization")},
-                           "x-api-key": self._key.reveal()}
+        request_headers = {
+            **{k: v for k, v in (headers or {}).items() if k.lower() not in ("x-api-key", "authorization")},
+            "x-api-key": self._key.reveal(),
+        }
         attempt = 0
         while True:
             retry_after: float | None = None
@@ -161,10 +193,14 @@ class ApiClient:
                 except httpx.UnsupportedProtocol:
                     raise ConfigurationError(
                         f"organization {self.organization!r}: the base URL {self.base_url!r} is not an http(s) URL; "
-                        "fix base_url in the configuration file or ANTHROPIC_BASE_URL.", path=path) from None
+                        "fix base_url in the configuration file or ANTHROPIC_BASE_URL.",
+                        path=path,
+                    ) from None
                 except httpx.ConnectError:
-                    reason = (f"could not connect to {self.base_url} (check that it is reachable, and base_url in "
-                              "the configuration file or ANTHROPIC_BASE_URL)")
+                    reason = (
+                        f"could not connect to {self.base_url} (check that it is reachable, and base_url in "
+                        "the configuration file or ANTHROPIC_BASE_URL)"
+                    )
                 except httpx.RequestError as exc:  # other transport and decoding errors
                     reason = f"failed in transport ({type(exc).__name__})"
                 else:
@@ -187,14 +223,24 @@ class ApiClient:
             if attempt >= self.max_retries:
                 raise RetriesExhausted(
                     f"GET {path} for organization {self.organization!r} {reason} on all {attempt + 1} attempts; "
-                    "the API may be down or overloaded: retry the run later.", status=status, path=path)
-            pause = min(self.backoff_max, self.backoff_base * 2 ** attempt) * (0.5 + self._jitter.random() / 2)
+                    "the API may be down or overloaded: retry the run later.",
+                    status=status,
+                    path=path,
+                )
+            pause = min(self.backoff_max, self.backoff_base * 2**attempt) * (0.5 + self._jitter.random() / 2)
             if retry_after is not None:
                 pause = max(pause, retry_after)
             if status == 429:  # the organization's budget is spent: every caller backs off, not just this one
                 self.limiter.penalize(pause)
-            logger.info("GET %s for %s %s; retry %d of %d in %.2f s", path, self.organization, reason,
-                        attempt + 1, self.max_retries, pause)
+            logger.info(
+                "GET %s for %s %s; retry %d of %d in %.2f s",
+                path,
+                self.organization,
+                reason,
+                attempt + 1,
+                self.max_retries,
+                pause,
+            )
             time.sleep(pause)
             attempt += 1
             stats.add(retries=1, wait_seconds=pause)
@@ -209,12 +255,16 @@ class ApiClient:
             return cls(auth_message(resp.status_code, self.key_env, self.key_kind, message, path), **kw)
         if resp.status_code == 410:
             return CursorExpired(f"GET {path}: cursor expired ({message})", **kw)
-        return InvalidRequest(f"GET {path} for organization {self.organization!r} was rejected with "
-                              f"{resp.status_code} {etype}: {message} (request-id {request_id})", **kw)
+        return InvalidRequest(
+            f"GET {path} for organization {self.organization!r} was rejected with "
+            f"{resp.status_code} {etype}: {message} (request-id {request_id})",
+            **kw,
+        )
 
     # -- pagination -------------------------------------------------------------------------------
-    def pages(self, path: str, params: dict[str, Any], *, stats: CallStats,
-              headers: dict[str, str] | None = None) -> list[dict]:
+    def pages(
+        self, path: str, params: dict[str, Any], *, stats: CallStats, headers: dict[str, str] | None = None
+    ) -> list[dict]:
         """Every page of a ``page``/``next_page`` pagination: the report style (``has_more`` +
         ``next_page``) and the opaque-cursor style (``next_page`` only, no ``has_more``).
 
@@ -230,25 +280,47 @@ class ApiClient:
             seen: set[str] = set()
             try:
                 while True:
-                    body = self._get(path, {**first, "page": cursor} if cursor else first, stats, headers,
-                                     _cursor_page_problem)
+                    body = self._get(
+                        path,
+                        {**first, "page": cursor} if cursor else first,
+                        stats,
+                        headers,
+                        _cursor_page_problem,
+                    )
                     out.append(body)
                     cursor = body.get("next_page")
                     if not cursor or body.get("has_more") is False:
                         return out
                     if cursor in seen:
-                        raise InvalidRequest(f"GET {path} for organization {self.organization!r}: the API returned "
-                                             "the same next_page twice; stopping rather than looping.", path=path)
+                        raise InvalidRequest(
+                            f"GET {path} for organization {self.organization!r}: the API returned "
+                            "the same next_page twice; stopping rather than looping.",
+                            path=path,
+                        )
                     seen.add(cursor)
             except CursorExpired:
                 stats.add(restarts=1)
-                logger.info("GET %s for %s: the cursor expired (data refreshed); restarting the window from its "
-                            "first page", path, self.organization)
-        raise RetriesExhausted(f"GET {path}: the cursor expired {self.max_restarts + 1} times in a row; "
-                               "the report is being refreshed: retry the run later.", status=410, path=path)
+                logger.info(
+                    "GET %s for %s: the cursor expired (data refreshed); restarting the window from its "
+                    "first page",
+                    path,
+                    self.organization,
+                )
+        raise RetriesExhausted(
+            f"GET {path}: the cursor expired {self.max_restarts + 1} times in a row; "
+            "the report is being refreshed: retry the run later.",
+            status=410,
+            path=path,
+        )
 
-    def list_all(self, path: str, params: dict[str, Any] | None = None, *, stats: CallStats,
-                 headers: dict[str, str] | None = None) -> list[dict]:
+    def list_all(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        stats: CallStats,
+        headers: dict[str, str] | None = None,
+    ) -> list[dict]:
         """Every item of an ID-cursor list (``after_id`` = ``last_id`` until ``has_more`` is false).
 
         ``limit`` defaults to the API's maximum (1000); a caller's ``limit`` wins.
@@ -257,14 +329,18 @@ class ApiClient:
         after: str | None = query.pop("after_id", None)
         items: list[dict] = []
         while True:
-            body = self._get(path, {**query, "after_id": after} if after else query, stats, headers,
-                             _id_page_problem)
+            body = self._get(
+                path, {**query, "after_id": after} if after else query, stats, headers, _id_page_problem
+            )
             items.extend(body["data"])
             if not body.get("has_more"):
                 return items
             if body["last_id"] == after:
-                raise InvalidRequest(f"GET {path} for organization {self.organization!r}: the API returned the "
-                                     "same last_id twice; stopping rather than looping.", path=path)
+                raise InvalidRequest(
+                    f"GET {path} for organization {self.organization!r}: the API returned the "
+                    "same last_id twice; stopping rather than looping.",
+                    path=path,
+                )
             after = body["last_id"]
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
@@ -281,8 +357,9 @@ class ApiClient:
         workers = min(self.max_concurrency, len(items))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"api-{self.organization}")
         todo = iter(items)
-        pending: deque[Future] = deque(pool.submit(fn, item) for _, item in zip(range(2 * workers), todo,
-                                                                                   strict=False))
+        pending: deque[Future] = deque(
+            pool.submit(fn, item) for _, item in zip(range(2 * workers), todo, strict=False)
+        )
         try:
             while pending:
                 result = pending.popleft().result()

@@ -5,15 +5,22 @@ from __future__ import annotations
 KEY_KINDS = {
     "admin": "an Admin API key (sk-ant-admin01-…, created in Claude Console > Settings > Admin keys)",
     "analytics": "a Claude Enterprise Analytics API key with the read:analytics scope (sk-ant-api01-…, "
-                 "created by the primary owner in claude.ai > Organization settings > API)",
+    "created by the primary owner in claude.ai > Organization settings > API)",
 }
 
 
 class AnthropicApiError(Exception):
     """An API call failed; ``status``/``error_type``/``request_id`` come from the response when there was one."""
 
-    def __init__(self, message: str, *, status: int | None = None, error_type: str | None = None,
-                 request_id: str | None = None, path: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        request_id: str | None = None,
+        path: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
@@ -48,7 +55,11 @@ class RetriesExhausted(AnthropicApiError):
 def auth_message(status: int, key_env: str, key_kind: str, server_message: str, path: str) -> str:
     needed = KEY_KINDS[key_kind]
     if status == 401:
-        return (f"The API rejected the key in ${key_env} (401 on GET {path}: {server_message}). "
-                f"Set {key_env} to {needed}.")
-    return (f"The key in ${key_env} is not allowed to call GET {path} (403: {server_message}). "
-            f"This endpoint needs {needed}; check that {key_env} holds that kind of key.")
+        return (
+            f"The API rejected the key in ${key_env} (401 on GET {path}: {server_message}). "
+            f"Set {key_env} to {needed}."
+        )
+    return (
+        f"The key in ${key_env} is not allowed to call GET {path} (403: {server_message}). "
+        f"This endpoint needs {needed}; check that {key_env} holds that kind of key."
+    )

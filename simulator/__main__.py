@@ -31,12 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--world", choices=list(PROFILES), default="demo", help="size profile (default: demo)")
     p.add_argument("--seed", type=int, default=7, help="world seed (default: 7)")
     p.add_argument("--port", type=int, default=8787, help="loopback port (default: 8787; 0 picks a free one)")
-    p.add_argument("--now", help="simulated instant (ISO 8601, UTC); freezes the clock unless --speed is given")
-    p.add_argument("--speed", type=float, help="clock speed factor (1 = real time, 3600 = an hour per second)")
+    p.add_argument(
+        "--now", help="simulated instant (ISO 8601, UTC); freezes the clock unless --speed is given"
+    )
+    p.add_argument(
+        "--speed", type=float, help="clock speed factor (1 = real time, 3600 = an hour per second)"
+    )
     p.add_argument("--faults", help=f"fault rates, e.g. 429=0.05,500=0.02 (kinds: {', '.join(KINDS)})")
-    p.add_argument("--fault-timeout", type=float, default=30.0, help="seconds an injected timeout holds a request")
-    p.add_argument("--rate-limit", help="requests per minute per organization, e.g. console=120,enterprise=60")
-    p.add_argument("--engagement-lag-days", type=int, default=1, help="engagement data lag in days (default: 1)")
+    p.add_argument(
+        "--fault-timeout", type=float, default=30.0, help="seconds an injected timeout holds a request"
+    )
+    p.add_argument(
+        "--rate-limit", help="requests per minute per organization, e.g. console=120,enterprise=60"
+    )
+    p.add_argument(
+        "--engagement-lag-days", type=int, default=1, help="engagement data lag in days (default: 1)"
+    )
     return p
 
 
@@ -61,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     out.print("Keys (simulated; they only open this simulator):")
     for org in world.organizations:
         print(f"  {org.slug}: {org.api_key}")
-    out.print(f"Base URL: http://{LOOPBACK}:{args.port}   clock: {clock.now().isoformat()} (speed {clock.speed})   "
-              f"faults: {faults.describe()}   ready in {time.monotonic() - started:.2f}s")
+    out.print(
+        f"Base URL: http://{LOOPBACK}:{args.port}   clock: {clock.now().isoformat()} (speed {clock.speed})   "
+        f"faults: {faults.describe()}   ready in {time.monotonic() - started:.2f}s"
+    )
     out.print("Control: GET /_simulator/world, GET|POST /_simulator/clock, GET /_simulator/truth")
     serve_forever(sim, args.port)
     return 0

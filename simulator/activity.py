@@ -17,8 +17,14 @@ from simulator.world import Organization
 
 #: Surfaces a seat user can be active on (the analytics ``product`` values that belong to a user).
 SURFACES = ("chat", "claude_code", "cowork", "office_agent", "claude_in_chrome", "claude_design")
-_SURFACE_BASE = {"chat": 0.92, "claude_code": 0.0, "cowork": 0.0, "office_agent": 0.0,
-                 "claude_in_chrome": 0.0, "claude_design": 0.0}
+_SURFACE_BASE = {
+    "chat": 0.92,
+    "claude_code": 0.0,
+    "cowork": 0.0,
+    "office_agent": 0.0,
+    "claude_in_chrome": 0.0,
+    "claude_design": 0.0,
+}
 WEEKDAY_FACTOR = (1.0, 1.04, 1.05, 1.02, 0.92, 0.32, 0.26)  # Monday..Sunday
 
 

@@ -25,8 +25,10 @@ from simulator.params import Query
 from simulator.ratelimit import SlidingWindowLimiter
 from simulator.world import Organization, World
 
-KEY_NAMES = {"admin": "an Admin API key (sk-ant-admin01-...)",
-             "analytics": "a Claude Enterprise Analytics API key with the read:analytics scope (sk-ant-api01-...)"}
+KEY_NAMES = {
+    "admin": "an Admin API key (sk-ant-admin01-...)",
+    "analytics": "a Claude Enterprise Analytics API key with the read:analytics scope (sk-ant-api01-...)",
+}
 KEY_SCOPES = {"admin": "[admin] (every Admin API endpoint)", "analytics": "[read:analytics]"}
 
 
@@ -89,7 +91,6 @@ class Ctx:
     now: datetime
     endpoint: str = ""  # the route template, e.g. /v1/organizations/users
 
-
     def beta(self, flag: str) -> bool:
         return any(flag == b.strip() for b in self.headers.get("anthropic-beta", "").split(","))
 
@@ -108,8 +109,7 @@ def _request_id(request: Request) -> str:
 
 
 def _json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status,
-                    media_type="application/json", headers=headers)
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
 def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organization:
@@ -127,8 +127,12 @@ def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organ
         details = None
         if org.key_type == "admin" and endpoint.keys == ("analytics",):
             details = {"error_code": "organization_type_not_supported"}
-        raise ApiError(403, f"This endpoint requires {needed}. The key used is {KEY_NAMES[org.key_type]} "
-                            f"with scopes {KEY_SCOPES[org.key_type]}.", details=details)
+        raise ApiError(
+            403,
+            f"This endpoint requires {needed}. The key used is {KEY_NAMES[org.key_type]} "
+            f"with scopes {KEY_SCOPES[org.key_type]}.",
+            details=details,
+        )
     return org
 
 
@@ -141,31 +145,49 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
             org = _authenticate(sim, request, endpoint)
             headers["anthropic-organization-id"] = org.uuid
             allowed, remaining, reset = sim.limiters[org.slug].try_acquire()
-            rl = {"anthropic-ratelimit-requests-limit": str(org.rate_limit),
-                  "anthropic-ratelimit-requests-remaining": str(remaining),
-                  "anthropic-ratelimit-requests-reset": str(reset)}
+            rl = {
+                "anthropic-ratelimit-requests-limit": str(org.rate_limit),
+                "anthropic-ratelimit-requests-remaining": str(remaining),
+                "anthropic-ratelimit-requests-reset": str(reset),
+            }
             if not allowed:
-                raise ApiError(429, f"Rate limit of {org.rate_limit} requests per minute exceeded for this "
-                                    "organization; retry after the number of seconds in the retry-after header.",
-                               headers={**rl, "retry-after": str(reset)})
+                raise ApiError(
+                    429,
+                    f"Rate limit of {org.rate_limit} requests per minute exceeded for this "
+                    "organization; retry after the number of seconds in the retry-after header.",
+                    headers={**rl, "retry-after": str(reset)},
+                )
             headers.update(rl)
             fault = sim.faults.draw(has_cursor=bool(request.query_params.get(endpoint.cursor_param)))
             if fault == "429":
-                raise ApiError(429, "Rate limited (injected).",
-                               headers={"retry-after": str(sim.faults.retry_after_seconds)})
+                raise ApiError(
+                    429,
+                    "Rate limited (injected).",
+                    headers={"retry-after": str(sim.faults.retry_after_seconds)},
+                )
             if fault == "500":
                 raise ApiError(500, "Internal server error (injected).")
             if fault == "529":
                 raise ApiError(529, "Overloaded (injected).")
             if fault == "410":
-                raise ApiError(410, "page: the cursor expired because the report data was refreshed; "
-                                    "restart pagination from the first page (injected)")
+                raise ApiError(
+                    410,
+                    "page: the cursor expired because the report data was refreshed; "
+                    "restart pagination from the first page (injected)",
+                )
             if fault == "timeout":
                 await asyncio.sleep(sim.faults.timeout_seconds)
                 raise ApiError(504, "Request timed out (injected).")
-            ctx = Ctx(sim, org, org.key_type, Query(request.query_params.multi_items()),
-                      {k.lower(): v for k, v in request.headers.items()}, dict(request.path_params), sim.now(),
-                      endpoint.path)
+            ctx = Ctx(
+                sim,
+                org,
+                org.key_type,
+                Query(request.query_params.multi_items()),
+                {k.lower(): v for k, v in request.headers.items()},
+                dict(request.path_params),
+                sim.now(),
+                endpoint.path,
+            )
             body = await run_in_threadpool(endpoint.handler, ctx)
             if fault == "garbage":
                 raw = orjson.dumps(body)
@@ -189,7 +211,9 @@ def create_app(sim: Simulator) -> Starlette:
         return _json(err.body(_request_id(request)), 404)
 
     async def method_not_allowed(request: Request, exc) -> Response:
-        err = ApiError(405, f"{request.method} is not supported here: the simulator serves the read-only (GET) API")
+        err = ApiError(
+            405, f"{request.method} is not supported here: the simulator serves the read-only (GET) API"
+        )
         return _json(err.body(_request_id(request)), 405)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed})

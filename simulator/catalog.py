@@ -71,26 +71,89 @@ def _m(mid, display, inp, out, cread, since, **kw) -> Model:
 
 #: Ordered by how widely simulated organizations use them (the first N form an org's catalogue).
 MODELS: tuple[Model, ...] = (
-    _m("claude-sonnet-4-5", "Claude Sonnet 4.5", "3", "15", "0.30", "2025-09-29", long_context=True, long_context_surcharge=True),
+    _m(
+        "claude-sonnet-4-5",
+        "Claude Sonnet 4.5",
+        "3",
+        "15",
+        "0.30",
+        "2025-09-29",
+        long_context=True,
+        long_context_surcharge=True,
+    ),
     _m("claude-haiku-4-5", "Claude Haiku 4.5", "1", "5", "0.10", "2025-10-15"),
-    _m("claude-opus-4-6", "Claude Opus 4.6", "5", "25", "0.50", "2026-02-05", long_context=True, fast_multiplier=D(6), us_geo=True),
-    _m("claude-sonnet-4-6", "Claude Sonnet 4.6", "3", "15", "0.30", "2026-02-17", long_context=True, us_geo=True),
+    _m(
+        "claude-opus-4-6",
+        "Claude Opus 4.6",
+        "5",
+        "25",
+        "0.50",
+        "2026-02-05",
+        long_context=True,
+        fast_multiplier=D(6),
+        us_geo=True,
+    ),
+    _m(
+        "claude-sonnet-4-6",
+        "Claude Sonnet 4.6",
+        "3",
+        "15",
+        "0.30",
+        "2026-02-17",
+        long_context=True,
+        us_geo=True,
+    ),
     _m("claude-opus-4-5", "Claude Opus 4.5", "5", "25", "0.50", "2025-11-24"),
     _m("claude-3-5-haiku", "Claude Haiku 3.5", "0.80", "4", "0.08", "2024-10-22"),
-    _m("claude-opus-4-7", "Claude Opus 4.7", "5", "25", "0.50", "2026-04-16", long_context=True, fast_multiplier=D(6), us_geo=True),
+    _m(
+        "claude-opus-4-7",
+        "Claude Opus 4.7",
+        "5",
+        "25",
+        "0.50",
+        "2026-04-16",
+        long_context=True,
+        fast_multiplier=D(6),
+        us_geo=True,
+    ),
     _m("claude-sonnet-5", "Claude Sonnet 5", "2", "10", "0.20", "2026-06-10", long_context=True, us_geo=True),
     _m("claude-opus-4-1", "Claude Opus 4.1", "15", "75", "1.50", "2025-08-05"),
-    _m("claude-opus-5", "Claude Opus 5", "5", "25", "0.50", "2026-07-15", long_context=True, fast_multiplier=D(2), us_geo=True),
+    _m(
+        "claude-opus-5",
+        "Claude Opus 5",
+        "5",
+        "25",
+        "0.50",
+        "2026-07-15",
+        long_context=True,
+        fast_multiplier=D(2),
+        us_geo=True,
+    ),
     _m("claude-haiku-5-5", "Claude Haiku 5.5", "0.10", "0.50", "0.01", "2026-09-01", us_geo=True),
-    _m("claude-sonnet-5-5", "Claude Sonnet 5.5", "2", "10", "0.20", "2026-09-15", long_context=True, us_geo=True,
-       cache_read_from=((date(2026, 10, 7), D("0.10")),)),
+    _m(
+        "claude-sonnet-5-5",
+        "Claude Sonnet 5.5",
+        "2",
+        "10",
+        "0.20",
+        "2026-09-15",
+        long_context=True,
+        us_geo=True,
+        cache_read_from=((date(2026, 10, 7), D("0.10")),),
+    ),
 )
 MODELS_BY_ID = {m.id: m for m in MODELS}
 
 
 def price_microcents_per_token(
-    model: Model, token_type: str, on: date, *, service_tier: str, context_window: str,
-    inference_geo: str, speed: str,
+    model: Model,
+    token_type: str,
+    on: date,
+    *,
+    service_tier: str,
+    context_window: str,
+    inference_geo: str,
+    speed: str,
 ) -> Decimal:
     """Exact list price of one token, in micro-cents, after every multiplier."""
     price = model.unit_price(token_type, on)
@@ -105,8 +168,15 @@ def price_microcents_per_token(
     return price * 100  # USD/MTok -> micro-cents per token
 
 
-def cost_description(model: Model, token_type: str, *, service_tier: str, context_window: str, inference_geo: str,
-                     speed: str = "standard") -> str:
+def cost_description(
+    model: Model,
+    token_type: str,
+    *,
+    service_tier: str,
+    context_window: str,
+    inference_geo: str,
+    speed: str = "standard",
+) -> str:
     """The cost report's ``description`` for a token line, e.g. ``Claude Sonnet 4.5 Usage - Input Tokens``."""
     text = f"{model.display} Usage - {TOKEN_LABELS[token_type]}"
     if service_tier == "batch":

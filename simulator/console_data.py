@@ -29,14 +29,37 @@ from simulator.truth import provider
 from simulator.world import TERMINALS, Organization, day_start
 
 #: Dimensions of a usage record, in the order the usage report names them.
-DIMS = ("account_id", "api_key_id", "service_account_id", "workspace_id", "model", "service_tier",
-        "context_window", "inference_geo", "speed")
+DIMS = (
+    "account_id",
+    "api_key_id",
+    "service_account_id",
+    "workspace_id",
+    "model",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+    "speed",
+)
 #: Metrics of a usage record. The first five map one-to-one onto TOKEN_TYPES.
-METRICS = ("uncached_input_tokens", "cache_creation.ephemeral_5m_input_tokens",
-           "cache_creation.ephemeral_1h_input_tokens", "cache_read_input_tokens", "output_tokens",
-           "web_search_requests")
-COST_FIELDS = ("workspace_id", "description", "cost_type", "model", "token_type", "service_tier",
-               "context_window", "inference_geo", "speed")
+METRICS = (
+    "uncached_input_tokens",
+    "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation.ephemeral_1h_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "web_search_requests",
+)
+COST_FIELDS = (
+    "workspace_id",
+    "description",
+    "cost_type",
+    "model",
+    "token_type",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+    "speed",
+)
 BILLED_TIERS = ("standard", "batch")  # priority tier is billed outside the cost report
 DIURNAL = (2, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 11, 10, 11, 11, 10, 9, 8, 6, 5, 4, 3, 3, 2)
 WEEKDAY = (1.0, 1.05, 1.06, 1.03, 0.94, 0.35, 0.3)
@@ -104,7 +127,9 @@ class ConsoleData:
 
     @cached_property
     def _developers(self):
-        return [u for u in self.org.users if u.role in ("developer", "admin", "claude_code_user")] or list(self.org.users)
+        return [u for u in self.org.users if u.role in ("developer", "admin", "claude_code_user")] or list(
+            self.org.users
+        )
 
     def _generate(self, d: date) -> tuple[Record, ...]:
         org = self.org
@@ -155,14 +180,44 @@ class ConsoleData:
         for u in r.sample(members, min(len(members), max(1, len(members) // 8))) if members else ():
             model = MODELS_BY_ID[r.choice(sorted(models_today))]
             tokens = int(base * factor * r.uniform(0.01, 0.05))
-            add((u.id, None, None, None, model.id, "standard", "0-200k", self._geo(model, "global"), "standard"),
-                tokens, tokens // r.randint(5, 12), 0, r)
+            add(
+                (
+                    u.id,
+                    None,
+                    None,
+                    None,
+                    model.id,
+                    "standard",
+                    "0-200k",
+                    self._geo(model, "global"),
+                    "standard",
+                ),
+                tokens,
+                tokens // r.randint(5, 12),
+                0,
+                r,
+            )
         for sa in org.service_accounts:
             if r.random() < 0.6:
                 model = MODELS_BY_ID[sorted(models_today)[0]]
                 tokens = int(base * factor * r.uniform(0.05, 0.2))
-                add((None, None, sa, None, model.id, "standard", "0-200k", self._geo(model, "global"), "standard"),
-                    tokens, tokens // 10, 0, r)
+                add(
+                    (
+                        None,
+                        None,
+                        sa,
+                        None,
+                        model.id,
+                        "standard",
+                        "0-200k",
+                        self._geo(model, "global"),
+                        "standard",
+                    ),
+                    tokens,
+                    tokens // 10,
+                    0,
+                    r,
+                )
         return tuple(Record(k, tuple(v)) for k, v in sorted(out.items(), key=lambda kv: _sortable(kv[0])))
 
     @staticmethod
@@ -176,10 +231,15 @@ class ConsoleData:
             return
         geo = self._geo(model, key.workspace.default_inference_geo)
         long_ctx = int(tokens * key.long_context_share) if model.long_context else 0
-        fast = int((tokens - long_ctx) * key.fast_share) if (model.fast_multiplier and tier == "standard") else 0
+        fast = (
+            int((tokens - long_ctx) * key.fast_share) if (model.fast_multiplier and tier == "standard") else 0
+        )
         normal = tokens - long_ctx - fast
-        for ctx, speed, amount in (("0-200k", "standard", normal), ("200k-1M", "standard", long_ctx),
-                                   ("0-200k", "fast", fast)):
+        for ctx, speed, amount in (
+            ("0-200k", "standard", normal),
+            ("200k-1M", "standard", long_ctx),
+            ("0-200k", "fast", fast),
+        ):
             if amount > 0:
                 output = amount // r.randint(6, 14)
                 web = r.randint(0, 40) if key.web_search and speed == "standard" and ctx == "0-200k" else 0
@@ -244,11 +304,19 @@ class ConsoleData:
                 tokens = rec.metrics[i]
                 if not tokens:
                     continue
-                unit = price_microcents_per_token(model, token_type, d, service_tier=tier, context_window=ctx,
-                                                  inference_geo=geo, speed=speed)
+                unit = price_microcents_per_token(
+                    model,
+                    token_type,
+                    d,
+                    service_tier=tier,
+                    context_window=ctx,
+                    inference_geo=geo,
+                    speed=speed,
+                )
                 amount = int((tokens * unit * keep).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-                desc = cost_description(model, token_type, service_tier=tier, context_window=ctx,
-                                        inference_geo=geo, speed=speed)
+                desc = cost_description(
+                    model, token_type, service_tier=tier, context_window=ctx, inference_geo=geo, speed=speed
+                )
                 lines[(ws, desc, "tokens", model_id, token_type, tier, ctx, geo, speed)] += amount
             if rec.metrics[5]:
                 amount = int((rec.metrics[5] * WEB_SEARCH_MICROCENTS * keep).quantize(Decimal(1)))
@@ -258,9 +326,14 @@ class ConsoleData:
             billable = max(0, seconds - free)
             free = max(0, free - seconds)
             if billable:
-                amount = int((Decimal(billable) * CODE_EXECUTION_MICROCENTS_PER_HOUR / 3600 * keep).quantize(
-                    Decimal(1), rounding=ROUND_HALF_EVEN))
-                lines[(ws, "Code Execution Usage", "code_execution", None, None, None, None, None, None)] += amount
+                amount = int(
+                    (Decimal(billable) * CODE_EXECUTION_MICROCENTS_PER_HOUR / 3600 * keep).quantize(
+                        Decimal(1), rounding=ROUND_HALF_EVEN
+                    )
+                )
+                lines[(ws, "Code Execution Usage", "code_execution", None, None, None, None, None, None)] += (
+                    amount
+                )
         return tuple(CostLine(k, v) for k, v in sorted(lines.items(), key=lambda kv: _sortable(kv[0])) if v)
 
     def code_execution(self, d: date) -> list[tuple[str | None, int]]:
@@ -271,7 +344,9 @@ class ConsoleData:
                 continue
             r = rng(self.org.world_seed, self.org.slug, "codeexec", ws.id, d.isoformat())
             if r.random() < 0.5:
-                out.append((None if ws.is_default else ws.id, int(r.uniform(600, 36_000) * WEEKDAY[d.weekday()])))
+                out.append(
+                    (None if ws.is_default else ws.id, int(r.uniform(600, 36_000) * WEEKDAY[d.weekday()]))
+                )
         return out
 
     # -- Claude Code ---------------------------------------------------------------------------
@@ -282,7 +357,9 @@ class ConsoleData:
         org = self.org
         if d < org.created:
             return ()
-        coders = [u for u in org.users if u.role in ("developer", "claude_code_user", "admin") and u.member_on(d)]
+        coders = [
+            u for u in org.users if u.role in ("developer", "claude_code_user", "admin") and u.member_on(d)
+        ]
         bots = [k for k in org.api_keys if k.usable_on(d) and stable_int(k.id, "cc") % 10 == 0]
         rows = []
         for actor in (*coders, *bots):
@@ -301,27 +378,51 @@ class ConsoleData:
             for terminal, remote in places:
                 sessions = r.randint(1, 8)
                 added = r.randint(10, 400) * sessions
-                tools = {name: {"accepted": r.randint(0, 6 * sessions), "rejected": r.randint(0, sessions)}
-                         for name in ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")}
+                tools = {
+                    name: {"accepted": r.randint(0, 6 * sessions), "rejected": r.randint(0, sessions)}
+                    for name in ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
+                }
                 breakdown = []
                 for model_id in sorted({r.choice([m.id for m in org.models_on(d)][:3]) for _ in range(2)}):
                     model = MODELS_BY_ID[model_id]
                     inp, out = r.randint(5_000, 90_000) * sessions, r.randint(1_000, 20_000) * sessions
                     cread, ccreate = inp * r.randint(5, 20), inp // r.randint(1, 4)
                     cost = sum(
-                        price_microcents_per_token(model, tt, d, service_tier="standard", context_window="0-200k",
-                                                   inference_geo="global", speed="standard") * n
-                        for tt, n in (("uncached_input_tokens", inp), ("output_tokens", out),
-                                      ("cache_read_input_tokens", cread),
-                                      ("cache_creation.ephemeral_5m_input_tokens", ccreate)))
+                        price_microcents_per_token(
+                            model,
+                            tt,
+                            d,
+                            service_tier="standard",
+                            context_window="0-200k",
+                            inference_geo="global",
+                            speed="standard",
+                        )
+                        * n
+                        for tt, n in (
+                            ("uncached_input_tokens", inp),
+                            ("output_tokens", out),
+                            ("cache_read_input_tokens", cread),
+                            ("cache_creation.ephemeral_5m_input_tokens", ccreate),
+                        )
+                    )
                     cents = (cost / 1_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
                     breakdown.append((model_id, inp, out, cread, ccreate, cents))
-                rows.append(ClaudeCodeRow(
-                    actor=who, sort_key=(*key, terminal, remote), terminal_type=terminal, is_remote=remote,
-                    core={"num_sessions": sessions, "lines_of_code": {"added": added, "removed": added // r.randint(2, 9)},
-                          "commits_by_claude_code": r.randint(0, sessions),
-                          "pull_requests_by_claude_code": r.randint(0, max(0, sessions // 3))},
-                    tool_actions=tools, models=tuple(breakdown)))
+                rows.append(
+                    ClaudeCodeRow(
+                        actor=who,
+                        sort_key=(*key, terminal, remote),
+                        terminal_type=terminal,
+                        is_remote=remote,
+                        core={
+                            "num_sessions": sessions,
+                            "lines_of_code": {"added": added, "removed": added // r.randint(2, 9)},
+                            "commits_by_claude_code": r.randint(0, sessions),
+                            "pull_requests_by_claude_code": r.randint(0, max(0, sessions // 3)),
+                        },
+                        tool_actions=tools,
+                        models=tuple(breakdown),
+                    )
+                )
         return tuple(sorted(rows, key=lambda x: x.sort_key))
 
 
@@ -381,8 +482,12 @@ def truth_console_cost(sim, org, start: date, end: date, params: dict) -> dict:
     days = {}
     total = Decimal(0)
     for d in _days(start, min(end, last)):
-        by: dict[str, dict] = {"workspace_id": defaultdict(int), "model": defaultdict(int),
-                               "cost_type": defaultdict(int), "description": defaultdict(int)}
+        by: dict[str, dict] = {
+            "workspace_id": defaultdict(int),
+            "model": defaultdict(int),
+            "cost_type": defaultdict(int),
+            "description": defaultdict(int),
+        }
         day_total = 0
         for line in data.cost_lines(d):
             f = dict(zip(COST_FIELDS, line.fields, strict=True))
@@ -390,9 +495,13 @@ def truth_console_cost(sim, org, start: date, end: date, params: dict) -> dict:
                 acc[str(f[dim])] += line.microcents
             day_total += line.microcents
         total += microcents_to_usd(day_total)
-        days[d.isoformat()] = {"amount_usd": str(microcents_to_usd(day_total)),
-                               **{f"by_{dim}": {k: str(microcents_to_usd(v)) for k, v in sorted(acc.items())}
-                                  for dim, acc in by.items()}}
+        days[d.isoformat()] = {
+            "amount_usd": str(microcents_to_usd(day_total)),
+            **{
+                f"by_{dim}": {k: str(microcents_to_usd(v)) for k, v in sorted(acc.items())}
+                for dim, acc in by.items()
+            },
+        }
     return {"org": org.slug, "currency": "USD", "total_usd": str(total), "days": days}
 
 
@@ -410,8 +519,11 @@ def truth_console_usage(sim, org, start: date, end: date, params: dict) -> dict:
             for i, v in enumerate(rec.metrics):
                 totals[i] += v
                 by_model[rec.dims[4]][i] += v
-        days[d.isoformat()] = {"totals": dict(zip(METRICS, totals, strict=True)), "records": len(recs),
-                               "by_model": {m: dict(zip(METRICS, v, strict=True)) for m, v in sorted(by_model.items())}}
+        days[d.isoformat()] = {
+            "totals": dict(zip(METRICS, totals, strict=True)),
+            "records": len(recs),
+            "by_model": {m: dict(zip(METRICS, v, strict=True)) for m, v in sorted(by_model.items())},
+        }
     return {"org": org.slug, "days": days}
 
 
@@ -423,8 +535,11 @@ def truth_claude_code(sim, org, start: date, end: date, params: dict) -> dict:
     for d in _days(start, end):
         rows = data.claude_code(d)
         cents = sum((m[5] for row in rows for m in row.models), Decimal(0))
-        days[d.isoformat()] = {"rows": len(rows), "sessions": sum(r.core["num_sessions"] for r in rows),
-                               "estimated_cost_usd": str(cents / 100)}
+        days[d.isoformat()] = {
+            "rows": len(rows),
+            "sessions": sum(r.core["num_sessions"] for r in rows),
+            "estimated_cost_usd": str(cents / 100),
+        }
     return {"org": org.slug, "days": days}
 
 
@@ -435,12 +550,24 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
     n_days = max(0, (end - start).days)
     windows = -(-n_days // 31)
     today = sim.now().astimezone(UTC).date()
-    cc = sum(max(1, -(-len(data.claude_code(d)) // 1000)) for d in _days(start, min(end, today + timedelta(days=1))))
+    cc = sum(
+        max(1, -(-len(data.claude_code(d)) // 1000))
+        for d in _days(start, min(end, today + timedelta(days=1)))
+    )
     inventory_now = today
     users = len(org.users_on(inventory_now))
-    per_ws = sum(max(1, -(-len([m for m in ms if m[0].member_on(inventory_now)]) // 1000))
-                 for ms in org.workspace_members.values())
-    return {"usage_report_messages": windows, "cost_report": -(-max(0, (min(end, today) - start).days) // 31),
-            "usage_report_claude_code": cc, "users": max(1, -(-users // 1000)),
-            "workspaces": 1, "workspace_members": per_ws, "api_keys": max(1, -(-len(org.api_keys) // 1000)),
-            "invites": max(1, -(-len(org.invites) // 1000)), "organization": 1}
+    per_ws = sum(
+        max(1, -(-len([m for m in ms if m[0].member_on(inventory_now)]) // 1000))
+        for ms in org.workspace_members.values()
+    )
+    return {
+        "usage_report_messages": windows,
+        "cost_report": -(-max(0, (min(end, today) - start).days) // 31),
+        "usage_report_claude_code": cc,
+        "users": max(1, -(-users // 1000)),
+        "workspaces": 1,
+        "workspace_members": per_ws,
+        "api_keys": max(1, -(-len(org.api_keys) // 1000)),
+        "invites": max(1, -(-len(org.invites) // 1000)),
+        "organization": 1,
+    }

@@ -29,14 +29,20 @@ def decode(cursor: str, canonical_query: str, refresh: str | None = None) -> int
         offset = int(state["o"])
         bound = str(state["q"])
     except (ValueError, KeyError, TypeError):
-        raise bad_request("page: invalid cursor; pass the next_page value of the previous response unchanged") from None
+        raise bad_request(
+            "page: invalid cursor; pass the next_page value of the previous response unchanged"
+        ) from None
     if bound != _bind(canonical_query):
         raise bad_request(
             "page: this cursor was issued for a different query; parameters other than page and limit "
-            "must not change while paginating")
+            "must not change while paginating"
+        )
     if refresh is not None and state.get("r") != refresh:
-        raise ApiError(410, "page: the cursor expired because the report data was refreshed; restart pagination "
-                            "from the first page")
+        raise ApiError(
+            410,
+            "page: the cursor expired because the report data was refreshed; restart pagination "
+            "from the first page",
+        )
     if offset < 0:
         raise bad_request("page: invalid cursor")
     return offset

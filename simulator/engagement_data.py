@@ -43,15 +43,28 @@ PRODUCT_CODE = {p: i for i, p in enumerate(PRODUCTS)}
 OFFICE_APPS = ("excel", "outlook", "powerpoint", "word")
 
 #: Canonical artifact MIME types (8 values incl. ``other``), in sort order.
-ARTIFACT_TYPES = ("application/vnd.ant.code", "application/vnd.ant.mermaid", "application/vnd.ant.react",
-                  "image/svg+xml", "other", "text/csv", "text/html", "text/markdown")
+ARTIFACT_TYPES = (
+    "application/vnd.ant.code",
+    "application/vnd.ant.mermaid",
+    "application/vnd.ant.react",
+    "image/svg+xml",
+    "other",
+    "text/csv",
+    "text/html",
+    "text/markdown",
+)
 _ARTIFACT_CHAT_WEIGHTS = (0.22, 0.06, 0.16, 0.05, 0.04, 0.05, 0.12, 0.30)
 _HTML = ARTIFACT_TYPES.index("text/html")
 
 #: Data-start dates documented in the SDK 2.12 field descriptions.
 CODE_COWORK_ARTIFACTS_FROM = date(2026, 8, 17)
 CALL_SPLIT_FROM = date(2026, 5, 29)  # read/write/unclassified connector calls: null before
-CLASSIFIED_FROM = {CHAT: date(2026, 6, 1), CODE: date(2026, 5, 30), OFFICE: date(2026, 5, 29), COWORK: date(2026, 6, 2)}
+CLASSIFIED_FROM = {
+    CHAT: date(2026, 6, 1),
+    CODE: date(2026, 5, 30),
+    OFFICE: date(2026, 5, 29),
+    COWORK: date(2026, 6, 2),
+}
 MANAGED_AUTH_FROM = date(2026, 7, 1)
 OFFICE_ATTRIBUTION_FROM = date(2026, 6, 18)
 
@@ -60,42 +73,89 @@ AUTH_NONE, AUTH_MANAGED, AUTH_INDIVIDUAL = 0, 1, 2
 
 # -- the /analytics/users record as flat columns ----------------------------------------------------
 def _office(app: str) -> list[str]:
-    return [f"office_metrics.{app}.{k}" for k in ("distinct_session_count", "message_count", "skills_used_count",
-                                                 "distinct_skills_used_count", "connectors_used_count",
-                                                 "distinct_connectors_used_count")]
+    return [
+        f"office_metrics.{app}.{k}"
+        for k in (
+            "distinct_session_count",
+            "message_count",
+            "skills_used_count",
+            "distinct_skills_used_count",
+            "connectors_used_count",
+            "distinct_connectors_used_count",
+        )
+    ]
 
 
 #: Numeric leaves of the user record, in wire order (None = always null "while not enabled").
 USER_LAYOUT: tuple[tuple[str, bool], ...] = tuple(
-    [(p, True) for p in (
-        "chat_metrics.message_count", "chat_metrics.thinking_message_count", "chat_metrics.distinct_conversation_count",
-        "chat_metrics.distinct_files_uploaded_count", "chat_metrics.distinct_projects_created_count",
-        "chat_metrics.distinct_projects_used_count", "chat_metrics.distinct_artifacts_created_count",
-        "chat_metrics.distinct_shared_artifacts_viewed_count", "chat_metrics.distinct_skills_used_count",
-        "chat_metrics.connectors_used_count", "chat_metrics.distinct_connectors_used_count",
-        "chat_metrics.shared_conversations_viewed_count",
-        "claude_code_metrics.core_metrics.distinct_session_count", "claude_code_metrics.core_metrics.commit_count",
-        "claude_code_metrics.core_metrics.pull_request_count",
-        "claude_code_metrics.core_metrics.artifacts_created_count",
-        "claude_code_metrics.core_metrics.lines_of_code.added_count",
-        "claude_code_metrics.core_metrics.lines_of_code.removed_count",
-        *(f"claude_code_metrics.tool_actions.{t}.{k}" for t in ("edit_tool", "multi_edit_tool", "notebook_edit_tool",
-                                                                "write_tool") for k in ("accepted_count", "rejected_count")),
-        "cowork_metrics.distinct_session_count", "cowork_metrics.message_count", "cowork_metrics.action_count",
-        "cowork_metrics.dispatch_turn_count", "cowork_metrics.skills_used_count",
-        "cowork_metrics.distinct_skills_used_count", "cowork_metrics.connectors_used_count",
-        "cowork_metrics.distinct_connectors_used_count", "cowork_metrics.artifacts_created_count")]
-    + [(f"cowork_metrics.{p}", False) for p in (
-        "plugins_used_count", "distinct_plugins_used_count", "file_edit_count", "edit_tool_count",
-        "multi_edit_tool_count", "write_tool_count", "notebook_edit_tool_count", "sessions_with_file_edits_count")]
-    + [(p, True) for p in (
-        "design_metrics.distinct_session_count", "design_metrics.message_count",
-        "design_metrics.distinct_projects_created_count", "design_metrics.distinct_projects_used_count",
-        *(p for app in OFFICE_APPS for p in _office(app)),
-        "science_metrics.distinct_session_count", "science_metrics.message_count", "science_metrics.delegation_count",
-        "science_metrics.remote_compute_job_count", "science_metrics.skills_used_count",
-        "web_search_count",
-        "claude_tag_metrics.active_day_count", "claude_tag_metrics.active_message_count")]
+    [
+        (p, True)
+        for p in (
+            "chat_metrics.message_count",
+            "chat_metrics.thinking_message_count",
+            "chat_metrics.distinct_conversation_count",
+            "chat_metrics.distinct_files_uploaded_count",
+            "chat_metrics.distinct_projects_created_count",
+            "chat_metrics.distinct_projects_used_count",
+            "chat_metrics.distinct_artifacts_created_count",
+            "chat_metrics.distinct_shared_artifacts_viewed_count",
+            "chat_metrics.distinct_skills_used_count",
+            "chat_metrics.connectors_used_count",
+            "chat_metrics.distinct_connectors_used_count",
+            "chat_metrics.shared_conversations_viewed_count",
+            "claude_code_metrics.core_metrics.distinct_session_count",
+            "claude_code_metrics.core_metrics.commit_count",
+            "claude_code_metrics.core_metrics.pull_request_count",
+            "claude_code_metrics.core_metrics.artifacts_created_count",
+            "claude_code_metrics.core_metrics.lines_of_code.added_count",
+            "claude_code_metrics.core_metrics.lines_of_code.removed_count",
+            *(
+                f"claude_code_metrics.tool_actions.{t}.{k}"
+                for t in ("edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool")
+                for k in ("accepted_count", "rejected_count")
+            ),
+            "cowork_metrics.distinct_session_count",
+            "cowork_metrics.message_count",
+            "cowork_metrics.action_count",
+            "cowork_metrics.dispatch_turn_count",
+            "cowork_metrics.skills_used_count",
+            "cowork_metrics.distinct_skills_used_count",
+            "cowork_metrics.connectors_used_count",
+            "cowork_metrics.distinct_connectors_used_count",
+            "cowork_metrics.artifacts_created_count",
+        )
+    ]
+    + [
+        (f"cowork_metrics.{p}", False)
+        for p in (
+            "plugins_used_count",
+            "distinct_plugins_used_count",
+            "file_edit_count",
+            "edit_tool_count",
+            "multi_edit_tool_count",
+            "write_tool_count",
+            "notebook_edit_tool_count",
+            "sessions_with_file_edits_count",
+        )
+    ]
+    + [
+        (p, True)
+        for p in (
+            "design_metrics.distinct_session_count",
+            "design_metrics.message_count",
+            "design_metrics.distinct_projects_created_count",
+            "design_metrics.distinct_projects_used_count",
+            *(p for app in OFFICE_APPS for p in _office(app)),
+            "science_metrics.distinct_session_count",
+            "science_metrics.message_count",
+            "science_metrics.delegation_count",
+            "science_metrics.remote_compute_job_count",
+            "science_metrics.skills_used_count",
+            "web_search_count",
+            "claude_tag_metrics.active_day_count",
+            "claude_tag_metrics.active_message_count",
+        )
+    ]
 )
 USER_COLUMNS = tuple(p for p, enabled in USER_LAYOUT if enabled)
 
@@ -109,30 +169,97 @@ _ENTITY_DISTINCT = {
     "chat_metrics.distinct_connectors_used_count": ("connectors", CHAT, None),
     "cowork_metrics.distinct_skills_used_count": ("skills", COWORK, None),
     "cowork_metrics.distinct_connectors_used_count": ("connectors", COWORK, None),
-    **{f"office_metrics.{app}.distinct_skills_used_count": ("skills", OFFICE, i) for i, app in enumerate(OFFICE_APPS)},
-    **{f"office_metrics.{app}.distinct_connectors_used_count": ("connectors", OFFICE, i)
-       for i, app in enumerate(OFFICE_APPS)},
+    **{
+        f"office_metrics.{app}.distinct_skills_used_count": ("skills", OFFICE, i)
+        for i, app in enumerate(OFFICE_APPS)
+    },
+    **{
+        f"office_metrics.{app}.distinct_connectors_used_count": ("connectors", OFFICE, i)
+        for i, app in enumerate(OFFICE_APPS)
+    },
 }
 #: Distinct counts with no event trail: null in date-range mode and on aggregated rows.
-_UNTRACKED_DISTINCT = ("chat_metrics.distinct_shared_artifacts_viewed_count", "design_metrics.distinct_projects_used_count")
+_UNTRACKED_DISTINCT = (
+    "chat_metrics.distinct_shared_artifacts_viewed_count",
+    "design_metrics.distinct_projects_used_count",
+)
 
 
 # -- catalogues ---------------------------------------------------------------------------------------
-_PROJECT_ADJ = ("Q3", "Q4", "Customer", "Brand", "Platform", "Security", "Pricing", "Onboarding", "Hiring", "Board",
-                "Vendor", "Data", "Product", "Partner", "Legal", "Support", "Sales", "Research", "Finance", "Ops")
-_PROJECT_NOUN = ("planning", "research", "playbook", "review", "roadmap", "migration", "launch", "FAQ", "analysis",
-                 "templates", "knowledge base", "retro", "briefs", "notes", "proposals")
+_PROJECT_ADJ = (
+    "Q3",
+    "Q4",
+    "Customer",
+    "Brand",
+    "Platform",
+    "Security",
+    "Pricing",
+    "Onboarding",
+    "Hiring",
+    "Board",
+    "Vendor",
+    "Data",
+    "Product",
+    "Partner",
+    "Legal",
+    "Support",
+    "Sales",
+    "Research",
+    "Finance",
+    "Ops",
+)
+_PROJECT_NOUN = (
+    "planning",
+    "research",
+    "playbook",
+    "review",
+    "roadmap",
+    "migration",
+    "launch",
+    "FAQ",
+    "analysis",
+    "templates",
+    "knowledge base",
+    "retro",
+    "briefs",
+    "notes",
+    "proposals",
+)
 
 _BUILTIN_SKILLS = (  # (name, products) - Anthropic-provided skills with readable names
-    ("pdf", (CHAT, CODE, COWORK, OFFICE)), ("docx", (CHAT, CODE, COWORK, OFFICE)), ("xlsx", (CHAT, CODE, COWORK, OFFICE)),
-    ("pptx", (CHAT, CODE, COWORK, OFFICE)), ("canvas-design", (CHAT, COWORK)), ("frontend-design", (CHAT, CODE, COWORK)),
-    ("skill-creator", (CHAT, CODE, COWORK)), ("mcp-builder", (CODE, COWORK)), ("webapp-testing", (CODE,)),
-    ("algorithmic-art", (CHAT,)), ("internal-comms", (CHAT, COWORK, OFFICE)), ("doc-coauthoring", (CHAT, COWORK, OFFICE)),
-    ("theme-factory", (CHAT, COWORK)), ("brand-guidelines", (CHAT, COWORK, OFFICE)), ("slack-gif-creator", (CHAT,)))
-_ORG_SKILLS = ("Brand voice", "Quarterly business review", "Contract review checklist", "Sales call prep",
-               "Incident postmortem", "Release notes writer", "Board deck formatter", "Customer FAQ", "Hiring rubric",
-               "Expense policy", "Security questionnaire", "Data dictionary", "OKR drafting", "Onboarding guide",
-               "Pricing calculator")
+    ("pdf", (CHAT, CODE, COWORK, OFFICE)),
+    ("docx", (CHAT, CODE, COWORK, OFFICE)),
+    ("xlsx", (CHAT, CODE, COWORK, OFFICE)),
+    ("pptx", (CHAT, CODE, COWORK, OFFICE)),
+    ("canvas-design", (CHAT, COWORK)),
+    ("frontend-design", (CHAT, CODE, COWORK)),
+    ("skill-creator", (CHAT, CODE, COWORK)),
+    ("mcp-builder", (CODE, COWORK)),
+    ("webapp-testing", (CODE,)),
+    ("algorithmic-art", (CHAT,)),
+    ("internal-comms", (CHAT, COWORK, OFFICE)),
+    ("doc-coauthoring", (CHAT, COWORK, OFFICE)),
+    ("theme-factory", (CHAT, COWORK)),
+    ("brand-guidelines", (CHAT, COWORK, OFFICE)),
+    ("slack-gif-creator", (CHAT,)),
+)
+_ORG_SKILLS = (
+    "Brand voice",
+    "Quarterly business review",
+    "Contract review checklist",
+    "Sales call prep",
+    "Incident postmortem",
+    "Release notes writer",
+    "Board deck formatter",
+    "Customer FAQ",
+    "Hiring rubric",
+    "Expense policy",
+    "Security questionnaire",
+    "Data dictionary",
+    "OKR drafting",
+    "Onboarding guide",
+    "Pricing calculator",
+)
 _PLUGIN_SKILLS = ("release-checklist", "sql-style")
 
 _CONNECTORS = (  # (normalized name, auth, aliases)
@@ -157,8 +284,12 @@ _CONNECTORS = (  # (normalized name, auth, aliases)
     ("databricks", AUTH_MANAGED, ("Databricks",)),
     ("monday", AUTH_INDIVIDUAL, ("monday.com",)),
 )
-_INTERNAL_CONNECTORS = ("{Company} Internal Wiki", "{Company} Data Catalog", "{Company} Ticketing (self-hosted)",
-                        "GitHub Enterprise ({Company})")
+_INTERNAL_CONNECTORS = (
+    "{Company} Internal Wiki",
+    "{Company} Data Catalog",
+    "{Company} Ticketing (self-hosted)",
+    "GitHub Enterprise ({Company})",
+)
 
 _PLUGINS = (  # (plugin_name, plugin_id or None, products)
     ("serena", "serena@claude-plugins-official", (CODE,)),
@@ -215,8 +346,9 @@ class DayData:
 
     @cached_property
     def nbytes(self) -> int:
-        return (sum(v.nbytes for v in self.users.values())
-                + sum(v.nbytes for ev in self.events.values() for v in ev.values()))
+        return sum(v.nbytes for v in self.users.values()) + sum(
+            v.nbytes for ev in self.events.values() for v in ev.values()
+        )
 
 
 @dataclass
@@ -231,7 +363,9 @@ class Table:
         return len(next(iter(self.cols.values()))) if self.cols else 0
 
     def take(self, order: np.ndarray) -> Table:
-        return Table({k: v[order] for k, v in self.cols.items()}, {k: v[order] for k, v in self.nulls.items()})
+        return Table(
+            {k: v[order] for k, v in self.cols.items()}, {k: v[order] for k, v in self.nulls.items()}
+        )
 
     def null(self, path: str) -> np.ndarray:
         return self.nulls.get(path, np.zeros(self.n, dtype=bool))
@@ -243,7 +377,9 @@ class Scope:
 
     users: np.ndarray | None = None  # [U] bool: user_id and rbac_group_id filters combined
     groups: np.ndarray | None = None  # [G] bool: the rbac_group_id filter's groups (for grouped rows)
-    entities: np.ndarray | None = None  # [E] bool: entity filter (project/skill/connector/plugin/artifact cell)
+    entities: np.ndarray | None = (
+        None  # [E] bool: entity filter (project/skill/connector/plugin/artifact cell)
+    )
     products: tuple[int, ...] | None = None  # product filter
     group_by: tuple[str, ...] = ()  # subset of product, user_id, rbac_group_id
     has_user_scope: bool = False  # a user_id or rbac_group_id filter was given
@@ -269,7 +405,9 @@ def _count(inv: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(inv, minlength=n).astype(np.int64)
 
 
-def _distinct(inv: np.ndarray, n: int, values: np.ndarray, radix: int, mask: np.ndarray | None = None) -> np.ndarray:
+def _distinct(
+    inv: np.ndarray, n: int, values: np.ndarray, radix: int, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Per group, the number of distinct ``values`` (users, entities) among the rows (optionally masked)."""
     if mask is not None:
         inv, values = inv[mask], values[mask]
@@ -277,7 +415,9 @@ def _distinct(inv: np.ndarray, n: int, values: np.ndarray, radix: int, mask: np.
     return np.bincount((pairs // radix).astype(np.int64), minlength=n).astype(np.int64)
 
 
-def _group(ev: dict[str, np.ndarray], keys: Sequence[tuple[str, int]]) -> tuple[np.ndarray, int, dict[str, np.ndarray]]:
+def _group(
+    ev: dict[str, np.ndarray], keys: Sequence[tuple[str, int]]
+) -> tuple[np.ndarray, int, dict[str, np.ndarray]]:
     """Group rows by the key columns (each with its radix): (inverse, number of groups, key columns per group)."""
     size = len(ev["user"])
     if not keys:
@@ -400,7 +540,9 @@ class EngagementData:
 
     @cached_property
     def group_uuids(self) -> tuple[str, ...]:
-        return tuple(make_uuid(self.org.world_seed, self.org.slug, "rbac_group", g) for g in ActivityPlan.GROUPS)
+        return tuple(
+            make_uuid(self.org.world_seed, self.org.slug, "rbac_group", g) for g in ActivityPlan.GROUPS
+        )
 
     @cached_property
     def group_rank(self) -> np.ndarray:
@@ -445,17 +587,32 @@ class EngagementData:
                 pool = np.flatnonzero(act.member)
             creator = int(pool[r.randrange(pool.size)]) if pool.size else 0
             at = day_start(d) + timedelta(seconds=r.randrange(7 * 3600, 19 * 3600))
-            raw.append((make_id("claude_proj", org.world_seed, org.slug, j),
-                        f"{r.choice(_PROJECT_ADJ)} {r.choice(_PROJECT_NOUN)}", d.toordinal(), iso(at), creator,
-                        r.random() >= 0.05, r.lognormvariate(0, 1.0)))
+            raw.append(
+                (
+                    make_id("claude_proj", org.world_seed, org.slug, j),
+                    f"{r.choice(_PROJECT_ADJ)} {r.choice(_PROJECT_NOUN)}",
+                    d.toordinal(),
+                    iso(at),
+                    creator,
+                    r.random() >= 0.05,
+                    r.lognormvariate(0, 1.0),
+                )
+            )
         raw.sort(key=lambda x: x[0])
         allowed = np.zeros((n, 4), dtype=bool)
         allowed[:, CHAT] = True
         return Entities(
-            tuple(x[0] for x in raw), np.array([x[6] for x in raw]), allowed,
-            {"name": tuple(x[1] for x in raw), "created_day": np.array([x[2] for x in raw], dtype=np.int64),
-             "created_at": tuple(x[3] for x in raw), "creator": np.array([x[4] for x in raw], dtype=np.int64),
-             "attributed": np.array([x[5] for x in raw], dtype=bool)})
+            tuple(x[0] for x in raw),
+            np.array([x[6] for x in raw]),
+            allowed,
+            {
+                "name": tuple(x[1] for x in raw),
+                "created_day": np.array([x[2] for x in raw], dtype=np.int64),
+                "created_at": tuple(x[3] for x in raw),
+                "creator": np.array([x[4] for x in raw], dtype=np.int64),
+                "attributed": np.array([x[5] for x in raw], dtype=bool),
+            },
+        )
 
     @cached_property
     def skills(self) -> Entities:
@@ -466,23 +623,47 @@ class EngagementData:
         for name, prods in _BUILTIN_SKILLS:
             rows.append((name, None, "public", prods))
         for k in range(min(15, 3 + self.seats // 100)):
-            rows.append((make_id("skill", org.world_seed, org.slug, "org", k), f"{company} {_ORG_SKILLS[k].lower()}"
-                         if k == 0 else _ORG_SKILLS[k], "organization", (CHAT, CODE, COWORK, OFFICE)))
+            rows.append(
+                (
+                    make_id("skill", org.world_seed, org.slug, "org", k),
+                    f"{company} {_ORG_SKILLS[k].lower()}" if k == 0 else _ORG_SKILLS[k],
+                    "organization",
+                    (CHAT, CODE, COWORK, OFFICE),
+                )
+            )
         for k in range(min(7, 2 + self.seats // 1000)):
-            rows.append((make_id("skill", org.world_seed, org.slug, "private", k), None, "private", (CHAT, COWORK)))
+            rows.append(
+                (make_id("skill", org.world_seed, org.slug, "private", k), None, "private", (CHAT, COWORK))
+            )
         for name in _PLUGIN_SKILLS:
-            rows.append((make_id("skill", org.world_seed, org.slug, "plugin", name),
-                         f"{company.lower()}-tools:{name}", None, (CODE,)))
+            rows.append(
+                (
+                    make_id("skill", org.world_seed, org.slug, "plugin", name),
+                    f"{company.lower()}-tools:{name}",
+                    None,
+                    (CODE,),
+                )
+            )
         rows.append(("unknown", "Unknown skill", None, (CODE, COWORK, OFFICE)))
         rows.sort(key=lambda x: x[0])
         allowed = np.zeros((len(rows), 4), dtype=bool)
         for i, row in enumerate(rows):
             allowed[i, list(row[3])] = True
         weight = np.array([r.lognormvariate(0, 1.0) for _ in rows])
-        price = np.array([int(r.lognormvariate(math.log(6e6), 0.6)) for _ in rows], dtype=np.int64)  # µ¢/invocation
-        return Entities(tuple(x[0] for x in rows), weight, allowed,
-                        {"display": tuple(x[1] for x in rows), "share": tuple(x[2] for x in rows), "price": price,
-                         "shareable": np.array([x[2] is not None for x in rows], dtype=bool)})
+        price = np.array(
+            [int(r.lognormvariate(math.log(6e6), 0.6)) for _ in rows], dtype=np.int64
+        )  # µ¢/invocation
+        return Entities(
+            tuple(x[0] for x in rows),
+            weight,
+            allowed,
+            {
+                "display": tuple(x[1] for x in rows),
+                "share": tuple(x[2] for x in rows),
+                "price": price,
+                "shareable": np.array([x[2] is not None for x in rows], dtype=bool),
+            },
+        )
 
     @cached_property
     def connectors(self) -> Entities:
@@ -497,9 +678,16 @@ class EngagementData:
             rows.append((make_id("mcpsrv", org.world_seed, org.slug, k), display, AUTH_NONE, ()))
         rows.sort(key=lambda x: x[0])
         weight = np.array([r.lognormvariate(0, 0.9) for _ in rows])
-        return Entities(tuple(x[0] for x in rows), weight, np.ones((len(rows), 4), dtype=bool),
-                        {"display": tuple(x[1] for x in rows), "auth": np.array([x[2] for x in rows], dtype=np.int64),
-                         "aliases": tuple(x[3] for x in rows)})
+        return Entities(
+            tuple(x[0] for x in rows),
+            weight,
+            np.ones((len(rows), 4), dtype=bool),
+            {
+                "display": tuple(x[1] for x in rows),
+                "auth": np.array([x[2] for x in rows], dtype=np.int64),
+                "aliases": tuple(x[3] for x in rows),
+            },
+        )
 
     @cached_property
     def plugins(self) -> Entities:
@@ -507,8 +695,10 @@ class EngagementData:
         r = rng(org.world_seed, org.slug, "plugins")
         slug = org.company.slug
         rows = list(_PLUGINS[: 9 + min(5, self.seats // 1000)])
-        rows += [(f"{slug}-deploy", f"{slug}-deploy@{slug}-marketplace", (CODE,)),
-                 (f"{slug}-brand", f"{slug}-brand@{slug}-marketplace", (COWORK,))]
+        rows += [
+            (f"{slug}-deploy", f"{slug}-deploy@{slug}-marketplace", (CODE,)),
+            (f"{slug}-brand", f"{slug}-brand@{slug}-marketplace", (COWORK,)),
+        ]
         rows.sort(key=lambda x: x[0])
         allowed = np.zeros((len(rows), 4), dtype=bool)
         for i, row in enumerate(rows):
@@ -522,8 +712,12 @@ class EngagementData:
         return tuple((t, s) for t in ARTIFACT_TYPES for s in (False, True))
 
     def catalogue(self, kind: str) -> Entities:
-        return {"projects": self.projects, "skills": self.skills, "connectors": self.connectors,
-                "plugins": self.plugins}[kind]
+        return {
+            "projects": self.projects,
+            "skills": self.skills,
+            "connectors": self.connectors,
+            "plugins": self.plugins,
+        }[kind]
 
     def n_entities(self, kind: str) -> int:
         return len(self.artifact_cells) if kind == "artifacts" else len(self.catalogue(kind))
@@ -536,8 +730,13 @@ class EngagementData:
         n = users.size
         inten = a.intensity[users]
         s = {k: v[users] for k, v in a.surfaces.items()}
-        chat, code, cowork, office, design = (s["chat"], s["claude_code"], s["cowork"], s["office_agent"],
-                                              s["claude_design"])
+        chat, code, cowork, office, design = (
+            s["chat"],
+            s["claude_code"],
+            s["cowork"],
+            s["office_agent"],
+            s["claude_design"],
+        )
         g = np_rng(org.world_seed, org.slug, "engagement", d.isoformat())
         zero = np.zeros(n, dtype=np.int64)
 
@@ -564,10 +763,15 @@ class EngagementData:
         c["claude_code_metrics.core_metrics.commit_count"] = commits
         c["claude_code_metrics.core_metrics.pull_request_count"] = g.binomial(commits, 0.3)
         c["claude_code_metrics.core_metrics.lines_of_code.added_count"] = added
-        c["claude_code_metrics.core_metrics.lines_of_code.removed_count"] = (added * g.uniform(0.05, 0.6, n)).astype(
-            np.int64)
-        for tool, acc, rej in (("edit_tool", 6.0, 0.6), ("multi_edit_tool", 0.3, 0.03), ("notebook_edit_tool", 0.05, 0.005),
-                               ("write_tool", 1.5, 0.15)):
+        c["claude_code_metrics.core_metrics.lines_of_code.removed_count"] = (
+            added * g.uniform(0.05, 0.6, n)
+        ).astype(np.int64)
+        for tool, acc, rej in (
+            ("edit_tool", 6.0, 0.6),
+            ("multi_edit_tool", 0.3, 0.03),
+            ("notebook_edit_tool", 0.05, 0.005),
+            ("write_tool", 1.5, 0.15),
+        ):
             c[f"claude_code_metrics.tool_actions.{tool}.accepted_count"] = pois(acc * sess, code)
             c[f"claude_code_metrics.tool_actions.{tool}.rejected_count"] = pois(rej * sess, code)
         # cowork
@@ -588,14 +792,23 @@ class EngagementData:
         apps = np.zeros((n, 4), dtype=bool)
         apps[np.arange(n), pref] = office
         apps[np.arange(n), second] |= office & (g.random(n) < 0.3)
-        osess = np.where(apps, 1 + g.poisson(np.broadcast_to(0.5 * inten[:, None], (n, 4))), 0).astype(np.int64)
-        omsg = osess + np.where(apps, g.poisson(np.broadcast_to(3 * inten[:, None], (n, 4))), 0).astype(np.int64)
+        osess = np.where(apps, 1 + g.poisson(np.broadcast_to(0.5 * inten[:, None], (n, 4))), 0).astype(
+            np.int64
+        )
+        omsg = osess + np.where(apps, g.poisson(np.broadcast_to(3 * inten[:, None], (n, 4))), 0).astype(
+            np.int64
+        )
         for i, app in enumerate(OFFICE_APPS):
             c[f"office_metrics.{app}.distinct_session_count"] = osess[:, i]
             c[f"office_metrics.{app}.message_count"] = omsg[:, i]
         # science and Claude Tag: offered, measured, unused by the simulated organizations
-        for p in ("distinct_session_count", "message_count", "delegation_count", "remote_compute_job_count",
-                  "skills_used_count"):
+        for p in (
+            "distinct_session_count",
+            "message_count",
+            "delegation_count",
+            "remote_compute_job_count",
+            "skills_used_count",
+        ):
             c[f"science_metrics.{p}"] = zero
         c["claude_tag_metrics.active_day_count"] = zero
         c["claude_tag_metrics.active_message_count"] = zero
@@ -608,9 +821,13 @@ class EngagementData:
 
         def ev(rows: np.ndarray, ent: np.ndarray, prod, app, **cols) -> dict[str, np.ndarray]:
             m = rows.size
-            out = {"user": users[rows], "day": np.full(m, d.toordinal(), dtype=np.int64), "ent": ent.astype(np.int64),
-                   "prod": np.broadcast_to(np.asarray(prod, dtype=np.int64), (m,)).copy(),
-                   "app": np.broadcast_to(np.asarray(app, dtype=np.int64), (m,)).copy()}
+            out = {
+                "user": users[rows],
+                "day": np.full(m, d.toordinal(), dtype=np.int64),
+                "ent": ent.astype(np.int64),
+                "prod": np.broadcast_to(np.asarray(prod, dtype=np.int64), (m,)).copy(),
+                "app": np.broadcast_to(np.asarray(app, dtype=np.int64), (m,)).copy(),
+            }
             out.update({k: np.asarray(v).astype(np.int64) for k, v in cols.items()})
             return out
 
@@ -621,7 +838,9 @@ class EngagementData:
                 rate, cap = rates[prod]
                 k = np.minimum(pois(rate * inten, surface[prod]), cap)
                 rows, ent = _pick(g, k, cat.weight * cat.allowed[:, prod])
-                parts.append(build(rows, ent, prod, np.full(rows.size, -1), _units(g, budgets[prod][rows], unit_p)))
+                parts.append(
+                    build(rows, ent, prod, np.full(rows.size, -1), _units(g, budgets[prod][rows], unit_p))
+                )
             rate, cap = rates[OFFICE]
             lam = np.broadcast_to(rate * inten[:, None], (n, 4))
             k = np.minimum(np.where(apps, g.poisson(lam), 0), cap).reshape(-1)
@@ -645,8 +864,9 @@ class EngagementData:
         c["chat_metrics.distinct_projects_used_count"] = np.bincount(rows, minlength=n).astype(np.int64)
         made = pj.extra["created_day"] == d.toordinal()
         creators = pos[pj.extra["creator"][made]]
-        c["chat_metrics.distinct_projects_created_count"] = np.bincount(creators[creators >= 0], minlength=n).astype(
-            np.int64)
+        c["chat_metrics.distinct_projects_created_count"] = np.bincount(
+            creators[creators >= 0], minlength=n
+        ).astype(np.int64)
 
         # skills, with estimated overage spend (heavy users only) and attributed list price (not chat)
         sk = self.skills
@@ -659,12 +879,22 @@ class EngagementData:
             counted = not (prod == OFFICE and d < OFFICE_ATTRIBUTION_FROM)
             attributable = np.full(rows.size, prod != CHAT and counted)
             enabled = (prod == CHAT) & sk.extra["shareable"][ent] & (g.random(rows.size) < 0.06)
-            return ev(rows, ent, prod, app, invocations=inv, units=units, list_mc=np.where(attributable, value, 0),
-                      attributable=attributable, over_mc=np.where(heavy[rows] & counted, (value * keep).astype(np.int64), 0),
-                      enabled=enabled)
+            return ev(
+                rows,
+                ent,
+                prod,
+                app,
+                invocations=inv,
+                units=units,
+                list_mc=np.where(attributable, value, 0),
+                attributable=attributable,
+                over_mc=np.where(heavy[rows] & counted, (value * keep).astype(np.int64), 0),
+                enabled=enabled,
+            )
 
-        events["skills"] = per_surface(sk, {CHAT: (0.3, 3), CODE: (0.45, 4), COWORK: (0.6, 4), OFFICE: (0.3, 2)}, 0.2,
-                                       build_skill)
+        events["skills"] = per_surface(
+            sk, {CHAT: (0.3, 3), CODE: (0.45, 4), COWORK: (0.6, 4), OFFICE: (0.3, 2)}, 0.2, build_skill
+        )
 
         # connectors, with the read/write/unclassified split once a surface is classified
         cn = self.connectors
@@ -672,24 +902,66 @@ class EngagementData:
         def build_conn(rows, ent, prod, app, units):
             calls = units + g.poisson(1.5 * units)
             read, write, uncl = _split_calls(g, calls, np.full(rows.size, d >= CLASSIFIED_FROM[prod]))
-            return ev(rows, ent, prod, app, calls=calls, units=units, read=read, write=write, unclassified=uncl,
-                      auth=cn.extra["auth"][ent])
+            return ev(
+                rows,
+                ent,
+                prod,
+                app,
+                calls=calls,
+                units=units,
+                read=read,
+                write=write,
+                unclassified=uncl,
+                auth=cn.extra["auth"][ent],
+            )
 
-        events["connectors"] = per_surface(cn, {CHAT: (0.5, 4), CODE: (0.5, 4), COWORK: (0.8, 4), OFFICE: (0.25, 2)},
-                                           0.3, build_conn)
+        events["connectors"] = per_surface(
+            cn, {CHAT: (0.5, 4), CODE: (0.5, 4), COWORK: (0.8, 4), OFFICE: (0.25, 2)}, 0.3, build_conn
+        )
 
         # per-user counts derived from the skill and connector events
-        derived = [("skills", None, CHAT, -1, None, "chat_metrics.distinct_skills_used_count"),
-                   ("skills", "invocations", COWORK, -1, "cowork_metrics.skills_used_count",
-                    "cowork_metrics.distinct_skills_used_count"),
-                   ("connectors", "calls", CHAT, -1, "chat_metrics.connectors_used_count",
-                    "chat_metrics.distinct_connectors_used_count"),
-                   ("connectors", "calls", COWORK, -1, "cowork_metrics.connectors_used_count",
-                    "cowork_metrics.distinct_connectors_used_count")]
+        derived = [
+            ("skills", None, CHAT, -1, None, "chat_metrics.distinct_skills_used_count"),
+            (
+                "skills",
+                "invocations",
+                COWORK,
+                -1,
+                "cowork_metrics.skills_used_count",
+                "cowork_metrics.distinct_skills_used_count",
+            ),
+            (
+                "connectors",
+                "calls",
+                CHAT,
+                -1,
+                "chat_metrics.connectors_used_count",
+                "chat_metrics.distinct_connectors_used_count",
+            ),
+            (
+                "connectors",
+                "calls",
+                COWORK,
+                -1,
+                "cowork_metrics.connectors_used_count",
+                "cowork_metrics.distinct_connectors_used_count",
+            ),
+        ]
         for i, app_name in enumerate(OFFICE_APPS):
-            for kind, col, stem in (("skills", "invocations", "skills"), ("connectors", "calls", "connectors")):
-                derived.append((kind, col, OFFICE, i, f"office_metrics.{app_name}.{stem}_used_count",
-                                f"office_metrics.{app_name}.distinct_{stem}_used_count"))
+            for kind, col, stem in (
+                ("skills", "invocations", "skills"),
+                ("connectors", "calls", "connectors"),
+            ):
+                derived.append(
+                    (
+                        kind,
+                        col,
+                        OFFICE,
+                        i,
+                        f"office_metrics.{app_name}.{stem}_used_count",
+                        f"office_metrics.{app_name}.distinct_{stem}_used_count",
+                    )
+                )
         for kind, col, prod, app, total_path, distinct_path in derived:
             e = events[kind]
             sel = (e["prod"] == prod) & (e["app"] == app)
@@ -705,20 +977,46 @@ class EngagementData:
             k = np.minimum(np.minimum(pois(rate * inten, mask), cap), budgets[prod])
             rows, ent = _pick(g, k, pl.weight * pl.allowed[:, prod])
             units = _units(g, budgets[prod][rows], 0.5)
-            plugin_parts.append(ev(rows, ent, prod, -1, invocations=units + g.poisson(1.2 * units), units=units,
-                                   installed=np.zeros(rows.size)))
+            plugin_parts.append(
+                ev(
+                    rows,
+                    ent,
+                    prod,
+                    -1,
+                    invocations=units + g.poisson(1.2 * units),
+                    units=units,
+                    installed=np.zeros(rows.size),
+                )
+            )
         installer = (code | cowork) & (g.random(n) < 0.04)
         iprod = np.where(code & (~cowork | (g.random(n) < 0.5)), CODE, COWORK)
         for prod in (CODE, COWORK):
-            rows, ent = _pick(g, (installer & (iprod == prod)).astype(np.int64), pl.weight * pl.allowed[:, prod])
-            plugin_parts.append(ev(rows, ent, prod, -1, invocations=np.zeros(rows.size), units=np.zeros(rows.size),
-                                   installed=np.ones(rows.size)))
+            rows, ent = _pick(
+                g, (installer & (iprod == prod)).astype(np.int64), pl.weight * pl.allowed[:, prod]
+            )
+            plugin_parts.append(
+                ev(
+                    rows,
+                    ent,
+                    prod,
+                    -1,
+                    invocations=np.zeros(rows.size),
+                    units=np.zeros(rows.size),
+                    installed=np.ones(rows.size),
+                )
+            )
         pe = _concat(plugin_parts)
         inv, m, keys = _group(pe, [("user", self.n_users), ("ent", len(pl)), ("prod", 4)])
-        events["plugins"] = {"user": keys["user"], "day": np.full(m, d.toordinal(), dtype=np.int64), "ent": keys["ent"],
-                             "prod": keys["prod"], "app": np.full(m, -1, dtype=np.int64),
-                             "invocations": _bsum(inv, m, pe["invocations"]), "units": _bsum(inv, m, pe["units"]),
-                             "installed": (_bsum(inv, m, pe["installed"]) > 0).astype(np.int64)}
+        events["plugins"] = {
+            "user": keys["user"],
+            "day": np.full(m, d.toordinal(), dtype=np.int64),
+            "ent": keys["ent"],
+            "prod": keys["prod"],
+            "app": np.full(m, -1, dtype=np.int64),
+            "invocations": _bsum(inv, m, pe["invocations"]),
+            "units": _bsum(inv, m, pe["units"]),
+            "installed": (_bsum(inv, m, pe["installed"]) > 0).astype(np.int64),
+        }
 
         # artifacts: one draw per artifact, aggregated per (user, product, type x shared)
         art_parts = []
@@ -729,23 +1027,37 @@ class EngagementData:
             rows = np.repeat(np.arange(n), cnt)
             if prod == CHAT:
                 cdf = np.cumsum(_ARTIFACT_CHAT_WEIGHTS) / sum(_ARTIFACT_CHAT_WEIGHTS)
-                typ = np.minimum(np.searchsorted(cdf, g.random(rows.size), side="right"), len(ARTIFACT_TYPES) - 1)
+                typ = np.minimum(
+                    np.searchsorted(cdf, g.random(rows.size), side="right"), len(ARTIFACT_TYPES) - 1
+                )
             else:
                 typ = np.full(rows.size, _HTML)
             shared = g.random(rows.size) < 0.22
             published = shared & (g.random(rows.size) < 0.45)
-            art_parts.append(ev(rows, typ * 2 + shared, prod, -1, created=np.ones(rows.size), published=published))
+            art_parts.append(
+                ev(rows, typ * 2 + shared, prod, -1, created=np.ones(rows.size), published=published)
+            )
         ae = _concat(art_parts)
         inv, m, keys = _group(ae, [("user", self.n_users), ("prod", 4), ("ent", 2 * len(ARTIFACT_TYPES))])
-        events["artifacts"] = {"user": keys["user"], "day": np.full(m, d.toordinal(), dtype=np.int64),
-                               "ent": keys["ent"], "prod": keys["prod"], "app": np.full(m, -1, dtype=np.int64),
-                               "created": _bsum(inv, m, ae["created"]), "published": _bsum(inv, m, ae["published"])}
+        events["artifacts"] = {
+            "user": keys["user"],
+            "day": np.full(m, d.toordinal(), dtype=np.int64),
+            "ent": keys["ent"],
+            "prod": keys["prod"],
+            "app": np.full(m, -1, dtype=np.int64),
+            "created": _bsum(inv, m, ae["created"]),
+            "published": _bsum(inv, m, ae["published"]),
+        }
         ea = events["artifacts"]
-        for prod, path in ((CHAT, "chat_metrics.distinct_artifacts_created_count"),
-                           (CODE, "claude_code_metrics.core_metrics.artifacts_created_count"),
-                           (COWORK, "cowork_metrics.artifacts_created_count")):
+        for prod, path in (
+            (CHAT, "chat_metrics.distinct_artifacts_created_count"),
+            (CODE, "claude_code_metrics.core_metrics.artifacts_created_count"),
+            (COWORK, "cowork_metrics.artifacts_created_count"),
+        ):
             sel = ea["prod"] == prod
-            c[path] = np.bincount(pos[ea["user"][sel]], weights=ea["created"][sel], minlength=n).astype(np.int64)
+            c[path] = np.bincount(pos[ea["user"][sel]], weights=ea["created"][sel], minlength=n).astype(
+                np.int64
+            )
 
         table = {"user": users, "day": np.full(n, d.toordinal(), dtype=np.int64)}
         for p in USER_COLUMNS:
@@ -772,8 +1084,13 @@ class EngagementData:
                 base = Table(dict(t))
             else:
                 inv, m, keys = _group(t, [("user", self.n_users)])
-                cols = {"user": keys.get("user", np.zeros(0, dtype=np.int64)), "day": np.full(m, np.iinfo(np.int64).min)}
-                np.maximum.at(cols["day"], inv, t["day"])  # last_activity_date: the latest active day in the window
+                cols = {
+                    "user": keys.get("user", np.zeros(0, dtype=np.int64)),
+                    "day": np.full(m, np.iinfo(np.int64).min),
+                }
+                np.maximum.at(
+                    cols["day"], inv, t["day"]
+                )  # last_activity_date: the latest active day in the window
                 for p in USER_COLUMNS:
                     cols[p] = _bsum(inv, m, t[p])
                 base = Table(cols)
@@ -802,8 +1119,12 @@ class EngagementData:
         ex = {k: v[rows] for k, v in base.cols.items()}
         ex["grp"] = grp.astype(np.int64)
         inv, m, keys = _group(ex, [("grp", len(self.group_ids))])
-        cols = {"grp": keys.get("grp", np.zeros(0, dtype=np.int64)), "user": np.full(m, -1, dtype=np.int64),
-                "day": np.full(m, np.iinfo(np.int64).min), "distinct_user_count": _count(inv, m)}
+        cols = {
+            "grp": keys.get("grp", np.zeros(0, dtype=np.int64)),
+            "user": np.full(m, -1, dtype=np.int64),
+            "day": np.full(m, np.iinfo(np.int64).min),
+            "distinct_user_count": _count(inv, m),
+        }
         np.maximum.at(cols["day"], inv, ex["day"])
         nulls = {}
         for p in USER_COLUMNS:
@@ -820,7 +1141,10 @@ class EngagementData:
             sel &= scope.users[e["user"]]
         e = _take(e, sel)
         inv, m, keys = _group(e, [("user", self.n_users)])
-        cols = {"user": keys.get("user", np.zeros(0, dtype=np.int64)), "day": np.full(m, np.iinfo(np.int64).min)}
+        cols = {
+            "user": keys.get("user", np.zeros(0, dtype=np.int64)),
+            "day": np.full(m, np.iinfo(np.int64).min),
+        }
         np.maximum.at(cols["day"], inv, e["day"])
         for p in USER_COLUMNS:
             cols[p] = np.zeros(m, dtype=np.int64)
@@ -856,10 +1180,12 @@ class EngagementData:
         if "rbac_group_id" in scope.group_by:
             keys.append(("grp", len(self.group_ids)))
         inv, m, kc = _group(e, keys)
-        cols = {"ent": kc.get("ent", np.zeros(0, dtype=np.int64)),
-                "prod": kc.get("prod", np.full(m, -1, dtype=np.int64)),
-                "user": kc.get("user", np.full(m, -1, dtype=np.int64)),
-                "grp": kc.get("grp", np.full(m, -1, dtype=np.int64))}
+        cols = {
+            "ent": kc.get("ent", np.zeros(0, dtype=np.int64)),
+            "prod": kc.get("prod", np.full(m, -1, dtype=np.int64)),
+            "user": kc.get("user", np.full(m, -1, dtype=np.int64)),
+            "grp": kc.get("grp", np.full(m, -1, dtype=np.int64)),
+        }
         users = e["user"]
         nulls: dict[str, np.ndarray] = {}
         U = self.n_users
@@ -903,13 +1229,18 @@ class EngagementData:
             cols["cowork_metrics.distinct_session_connector_used_count"] = units(COWORK)
             for i, app in enumerate(OFFICE_APPS):
                 cols[f"office_metrics.{app}.distinct_session_connector_used_count"] = units(OFFICE, i)
-            for col, src in (("read_call_count", "read"), ("write_call_count", "write"),
-                             ("unclassified_call_count", "unclassified")):
+            for col, src in (
+                ("read_call_count", "read"),
+                ("write_call_count", "write"),
+                ("unclassified_call_count", "unclassified"),
+            ):
                 cols[col] = _bsum(inv, m, e[src])
                 nulls[col] = np.full(m, start < CALL_SPLIT_FROM)
             credentialed = _bsum(inv, m, e["auth"] != AUTH_NONE) > 0
             cols["managed_auth_distinct_user_count"] = _distinct(inv, m, users, U, e["auth"] == AUTH_MANAGED)
-            cols["individual_auth_distinct_user_count"] = _distinct(inv, m, users, U, e["auth"] == AUTH_INDIVIDUAL)
+            cols["individual_auth_distinct_user_count"] = _distinct(
+                inv, m, users, U, e["auth"] == AUTH_INDIVIDUAL
+            )
             no_auth = (start < MANAGED_AUTH_FROM) | product_cut | ~credentialed
             nulls["managed_auth_distinct_user_count"] = no_auth
             nulls["individual_auth_distinct_user_count"] = no_auth
@@ -956,23 +1287,34 @@ class EngagementData:
             return out
 
         total = rolling([a.active for a in acts])
-        per = {p: rolling([a.surfaces[s] for a in acts]) for p, s in (
-            ("cowork", "cowork"), ("chat", "chat"), ("claude_code", "claude_code"), ("claude_design", "claude_design"),
-            ("office_agent", "office_agent"))}
+        per = {
+            p: rolling([a.surfaces[s] for a in acts])
+            for p, s in (
+                ("cowork", "cowork"),
+                ("chat", "chat"),
+                ("claude_code", "claude_code"),
+                ("claude_design", "claude_design"),
+                ("office_agent", "office_agent"),
+            )
+        }
         scoped = users is not None
         seats = [int(a.member.sum()) for a in acts[29:]]
         pending = self.pending_invites(days)
         out = []
         for i, d in enumerate(days):
             dau, wau, mau = int(total[1][i]), int(total[7][i]), int(total[30][i])
-            row: dict = {"starting_at": iso(day_start(d)), "ending_at": iso(day_start(d + timedelta(days=1))),
-                         "daily_active_user_count": dau, "weekly_active_user_count": wau,
-                         "monthly_active_user_count": mau,
-                         "assigned_seat_count": None if scoped else seats[i],
-                         "pending_invite_count": None if scoped else int(pending[i]),
-                         "daily_adoption_rate": None if scoped else _rate(dau, seats[i]),
-                         "weekly_adoption_rate": None if scoped else _rate(wau, seats[i]),
-                         "monthly_adoption_rate": None if scoped else _rate(mau, seats[i])}
+            row: dict = {
+                "starting_at": iso(day_start(d)),
+                "ending_at": iso(day_start(d + timedelta(days=1))),
+                "daily_active_user_count": dau,
+                "weekly_active_user_count": wau,
+                "monthly_active_user_count": mau,
+                "assigned_seat_count": None if scoped else seats[i],
+                "pending_invite_count": None if scoped else int(pending[i]),
+                "daily_adoption_rate": None if scoped else _rate(dau, seats[i]),
+                "weekly_adoption_rate": None if scoped else _rate(wau, seats[i]),
+                "monthly_adoption_rate": None if scoped else _rate(mau, seats[i]),
+            }
             for p in ("cowork", "chat", "claude_code", "claude_design", "office_agent"):
                 row[f"{p}_daily_active_user_count"] = int(per[p][1][i])
                 row[f"{p}_weekly_active_user_count"] = int(per[p][7][i])
@@ -1021,8 +1363,13 @@ def day_range(start: date, end: date) -> list[date]:
 @provider("enterprise_summaries")
 def _truth_summaries(sim, org, start: date, end: date, params: dict):
     eng = engagement(sim, org)
-    return {"organization_id": org.analytics_id, "days": [
-        {"date": d.isoformat(), **row} for d, row in zip(day_range(start, end), eng.summaries(start, end), strict=True)]}
+    return {
+        "organization_id": org.analytics_id,
+        "days": [
+            {"date": d.isoformat(), **row}
+            for d, row in zip(day_range(start, end), eng.summaries(start, end), strict=True)
+        ],
+    }
 
 
 @provider("enterprise_user_activity")
@@ -1031,17 +1378,26 @@ def _truth_user_activity(sim, org, start: date, end: date, params: dict):
     out = []
     for d in day_range(start, end):
         t = eng.day(d).users
-        out.append({
-            "date": d.isoformat(), "active_user_count": int(t["user"].size),
-            "chat_message_count": int(t["chat_metrics.message_count"].sum()),
-            "chat_conversation_count": int(t["chat_metrics.distinct_conversation_count"].sum()),
-            "claude_code_session_count": int(t["claude_code_metrics.core_metrics.distinct_session_count"].sum()),
-            "claude_code_commit_count": int(t["claude_code_metrics.core_metrics.commit_count"].sum()),
-            "claude_code_pull_request_count": int(t["claude_code_metrics.core_metrics.pull_request_count"].sum()),
-            "claude_code_lines_added": int(t["claude_code_metrics.core_metrics.lines_of_code.added_count"].sum()),
-            "cowork_message_count": int(t["cowork_metrics.message_count"].sum()),
-            "web_search_count": int(t["web_search_count"].sum()),
-        })
+        out.append(
+            {
+                "date": d.isoformat(),
+                "active_user_count": int(t["user"].size),
+                "chat_message_count": int(t["chat_metrics.message_count"].sum()),
+                "chat_conversation_count": int(t["chat_metrics.distinct_conversation_count"].sum()),
+                "claude_code_session_count": int(
+                    t["claude_code_metrics.core_metrics.distinct_session_count"].sum()
+                ),
+                "claude_code_commit_count": int(t["claude_code_metrics.core_metrics.commit_count"].sum()),
+                "claude_code_pull_request_count": int(
+                    t["claude_code_metrics.core_metrics.pull_request_count"].sum()
+                ),
+                "claude_code_lines_added": int(
+                    t["claude_code_metrics.core_metrics.lines_of_code.added_count"].sum()
+                ),
+                "cowork_message_count": int(t["cowork_metrics.message_count"].sum()),
+                "web_search_count": int(t["web_search_count"].sum()),
+            }
+        )
     return {"organization_id": org.analytics_id, "days": out}
 
 
@@ -1051,8 +1407,15 @@ def _truth_min_requests(sim, org, start: date, end: date, params: dict):
     eng = engagement(sim, org)
     days = day_range(start, end)
     limit = 1000
-    counts = {"summaries": math.ceil(len(days) / 366), "users": 0, "projects": 0, "skills": 0, "connectors": 0,
-              "artifacts": len(days), "plugins": 0}
+    counts = {
+        "summaries": math.ceil(len(days) / 366),
+        "users": 0,
+        "projects": 0,
+        "skills": 0,
+        "connectors": 0,
+        "artifacts": len(days),
+        "plugins": 0,
+    }
     for d in days:
         dd = eng.day(d)
         counts["users"] += max(1, math.ceil(dd.users["user"].size / limit))

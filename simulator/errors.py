@@ -21,7 +21,9 @@ ERROR_TYPES = {
 class ApiError(Exception):
     """Raised by handlers; the app turns it into the documented error body."""
 
-    def __init__(self, status: int, message: str, *, details: dict | None = None, headers: dict | None = None):
+    def __init__(
+        self, status: int, message: str, *, details: dict | None = None, headers: dict | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.message = message

@@ -30,7 +30,9 @@ class FaultPlan:
             try:
                 rate = float(value)
             except ValueError:
-                raise ValueError(f"fault {kind}: rate must be a number between 0 and 1, got {value!r}") from None
+                raise ValueError(
+                    f"fault {kind}: rate must be a number between 0 and 1, got {value!r}"
+                ) from None
             if not 0 <= rate <= 1:
                 raise ValueError(f"fault {kind}: rate must be between 0 and 1, got {rate}")
             rates[kind] = rate

@@ -17,7 +17,11 @@ def last_completed_day(now: datetime) -> date:
 
 def latest_engagement_day(now: datetime, lag_days: int = 1) -> date:
     """Newest day the engagement endpoints serve (day D appears at 10:00 UTC on D + lag_days)."""
-    return (now.astimezone(UTC) - timedelta(hours=AGGREGATION_HOUR)).date() - timedelta(days=lag_days - 1) - timedelta(days=1)
+    return (
+        (now.astimezone(UTC) - timedelta(hours=AGGREGATION_HOUR)).date()
+        - timedelta(days=lag_days - 1)
+        - timedelta(days=1)
+    )
 
 
 def report_refreshed_at(now: datetime, refresh_hours: int = 4) -> datetime:

@@ -20,7 +20,9 @@ class Query:
 
     def canonical(self, exclude: Sequence[str] = ("page", "limit")) -> str:
         """The query minus pagination, order-independent: what a cursor is bound to."""
-        norm = sorted((k.removesuffix("[]"), v) for k, v in self._items if k.removesuffix("[]") not in exclude)
+        norm = sorted(
+            (k.removesuffix("[]"), v) for k, v in self._items if k.removesuffix("[]") not in exclude
+        )
         return "&".join(f"{k}={v}" for k, v in norm)
 
     def has(self, name: str) -> bool:

@@ -59,9 +59,27 @@ from simulator.world import Organization, day_start, iso
 # Codes of the record dimensions (-1 is null everywhere)
 
 #: ``product`` codes, legacy-report spelling (Claude Tag is ``claude-tag`` as in SDK 2.12).
-PRODUCTS = ("chat", "claude_code", "cowork", "office_agent", "claude_in_chrome", "claude_design", "claude-tag", "other")
+PRODUCTS = (
+    "chat",
+    "claude_code",
+    "cowork",
+    "office_agent",
+    "claude_in_chrome",
+    "claude_design",
+    "claude-tag",
+    "other",
+)
 #: Same codes, spelled as the beta ``/analytics/usage`` and ``/analytics/cost`` endpoints spell them.
-PRODUCTS_V2 = ("chat", "claude_code", "cowork", "office_agent", "claude_in_chrome", "claude_design", "claude_tag", "other")
+PRODUCTS_V2 = (
+    "chat",
+    "claude_code",
+    "cowork",
+    "office_agent",
+    "claude_in_chrome",
+    "claude_design",
+    "claude_tag",
+    "other",
+)
 P_TAG = PRODUCTS.index("claude-tag")
 P_OTHER = PRODUCTS.index("other")
 P_CODE = PRODUCTS.index("claude_code")
@@ -80,8 +98,14 @@ T_UNCACHED, T_5M, T_1H, T_READ, T_OUT = range(5)
 # ---------------------------------------------------------------------------------------------
 # Generation parameters
 
-_SESSION_RATE = {"chat": 1.0, "claude_code": 0.8, "cowork": 0.6, "office_agent": 0.5, "claude_in_chrome": 0.4,
-                 "claude_design": 0.4}
+_SESSION_RATE = {
+    "chat": 1.0,
+    "claude_code": 0.8,
+    "cowork": 0.6,
+    "office_agent": 0.5,
+    "claude_in_chrome": 0.4,
+    "claude_design": 0.4,
+}
 #: Median tokens of one session: uncached input, 5m cache write, 1h cache write, cache read, output.
 _TOKENS = {
     "chat": (6_000, 3_000, 300, 20_000, 1_200),
@@ -91,9 +115,22 @@ _TOKENS = {
     "claude_in_chrome": (14_000, 18_000, 0, 100_000, 2_000),
     "claude_design": (9_000, 20_000, 2_000, 120_000, 14_000),
 }
-_REQUESTS = {"chat": 4, "claude_code": 45, "cowork": 18, "office_agent": 6, "claude_in_chrome": 9, "claude_design": 7}
-_SEARCHES = {"chat": 0.5, "claude_code": 0.1, "cowork": 0.9, "office_agent": 0.2, "claude_in_chrome": 0.7,
-             "claude_design": 0.1}
+_REQUESTS = {
+    "chat": 4,
+    "claude_code": 45,
+    "cowork": 18,
+    "office_agent": 6,
+    "claude_in_chrome": 9,
+    "claude_design": 7,
+}
+_SEARCHES = {
+    "chat": 0.5,
+    "claude_code": 0.1,
+    "cowork": 0.9,
+    "office_agent": 0.2,
+    "claude_in_chrome": 0.7,
+    "claude_design": 0.1,
+}
 _TIERS = {
     "chat": {"opus": 0.25, "sonnet": 0.6, "haiku": 0.15},
     "claude_code": {"opus": 0.55, "sonnet": 0.4, "haiku": 0.05},
@@ -105,8 +142,34 @@ _TIERS = {
 _LONG_CONTEXT = {"claude_code": 0.07, "cowork": 0.04}
 _FAST = {"claude_code": 0.08}
 #: Relative activity per UTC hour (a global company: Europe and the Americas overlap mid-day UTC).
-_DIURNAL = np.array([1.0, 0.7, 0.5, 0.4, 0.4, 0.5, 0.8, 1.2, 2.0, 3.0, 3.5, 3.8, 4.0, 4.3, 4.5, 4.6, 4.4, 4.0,
-                     3.4, 2.8, 2.3, 1.9, 1.5, 1.2])
+_DIURNAL = np.array(
+    [
+        1.0,
+        0.7,
+        0.5,
+        0.4,
+        0.4,
+        0.5,
+        0.8,
+        1.2,
+        2.0,
+        3.0,
+        3.5,
+        3.8,
+        4.0,
+        4.3,
+        4.5,
+        4.6,
+        4.4,
+        4.0,
+        3.4,
+        2.8,
+        2.3,
+        1.9,
+        1.5,
+        1.2,
+    ]
+)
 _DIURNAL = _DIURNAL / _DIURNAL.sum()
 _LATE_SHARE = 0.08  # records that arrive days late (revisions)
 _MAX_LATE_DAYS = 29
@@ -206,10 +269,14 @@ class ReportData:
     @cached_property
     def slack_users(self) -> tuple[str, ...]:
         """Slack member ids: one per seat user (same index as org.users), then Slack-only guests."""
-        users = tuple(_slack_id("U0", self.org.world_seed, self.org.company.slug, "slack", u.person)
-                      for u in self.org.users)
-        guests = tuple(_slack_id("U0", self.org.world_seed, self.org.slug, "guest", i)
-                       for i in range(max(5, self.seats // 8)))
+        users = tuple(
+            _slack_id("U0", self.org.world_seed, self.org.company.slug, "slack", u.person)
+            for u in self.org.users
+        )
+        guests = tuple(
+            _slack_id("U0", self.org.world_seed, self.org.slug, "guest", i)
+            for i in range(max(5, self.seats // 8))
+        )
         return users + guests
 
     @cached_property
@@ -231,7 +298,9 @@ class ReportData:
 
     @cached_property
     def removed_ordinal(self) -> np.ndarray:
-        return np.array([u.removed.toordinal() if u.removed else 10**9 for u in self.org.users], dtype=np.int64)
+        return np.array(
+            [u.removed.toordinal() if u.removed else 10**9 for u in self.org.users], dtype=np.int64
+        )
 
     @cached_property
     def rbac_ids(self) -> tuple[str, ...]:
@@ -299,8 +368,17 @@ class ReportData:
                     continue
                 k = 1 + g.poisson(_SESSION_RATE[surface] * act.intensity[users])
                 uidx = np.repeat(users, k)
-                parts.append(self._sessions(g, d, models, surface, uidx, np.repeat(act.intensity[users], k),
-                                            PRODUCTS.index(surface)))
+                parts.append(
+                    self._sessions(
+                        g,
+                        d,
+                        models,
+                        surface,
+                        uidx,
+                        np.repeat(act.intensity[users], k),
+                        PRODUCTS.index(surface),
+                    )
+                )
             parts.extend(self._non_seat(g, d, models, act))
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else _empty_columns()
         cols["lst"] = self._price(d, cols)
@@ -312,9 +390,21 @@ class ReportData:
                 arr.setflags(write=False)
         return recs
 
-    def _sessions(self, g: np.random.Generator, d: date, models, profile: str, users: np.ndarray,
-                  intensity: np.ndarray, product: int, *, scale: float = 1.0, tag_cat=None, tag_user=None,
-                  channel=None) -> dict:
+    def _sessions(
+        self,
+        g: np.random.Generator,
+        d: date,
+        models,
+        profile: str,
+        users: np.ndarray,
+        intensity: np.ndarray,
+        product: int,
+        *,
+        scale: float = 1.0,
+        tag_cat=None,
+        tag_user=None,
+        channel=None,
+    ) -> dict:
         n = len(users)
         weights = np.array([_TIERS[profile][_tier(m.id)] for m in models], dtype=float)
         tier_names = [_tier(m.id) for m in models]
@@ -346,13 +436,20 @@ class ReportData:
         ts, arrival = _times(g, n)
         minus = np.full(n, -1)
         return {
-            "ts": ts, "arrival": arrival, "user": users.astype(np.int32),
-            "product": np.full(n, product, dtype=np.int8), "model": model_codes, "cw": cw, "geo": geo,
+            "ts": ts,
+            "arrival": arrival,
+            "user": users.astype(np.int32),
+            "product": np.full(n, product, dtype=np.int8),
+            "model": model_codes,
+            "cw": cw,
+            "geo": geo,
             "speed": speed,
             "channel": (minus if channel is None else channel).astype(np.int16),
             "tag_cat": (minus if tag_cat is None else tag_cat).astype(np.int8),
             "tag_user": (minus if tag_user is None else tag_user).astype(np.int32),
-            "tokens": tokens, "requests": requests.astype(np.int64), "searches": searches.astype(np.int64),
+            "tokens": tokens,
+            "requests": requests.astype(np.int64),
+            "searches": searches.astype(np.int64),
             "exec_seconds": np.zeros(n, dtype=np.int64),
         }
 
@@ -372,27 +469,67 @@ class ReportData:
             attributed = (cat == TAG_CATEGORIES.index("engaged")) | (cat == TAG_CATEGORIES.index("scheduled"))
             tag_user = np.where(attributed, who, -1)
             channel = g.choice(len(self.channels), size=n, p=self.channel_weights)
-            channel = np.where(g.random(n) < 0.05, -1, channel)  # some Claude Tag usage has no channel recorded
-            out.append(self._sessions(g, d, models, "chat", np.full(n, -1), g.lognormal(0, 0.5, n), P_TAG,
-                                      scale=1.3, tag_cat=cat, tag_user=tag_user, channel=channel))
+            channel = np.where(
+                g.random(n) < 0.05, -1, channel
+            )  # some Claude Tag usage has no channel recorded
+            out.append(
+                self._sessions(
+                    g,
+                    d,
+                    models,
+                    "chat",
+                    np.full(n, -1),
+                    g.lognormal(0, 0.5, n),
+                    P_TAG,
+                    scale=1.3,
+                    tag_cat=cat,
+                    tag_user=tag_user,
+                    channel=channel,
+                )
+            )
         # Claude Tag direct messages: attributed to members who connected a Claude account
         dm_users = np.flatnonzero(act.active & self.slack_connected & (g.random(n_users) < 0.15))
         if len(dm_users):
             k = 1 + g.poisson(1.0, len(dm_users))
             users = np.repeat(dm_users, k)
-            out.append(self._sessions(g, d, models, "chat", users, np.repeat(act.intensity[dm_users], k), P_TAG,
-                                      tag_cat=np.zeros(len(users)), tag_user=users))
+            out.append(
+                self._sessions(
+                    g,
+                    d,
+                    models,
+                    "chat",
+                    users,
+                    np.repeat(act.intensity[dm_users], k),
+                    P_TAG,
+                    tag_cat=np.zeros(len(users)),
+                    tag_user=users,
+                )
+            )
         unconnected = np.concatenate([members[~self.slack_connected[members]], guests])
         n = int(g.poisson(self.seats * 0.01 * wf))
         if n and len(unconnected):
             who = unconnected[g.integers(0, len(unconnected), n)]
-            out.append(self._sessions(g, d, models, "chat", np.full(n, -1), g.lognormal(0, 0.5, n), P_TAG,
-                                      tag_cat=np.zeros(n), tag_user=who))
+            out.append(
+                self._sessions(
+                    g,
+                    d,
+                    models,
+                    "chat",
+                    np.full(n, -1),
+                    g.lognormal(0, 0.5, n),
+                    P_TAG,
+                    tag_cat=np.zeros(n),
+                    tag_user=who,
+                )
+            )
         # Code Review: Claude Code work with no user account
         n = int(g.poisson(int(act.surfaces["claude_code"].sum()) * 0.25))
         if n:
-            out.append(self._sessions(g, d, models, "claude_code", np.full(n, -1), g.lognormal(0, 0.5, n),
-                                      P_CODE, scale=0.4))
+            out.append(
+                self._sessions(
+                    g, d, models, "claude_code", np.full(n, -1), g.lognormal(0, 0.5, n), P_CODE, scale=0.4
+                )
+            )
         # unattributed usage, reported as "other"
         n = int(g.poisson(self.seats * 0.01 * wf))
         if n:
@@ -403,14 +540,25 @@ class ReportData:
             ts, arrival = _times(g, n)
             seconds = np.clip(np.rint(g.lognormal(np.log(600), 1.0, n)), 5, 4 * 3600).astype(np.int64)
             minus = np.full(n, -1)
-            out.append({
-                "ts": ts, "arrival": arrival, "user": minus.astype(np.int32), "product": minus.astype(np.int8),
-                "model": minus.astype(np.int8), "cw": minus.astype(np.int8), "geo": minus.astype(np.int8),
-                "speed": minus.astype(np.int8), "channel": minus.astype(np.int16),
-                "tag_cat": minus.astype(np.int8), "tag_user": minus.astype(np.int32),
-                "tokens": np.zeros((n, 5), dtype=np.int64), "requests": np.ones(n, dtype=np.int64),
-                "searches": np.zeros(n, dtype=np.int64), "exec_seconds": seconds,
-            })
+            out.append(
+                {
+                    "ts": ts,
+                    "arrival": arrival,
+                    "user": minus.astype(np.int32),
+                    "product": minus.astype(np.int8),
+                    "model": minus.astype(np.int8),
+                    "cw": minus.astype(np.int8),
+                    "geo": minus.astype(np.int8),
+                    "speed": minus.astype(np.int8),
+                    "channel": minus.astype(np.int16),
+                    "tag_cat": minus.astype(np.int8),
+                    "tag_user": minus.astype(np.int32),
+                    "tokens": np.zeros((n, 5), dtype=np.int64),
+                    "requests": np.ones(n, dtype=np.int64),
+                    "searches": np.zeros(n, dtype=np.int64),
+                    "exec_seconds": seconds,
+                }
+            )
         return out
 
     def _price(self, d: date, cols: dict) -> np.ndarray:
@@ -419,8 +567,12 @@ class ReportData:
         tok = cols["model"] >= 0
         if tok.any():
             table = _price_table(d)
-            idx = (cols["model"][tok].astype(np.int64), cols["cw"][tok].astype(np.int64),
-                   cols["geo"][tok].astype(np.int64) + 1, cols["speed"][tok].astype(np.int64))
+            idx = (
+                cols["model"][tok].astype(np.int64),
+                cols["cw"][tok].astype(np.int64),
+                cols["geo"][tok].astype(np.int64) + 1,
+                cols["speed"][tok].astype(np.int64),
+            )
             for t in range(5):
                 p = table[idx[0], t, idx[1], idx[2], idx[3]]
                 lst[tok, t] = (cols["tokens"][tok, t] * p + 5_000) // 10_000
@@ -437,12 +589,23 @@ class ReportData:
 
 def _empty_columns() -> dict:
     z = np.zeros(0)
-    return {"ts": z.astype(np.int32), "arrival": z.astype(np.int32), "user": z.astype(np.int32),
-            "product": z.astype(np.int8), "model": z.astype(np.int8), "cw": z.astype(np.int8),
-            "geo": z.astype(np.int8), "speed": z.astype(np.int8), "channel": z.astype(np.int16),
-            "tag_cat": z.astype(np.int8), "tag_user": z.astype(np.int32),
-            "tokens": np.zeros((0, 5), dtype=np.int64), "requests": z.astype(np.int64),
-            "searches": z.astype(np.int64), "exec_seconds": z.astype(np.int64)}
+    return {
+        "ts": z.astype(np.int32),
+        "arrival": z.astype(np.int32),
+        "user": z.astype(np.int32),
+        "product": z.astype(np.int8),
+        "model": z.astype(np.int8),
+        "cw": z.astype(np.int8),
+        "geo": z.astype(np.int8),
+        "speed": z.astype(np.int8),
+        "channel": z.astype(np.int16),
+        "tag_cat": z.astype(np.int8),
+        "tag_user": z.astype(np.int32),
+        "tokens": np.zeros((0, 5), dtype=np.int64),
+        "requests": z.astype(np.int64),
+        "searches": z.astype(np.int64),
+        "exec_seconds": z.astype(np.int64),
+    }
 
 
 def _times(g: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -452,7 +615,9 @@ def _times(g: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     latency = np.where(g.random(n) < 0.85, g.integers(300, 3 * 3600, n), g.integers(3 * 3600, 24 * 3600, n))
     late = g.random(n) < _LATE_SHARE
     # late records: half within days (exponential), half anywhere in the revision window
-    delay = np.where(g.random(n) < 0.5, g.exponential(2 * 86_400, n), g.uniform(86_400, _MAX_LATE_DAYS * 86_400, n))
+    delay = np.where(
+        g.random(n) < 0.5, g.exponential(2 * 86_400, n), g.uniform(86_400, _MAX_LATE_DAYS * 86_400, n)
+    )
     delay = np.clip(delay, 86_400, _MAX_LATE_DAYS * 86_400).astype(np.int64)
     latency = np.where(late, delay, latency)
     return ts.astype(np.int32), (ts + latency).astype(np.int32)
@@ -482,8 +647,18 @@ def _price_table(d: date) -> np.ndarray:
             for c, cw in enumerate(CONTEXT_WINDOWS):
                 for gi, geo in enumerate(("unset", *GEOS)):
                     for s, sp in enumerate(SPEEDS):
-                        p = price_microcents_per_token(m, tt, d, service_tier="standard", context_window=cw,
-                                                       inference_geo=geo, speed=sp) * 10_000
+                        p = (
+                            price_microcents_per_token(
+                                m,
+                                tt,
+                                d,
+                                service_tier="standard",
+                                context_window=cw,
+                                inference_geo=geo,
+                                speed=sp,
+                            )
+                            * 10_000
+                        )
                         if p != p.to_integral_value():
                             raise ValueError(f"price of {m.id} {tt} is not a multiple of 1e-4 micro-cents")
                         table[mi, t, c, gi, s] = int(p)
@@ -533,14 +708,25 @@ class Selection:
 
         if self.seat_only:
             m = both(m, r.user >= 0)
-        for values, col in ((self.products, r.product), (self.models, r.model), (self.users, r.user),
-                            (self.channels, r.channel), (self.cws, r.cw), (self.geos, r.geo),
-                            (self.speeds, r.speed), (self.tag_cats, r.tag_cat), (self.tag_users, r.tag_user)):
+        for values, col in (
+            (self.products, r.product),
+            (self.models, r.model),
+            (self.users, r.user),
+            (self.channels, r.channel),
+            (self.cws, r.cw),
+            (self.geos, r.geo),
+            (self.speeds, r.speed),
+            (self.tag_cats, r.tag_cat),
+            (self.tag_users, r.tag_user),
+        ):
             if values is not None:
                 m = both(m, np.isin(col, np.fromiter(values, dtype=np.int64, count=len(values))))
         if self.rbac_groups is not None:
-            ok = rd.membership[:, list(self.rbac_groups)].any(axis=1) if self.rbac_groups else \
-                np.zeros(len(rd.org.users), dtype=bool)
+            ok = (
+                rd.membership[:, list(self.rbac_groups)].any(axis=1)
+                if self.rbac_groups
+                else np.zeros(len(rd.org.users), dtype=bool)
+            )
             m = both(m, (r.user >= 0) & ok[np.maximum(r.user, 0)])
         return m
 
@@ -571,16 +757,34 @@ class Frame:
         return len(self.sec)
 
     def take(self, idx: np.ndarray) -> Frame:
-        return Frame(**{k: getattr(self, k)[idx] for k in _FRAME_COLS},
-                     extra={k: v[idx] for k, v in self.extra.items()})
+        return Frame(
+            **{k: getattr(self, k)[idx] for k in _FRAME_COLS},
+            extra={k: v[idx] for k, v in self.extra.items()},
+        )
 
 
-_FRAME_COLS = ("sec", "user", "product", "model", "cw", "geo", "speed", "channel", "tag_cat", "tag_user", "tokens",
-               "requests", "searches", "lst", "amt")
+_FRAME_COLS = (
+    "sec",
+    "user",
+    "product",
+    "model",
+    "cw",
+    "geo",
+    "speed",
+    "channel",
+    "tag_cat",
+    "tag_user",
+    "tokens",
+    "requests",
+    "searches",
+    "lst",
+    "amt",
+)
 
 
-def collect(rd: ReportData, t0: datetime, t1: datetime, refreshed: datetime | None, revision_days: int,
-            sel: Selection) -> Frame:
+def collect(
+    rd: ReportData, t0: datetime, t1: datetime, refreshed: datetime | None, revision_days: int, sel: Selection
+) -> Frame:
     """Records with a timestamp in [t0, t1) that the refresh shows and the selection keeps."""
     a, b = int(t0.timestamp()), int(t1.timestamp())
     chunks = []
@@ -602,9 +806,14 @@ def collect(rd: ReportData, t0: datetime, t1: datetime, refreshed: datetime | No
         d += timedelta(days=1)
     if not chunks:
         empty = _empty_columns()
-        chunks.append({k: empty[k] for k in _FRAME_COLS if k in empty}
-                      | {"sec": np.zeros(0, dtype=np.int64), "lst": np.zeros((0, len(COMPONENTS)), dtype=np.int64),
-                         "amt": np.zeros((0, len(COMPONENTS)), dtype=np.int64)})
+        chunks.append(
+            {k: empty[k] for k in _FRAME_COLS if k in empty}
+            | {
+                "sec": np.zeros(0, dtype=np.int64),
+                "lst": np.zeros((0, len(COMPONENTS)), dtype=np.int64),
+                "amt": np.zeros((0, len(COMPONENTS)), dtype=np.int64),
+            }
+        )
     return Frame(**{k: np.concatenate([c[k] for c in chunks]) for k in _FRAME_COLS})
 
 
@@ -692,15 +901,24 @@ def component_fanout(f: Frame, g: Grouped, mode: str) -> tuple[np.ndarray, np.nd
     Returns (group, component code, [list, amount] micro-cents), sorted by group then component.
     """
     k = len(COMPONENTS)
-    sums = g.reduce(np.concatenate([f.lst, f.amt, f.tokens > 0, (f.searches > 0)[:, None], (f.product < 0)[:, None]],
-                                   axis=1, dtype=np.int64))
-    lst, amt, present = sums[:, :k], sums[:, k:2 * k], sums[:, 2 * k:]
+    sums = g.reduce(
+        np.concatenate(
+            [f.lst, f.amt, f.tokens > 0, (f.searches > 0)[:, None], (f.product < 0)[:, None]],
+            axis=1,
+            dtype=np.int64,
+        )
+    )
+    lst, amt, present = sums[:, :k], sums[:, k : 2 * k], sums[:, 2 * k :]
     if mode == "cost_type":
         lst = np.column_stack([lst[:, :5].sum(axis=1), lst[:, 5], lst[:, 6]])
         amt = np.column_stack([amt[:, :5].sum(axis=1), amt[:, 5], amt[:, 6]])
         present = np.column_stack([present[:, :5].sum(axis=1), present[:, 5], present[:, 6]])
     group, comp = np.nonzero(present > 0)
-    return group, comp.astype(np.int64), np.column_stack([lst[group, comp], amt[group, comp]]).astype(np.int64)
+    return (
+        group,
+        comp.astype(np.int64),
+        np.column_stack([lst[group, comp], amt[group, comp]]).astype(np.int64),
+    )
 
 
 def component_labels(mode: str, code: int) -> tuple[str, str | None]:
@@ -746,14 +964,24 @@ def _money_by(f: Frame, codes: np.ndarray, labels: Callable[[int], object], key:
     out = []
     for c in np.unique(codes):
         m = codes == c
-        out.append({key: labels(int(c)), "amount_usd": usd(int(amt[m].sum())),
-                    "list_amount_usd": usd(int(lst[m].sum()))})
+        out.append(
+            {
+                key: labels(int(c)),
+                "amount_usd": usd(int(amt[m].sum())),
+                "list_amount_usd": usd(int(lst[m].sum())),
+            }
+        )
     return out
 
 
 def _header(sim, org, start, end, refreshed) -> dict:
-    return {"org": org.slug, "start": start.isoformat(), "end": end.isoformat(), "currency": "USD",
-            "as_of": iso(refreshed) if refreshed else "final"}
+    return {
+        "org": org.slug,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "currency": "USD",
+        "as_of": iso(refreshed) if refreshed else "final",
+    }
 
 
 @provider("enterprise_cost")
@@ -768,26 +996,43 @@ def truth_enterprise_cost(sim, org, start: date, end: date, params: dict) -> dic
         by_cost = []
         amt_c = f.amt
         for name, (lo, hi) in (("tokens", (0, 5)), ("web_search", (5, 6)), ("code_execution", (6, 7))):
-            by_cost.append({"cost_type": name, "amount_usd": usd(int(amt_c[:, lo:hi].sum())),
-                            "list_amount_usd": usd(int(f.lst[:, lo:hi].sum()))})
-        days.append({
-            "date": d.isoformat(), "amount_usd": usd(a), "list_amount_usd": usd(lst),
-            "by_product": _money_by(f, f.product, lambda c: PRODUCTS[c] if c >= 0 else None, "product"),
-            "by_model": _money_by(f, f.model, lambda c: MODEL_IDS[c] if c >= 0 else None, "model"),
-            "by_cost_type": by_cost,
-        })
-    return {**_header(sim, org, start, end, refreshed), "discount": str(org.discount), "days": days,
-            "total": {"amount_usd": usd(tot_a), "list_amount_usd": usd(tot_l)}}
+            by_cost.append(
+                {
+                    "cost_type": name,
+                    "amount_usd": usd(int(amt_c[:, lo:hi].sum())),
+                    "list_amount_usd": usd(int(f.lst[:, lo:hi].sum())),
+                }
+            )
+        days.append(
+            {
+                "date": d.isoformat(),
+                "amount_usd": usd(a),
+                "list_amount_usd": usd(lst),
+                "by_product": _money_by(f, f.product, lambda c: PRODUCTS[c] if c >= 0 else None, "product"),
+                "by_model": _money_by(f, f.model, lambda c: MODEL_IDS[c] if c >= 0 else None, "model"),
+                "by_cost_type": by_cost,
+            }
+        )
+    return {
+        **_header(sim, org, start, end, refreshed),
+        "discount": str(org.discount),
+        "days": days,
+        "total": {"amount_usd": usd(tot_a), "list_amount_usd": usd(tot_l)},
+    }
 
 
 def _usage_totals(f: Frame) -> dict:
     t = f.tokens.sum(axis=0) if f.n else np.zeros(5, dtype=np.int64)
-    return {"uncached_input_tokens": int(t[T_UNCACHED]),
-            "cache_creation.ephemeral_5m_input_tokens": int(t[T_5M]),
-            "cache_creation.ephemeral_1h_input_tokens": int(t[T_1H]),
-            "cache_read_input_tokens": int(t[T_READ]), "output_tokens": int(t[T_OUT]),
-            "total_tokens": int(t.sum()), "requests": int(f.requests.sum()),
-            "web_search_requests": int(f.searches.sum())}
+    return {
+        "uncached_input_tokens": int(t[T_UNCACHED]),
+        "cache_creation.ephemeral_5m_input_tokens": int(t[T_5M]),
+        "cache_creation.ephemeral_1h_input_tokens": int(t[T_1H]),
+        "cache_read_input_tokens": int(t[T_READ]),
+        "output_tokens": int(t[T_OUT]),
+        "total_tokens": int(t.sum()),
+        "requests": int(f.requests.sum()),
+        "web_search_requests": int(f.searches.sum()),
+    }
 
 
 @provider("enterprise_usage")
@@ -816,40 +1061,81 @@ def truth_enterprise_user_cost(sim, org, start: date, end: date, params: dict) -
         _, f = _day_frame(sim, org, d, refreshed)
         lst, amt = f.lst.sum(axis=1), f.amt.sum(axis=1)
         seat = f.user >= 0
-        days.append({"date": d.isoformat(),
-                     "users_amount_usd": usd(int(amt[seat].sum())), "users_list_amount_usd": usd(int(lst[seat].sum())),
-                     "org_amount_usd": usd(int(amt.sum())), "org_list_amount_usd": usd(int(lst.sum())),
-                     "non_user_amount_usd": usd(int(amt[~seat].sum())),
-                     "non_user_list_amount_usd": usd(int(lst[~seat].sum()))})
+        days.append(
+            {
+                "date": d.isoformat(),
+                "users_amount_usd": usd(int(amt[seat].sum())),
+                "users_list_amount_usd": usd(int(lst[seat].sum())),
+                "org_amount_usd": usd(int(amt.sum())),
+                "org_list_amount_usd": usd(int(lst.sum())),
+                "non_user_amount_usd": usd(int(amt[~seat].sum())),
+                "non_user_list_amount_usd": usd(int(lst[~seat].sum())),
+            }
+        )
         if seat.any():
             g = group_sum([f.user[seat]], np.column_stack([lst[seat], amt[seat]]))
             for rep, (sl, sa) in zip(g.rep, g.sums, strict=True):
                 u = int(f.user[seat][rep])
                 per_user_l[u] = per_user_l.get(u, 0) + int(sl)
                 per_user_a[u] = per_user_a.get(u, 0) + int(sa)
-    users = [{"user_id": org.users[u].id, "amount_usd": usd(per_user_a[u]), "list_amount_usd": usd(per_user_l[u])}
-             for u in sorted(per_user_l, key=lambda i: org.users[i].id)]
+    users = [
+        {"user_id": org.users[u].id, "amount_usd": usd(per_user_a[u]), "list_amount_usd": usd(per_user_l[u])}
+        for u in sorted(per_user_l, key=lambda i: org.users[i].id)
+    ]
     total_a = sum(per_user_a.values())
     total_l = sum(per_user_l.values())
-    return {**_header(sim, org, start, end, refreshed), "days": days, "users": users,
-            "total": {"amount_usd": usd(total_a), "list_amount_usd": usd(total_l)}}
+    return {
+        **_header(sim, org, start, end, refreshed),
+        "days": days,
+        "users": users,
+        "total": {"amount_usd": usd(total_a), "list_amount_usd": usd(total_l)},
+    }
 
 
 #: The query a complete client pull would use per endpoint (largest limits), for min_requests_reports.
 MIN_REQUEST_PLANS = {
-    "usage_report": {"bucket_width": "1d", "limit": 31,
-                     "group_by": ["product", "model", "context_window", "inference_geo", "speed"]},
-    "cost_report": {"bucket_width": "1d", "limit": 31,
-                    "group_by": ["product", "model", "context_window", "inference_geo", "speed", "cost_type",
-                                 "token_type"]},
+    "usage_report": {
+        "bucket_width": "1d",
+        "limit": 31,
+        "group_by": ["product", "model", "context_window", "inference_geo", "speed"],
+    },
+    "cost_report": {
+        "bucket_width": "1d",
+        "limit": 31,
+        "group_by": [
+            "product",
+            "model",
+            "context_window",
+            "inference_geo",
+            "speed",
+            "cost_type",
+            "token_type",
+        ],
+    },
     "user_usage_report": {"bucket_width": "1d", "limit": 1000, "group_by": ["product", "model"]},
-    "user_cost_report": {"bucket_width": "1d", "limit": 1000,
-                         "group_by": ["product", "model", "cost_type", "token_type"]},
-    "usage": {"time_bucket_width": "1d", "limit": 1000,
-              "group_by": ["actor", "product", "model", "context_window", "inference_geo"]},
-    "cost": {"time_bucket_width": "1d", "limit": 1000,
-             "group_by": ["actor", "product", "model", "context_window", "inference_geo", "cost_type",
-                          "token_type"]},
+    "user_cost_report": {
+        "bucket_width": "1d",
+        "limit": 1000,
+        "group_by": ["product", "model", "cost_type", "token_type"],
+    },
+    "usage": {
+        "time_bucket_width": "1d",
+        "limit": 1000,
+        "group_by": ["actor", "product", "model", "context_window", "inference_geo"],
+    },
+    "cost": {
+        "time_bucket_width": "1d",
+        "limit": 1000,
+        "group_by": [
+            "actor",
+            "product",
+            "model",
+            "context_window",
+            "inference_geo",
+            "cost_type",
+            "token_type",
+        ],
+    },
 }
 
 
@@ -869,20 +1155,31 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
         f_all = collect(rd, t0, t1, refreshed, sim.revision_days, Selection())
         day = (f_all.sec - int(t0.timestamp())) // 86_400
         seat = f_all.user >= 0
-        units = len(group_sum([f_all.user[seat], day[seat], f_all.product[seat], f_all.model[seat]],
-                              np.zeros((int(seat.sum()), 1), dtype=np.int64)).rep)
+        units = len(
+            group_sum(
+                [f_all.user[seat], day[seat], f_all.product[seat], f_all.model[seat]],
+                np.zeros((int(seat.sum()), 1), dtype=np.int64),
+            ).rep
+        )
         for name in ("user_usage_report", "user_cost_report"):
             out[name]["requests"] += max(1, -(-units // 1000))
         actor = np.where(seat, f_all.user, -1)
-        units = len(group_sum([day, actor, f_all.product, f_all.model, f_all.cw, f_all.geo],
-                              np.zeros((f_all.n, 1), dtype=np.int64)).rep)
+        units = len(
+            group_sum(
+                [day, actor, f_all.product, f_all.model, f_all.cw, f_all.geo],
+                np.zeros((f_all.n, 1), dtype=np.int64),
+            ).rep
+        )
         for name in ("usage", "cost"):
             out[name]["requests"] += max(1, -(-units // 1000))
         for v in out.values():
             v["windows"] += 1
         w0 = w1
-    return {**_header(sim, org, start, end, refreshed), "endpoints": out,
-            "total": sum(v["requests"] for v in out.values())}
+    return {
+        **_header(sim, org, start, end, refreshed),
+        "endpoints": out,
+        "total": sum(v["requests"] for v in out.values()),
+    }
 
 
 def _register() -> None:
@@ -924,9 +1221,11 @@ class ConsoleReports:
     @cached_property
     def actors(self) -> tuple[tuple[str, str], ...]:
         """(actor type, id) of every identity: users, then service accounts, then API keys."""
-        return (*(("user_actor", u.id) for u in self.org.users),
-                *(("service_account_actor", s) for s in self.org.service_accounts),
-                *(("api_actor", k.id) for k in self.org.api_keys))
+        return (
+            *(("user_actor", u.id) for u in self.org.users),
+            *(("service_account_actor", s) for s in self.org.service_accounts),
+            *(("api_actor", k.id) for k in self.org.api_keys),
+        )
 
     @cached_property
     def actor_index(self) -> dict[str, int]:
@@ -959,9 +1258,18 @@ class ConsoleReports:
         actor = self.actor_index[account or svac or key]
         actor_type = ACTOR_TYPES.index(self.actors[actor][0])
         product = 2 if key is None and account else (1 if tier == "batch" else 0)
-        return (actor, actor_type, self.key_index[key] if key else -1,
-                self.workspace_index[ws] if ws else 0, SERVICE_TIERS.index(tier), product, MODEL_IDS.index(model),
-                CONTEXT_WINDOWS.index(cw), GEOS.index(geo) if geo in GEOS else -1, SPEEDS.index(speed))
+        return (
+            actor,
+            actor_type,
+            self.key_index[key] if key else -1,
+            self.workspace_index[ws] if ws else 0,
+            SERVICE_TIERS.index(tier),
+            product,
+            MODEL_IDS.index(model),
+            CONTEXT_WINDOWS.index(cw),
+            GEOS.index(geo) if geo in GEOS else -1,
+            SPEEDS.index(speed),
+        )
 
     def _money(self, d: date, dims: tuple, metrics: tuple) -> tuple[list[int], list[int]]:
         """Billed list and discounted amount of one daily record (the Console cost report's rounding)."""
@@ -973,8 +1281,9 @@ class ConsoleReports:
         model = MODELS_BY_ID[model_id]
         for t, token_type in enumerate(TOKEN_TYPES):
             if metrics[t]:
-                unit = price_microcents_per_token(model, token_type, d, service_tier=tier, context_window=cw,
-                                                  inference_geo=geo, speed=speed)
+                unit = price_microcents_per_token(
+                    model, token_type, d, service_tier=tier, context_window=cw, inference_geo=geo, speed=speed
+                )
                 lst[t] = int((metrics[t] * unit).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
                 amt[t] = int((metrics[t] * unit * keep).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
         if metrics[5]:
@@ -1008,8 +1317,14 @@ class ConsoleReports:
             lst[:, c] = _allocate(day_lst[:, c], rec_i, m[:, c])
             amt[:, c] = _allocate(day_amt[:, c], rec_i, m[:, c])
         codes = np.array([self._dims(rec.dims) for rec in recs], dtype=np.int64).reshape(len(recs), 10)[rec_i]
-        out = {"slot": np.array(slot, dtype=np.int64), "codes": codes, "tokens": m[:, :5].copy(),
-               "searches": m[:, 5].copy(), "lst": lst, "amt": amt}
+        out = {
+            "slot": np.array(slot, dtype=np.int64),
+            "codes": codes,
+            "tokens": m[:, :5].copy(),
+            "searches": m[:, 5].copy(),
+            "lst": lst,
+            "amt": amt,
+        }
         # code execution: billed per workspace-day beyond the free allowance, spread over the day
         keep = Decimal(1) - self.org.discount
         free = CODE_EXECUTION_FREE_SECONDS_PER_DAY
@@ -1024,11 +1339,24 @@ class ConsoleReports:
             total_l = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
             total_a = int((exact * keep).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
             ws_code = self.workspace_index[ws] if ws else 0
-            for h, (a, b) in enumerate(zip(split_integer(total_l, _CONSOLE_DIURNAL, peak),
-                                           split_integer(total_a, _CONSOLE_DIURNAL, peak), strict=True)):
+            for h, (a, b) in enumerate(
+                zip(
+                    split_integer(total_l, _CONSOLE_DIURNAL, peak),
+                    split_integer(total_a, _CONSOLE_DIURNAL, peak),
+                    strict=True,
+                )
+            ):
                 if a or b:
-                    rows.append((h, (-1, -1, -1, ws_code, -1, -1, -1, -1, -1, -1), (0,) * 5, 0, [0] * 6 + [a],
-                                 [0] * 6 + [b]))
+                    rows.append(
+                        (
+                            h,
+                            (-1, -1, -1, ws_code, -1, -1, -1, -1, -1, -1),
+                            (0,) * 5,
+                            0,
+                            [0] * 6 + [a],
+                            [0] * 6 + [b],
+                        )
+                    )
         if rows:
             extra = _console_arrays(rows)
             out = {k: np.concatenate([out[k], extra[k]]) for k in out}
@@ -1056,18 +1384,28 @@ class ConsoleReports:
         for c in range(6):
             lst[:, c] = _allocate(p_lst[:, c], owner, m[:, c])
             amt[:, c] = _allocate(p_amt[:, c], owner, m[:, c])
-        out = {"slot": np.array(slot, dtype=np.int64), "codes": base["codes"][here][owner],
-               "tokens": m[:, :5].copy(), "searches": m[:, 5].copy(), "lst": lst, "amt": amt}
+        out = {
+            "slot": np.array(slot, dtype=np.int64),
+            "codes": base["codes"][here][owner],
+            "tokens": m[:, :5].copy(),
+            "searches": m[:, 5].copy(),
+            "lst": lst,
+            "amt": amt,
+        }
         execs = here[base["codes"][here][:, 0] < 0]  # code execution: at the top of the hour
         if len(execs):
-            out = {k: np.concatenate([out[k], base[k][execs] if k != "slot" else np.zeros(len(execs), np.int64)])
-                   for k in out}
+            out = {
+                k: np.concatenate([out[k], base[k][execs] if k != "slot" else np.zeros(len(execs), np.int64)])
+                for k in out
+            }
         for v in out.values():
             v.setflags(write=False)
         return out
 
     # -- frames --------------------------------------------------------------------------------------
-    def frame(self, t0: datetime, t1: datetime, refreshed: datetime, filters: dict, *, minutes: bool) -> Frame:
+    def frame(
+        self, t0: datetime, t1: datetime, refreshed: datetime, filters: dict, *, minutes: bool
+    ) -> Frame:
         """Rows of [t0, t1) in whole hours (or minutes) that ended by ``refreshed``, filtered."""
         a, b, cutoff = int(t0.timestamp()), int(t1.timestamp()), int(refreshed.timestamp())
         chunks = []
@@ -1087,12 +1425,16 @@ class ConsoleReports:
                 keep = (sec >= a) & (sec < b) & (sec + width <= cutoff)
                 for col, allowed in filters.items():
                     if col != "nothing" and allowed is not None:
-                        keep &= np.isin(arr["codes"][:, _CONSOLE_COLS.index(col)],
-                                        np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+                        keep &= np.isin(
+                            arr["codes"][:, _CONSOLE_COLS.index(col)],
+                            np.fromiter(allowed, dtype=np.int64, count=len(allowed)),
+                        )
                 idx = np.flatnonzero(keep)
                 chunks.append((arr, sec, idx))
             d += timedelta(days=1)
-        codes = np.concatenate([c[0]["codes"][c[2]] for c in chunks]) if chunks else np.zeros((0, 10), np.int64)
+        codes = (
+            np.concatenate([c[0]["codes"][c[2]] for c in chunks]) if chunks else np.zeros((0, 10), np.int64)
+        )
         n = len(codes)
         minus = np.full(n, -1, dtype=np.int64)
 
@@ -1100,13 +1442,30 @@ class ConsoleReports:
             return np.concatenate([c[0][key][c[2]] for c in chunks]) if chunks else np.zeros(shape, np.int64)
 
         col = {name: codes[:, i] for i, name in enumerate(_CONSOLE_COLS)}
-        return Frame(sec=np.concatenate([c[1][c[2]] for c in chunks]) if chunks else np.zeros(0, np.int64),
-                     user=minus, product=col["product"], model=col["model"], cw=col["cw"], geo=col["geo"],
-                     speed=col["speed"], channel=minus, tag_cat=minus, tag_user=minus, tokens=cat("tokens", (0, 5)),
-                     requests=np.zeros(n, dtype=np.int64), searches=cat("searches", (0,)), lst=cat("lst", (0, 7)),
-                     amt=cat("amt", (0, 7)),
-                     extra={"actor": col["actor"], "actor_type": col["actor_type"], "api_key_id": col["api_key_id"],
-                            "workspace_id": col["workspace_id"], "service_tier": col["service_tier"]})
+        return Frame(
+            sec=np.concatenate([c[1][c[2]] for c in chunks]) if chunks else np.zeros(0, np.int64),
+            user=minus,
+            product=col["product"],
+            model=col["model"],
+            cw=col["cw"],
+            geo=col["geo"],
+            speed=col["speed"],
+            channel=minus,
+            tag_cat=minus,
+            tag_user=minus,
+            tokens=cat("tokens", (0, 5)),
+            requests=np.zeros(n, dtype=np.int64),
+            searches=cat("searches", (0,)),
+            lst=cat("lst", (0, 7)),
+            amt=cat("amt", (0, 7)),
+            extra={
+                "actor": col["actor"],
+                "actor_type": col["actor_type"],
+                "api_key_id": col["api_key_id"],
+                "workspace_id": col["workspace_id"],
+                "service_tier": col["service_tier"],
+            },
+        )
 
     def label(self, name: str, code: int, today: int):
         if name == "organization_id":
@@ -1119,12 +1478,29 @@ class ConsoleReports:
                 user = self.org.users[code]
                 deleted = bool(self.removed_ordinal[code] <= today)
                 email = None if deleted else user.email
-                return {"type": kind, "user_id": ident, "email": email, "email_address": email,
-                        "name": "Deleted User" if deleted else user.name, "deleted": deleted}
-            return {"type": kind, ("service_account_id" if kind == "service_account_actor" else "api_key_id"): ident}
-        table = {"actor_type": ACTOR_TYPES, "api_key_id": self.keys, "workspace_id": self.workspaces,
-                 "service_tier": SERVICE_TIERS, "product": CONSOLE_PRODUCTS, "model": MODEL_IDS,
-                 "context_window": CONTEXT_WINDOWS, "inference_geo": GEOS, "speed": SPEEDS}
+                return {
+                    "type": kind,
+                    "user_id": ident,
+                    "email": email,
+                    "email_address": email,
+                    "name": "Deleted User" if deleted else user.name,
+                    "deleted": deleted,
+                }
+            return {
+                "type": kind,
+                ("service_account_id" if kind == "service_account_actor" else "api_key_id"): ident,
+            }
+        table = {
+            "actor_type": ACTOR_TYPES,
+            "api_key_id": self.keys,
+            "workspace_id": self.workspaces,
+            "service_tier": SERVICE_TIERS,
+            "product": CONSOLE_PRODUCTS,
+            "model": MODEL_IDS,
+            "context_window": CONTEXT_WINDOWS,
+            "inference_geo": GEOS,
+            "speed": SPEEDS,
+        }
         return table[name][code] if name in table else None
 
 
@@ -1142,8 +1518,9 @@ def _allocate(totals: np.ndarray, owner: np.ndarray, weights: np.ndarray) -> np.
         q, r = np.divmod(t, safe)
         part = q * weights + (r * weights) // safe
     else:  # exact big-integer arithmetic
-        part = np.array([int(a) * int(b) // int(c) for a, b, c in zip(t, weights, safe, strict=True)],
-                        dtype=np.int64)
+        part = np.array(
+            [int(a) * int(b) // int(c) for a, b, c in zip(t, weights, safe, strict=True)], dtype=np.int64
+        )
     part = np.where(ws > 0, part, 0)
     got = np.zeros(n_owner, dtype=np.int64)
     np.add.at(got, owner, part)
@@ -1153,18 +1530,30 @@ def _allocate(totals: np.ndarray, owner: np.ndarray, weights: np.ndarray) -> np.
     return part
 
 
-_CONSOLE_COLS = ("actor", "actor_type", "api_key_id", "workspace_id", "service_tier", "product", "model", "cw", "geo",
-                 "speed")
+_CONSOLE_COLS = (
+    "actor",
+    "actor_type",
+    "api_key_id",
+    "workspace_id",
+    "service_tier",
+    "product",
+    "model",
+    "cw",
+    "geo",
+    "speed",
+)
 
 
 def _console_arrays(rows: list[tuple]) -> dict:
     n = len(rows)
-    out = {"slot": np.array([r[0] for r in rows], dtype=np.int64),
-           "codes": np.array([r[1] for r in rows], dtype=np.int64).reshape(n, len(_CONSOLE_COLS)),
-           "tokens": np.array([r[2] for r in rows], dtype=np.int64).reshape(n, 5),
-           "searches": np.array([r[3] for r in rows], dtype=np.int64),
-           "lst": np.array([r[4] for r in rows], dtype=np.int64).reshape(n, 7),
-           "amt": np.array([r[5] for r in rows], dtype=np.int64).reshape(n, 7)}
+    out = {
+        "slot": np.array([r[0] for r in rows], dtype=np.int64),
+        "codes": np.array([r[1] for r in rows], dtype=np.int64).reshape(n, len(_CONSOLE_COLS)),
+        "tokens": np.array([r[2] for r in rows], dtype=np.int64).reshape(n, 5),
+        "searches": np.array([r[3] for r in rows], dtype=np.int64),
+        "lst": np.array([r[4] for r in rows], dtype=np.int64).reshape(n, 7),
+        "amt": np.array([r[5] for r in rows], dtype=np.int64).reshape(n, 7),
+    }
     for v in out.values():
         v.setflags(write=False)
     return out

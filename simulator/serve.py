@@ -23,8 +23,16 @@ class Running:
 
 
 def _config(sim: Simulator, port: int, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(create_app(sim), host=LOOPBACK, port=port, log_level=log_level,
-                          access_log=False, lifespan="off", timeout_keep_alive=30, date_header=False)
+    return uvicorn.Config(
+        create_app(sim),
+        host=LOOPBACK,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+        date_header=False,
+    )
 
 
 @contextlib.contextmanager

@@ -18,14 +18,90 @@ HORIZON_END = date(2027, 12, 31)
 JOINS_UNTIL = date(2026, 12, 31)  # later joiners arrive spread over the organization's first year or so
 ENTERPRISE_DATA_FLOOR = date(2026, 1, 1)
 
-FIRST = ("ana", "ben", "chloe", "dev", "elena", "farid", "grace", "hugo", "ines", "jonas", "kim", "leo",
-         "maya", "nils", "olga", "priya", "quinn", "rosa", "sam", "tariq", "uma", "victor", "wen", "xavi",
-         "yara", "zoe", "amir", "bea", "carlos", "dana", "emil", "fatima", "gus", "hana", "ivan", "jade")
-LAST = ("ruiz", "okafor", "schmidt", "tanaka", "novak", "haddad", "silva", "kowalski", "nguyen", "larsen",
-        "moreau", "patel", "rossi", "cohen", "berg", "ibrahim", "kim", "lopez", "murphy", "singh", "weber",
-        "yilmaz", "andersen", "costa", "dubois", "evans", "fischer", "garcia", "hoffmann", "jensen")
-WORKSPACE_NAMES = ("Production", "Search", "Support Bot", "Data Science", "Internal Tools", "Marketing",
-                   "Sales Assist", "Legal Review", "Research", "Mobile App", "Billing", "Platform")
+FIRST = (
+    "ana",
+    "ben",
+    "chloe",
+    "dev",
+    "elena",
+    "farid",
+    "grace",
+    "hugo",
+    "ines",
+    "jonas",
+    "kim",
+    "leo",
+    "maya",
+    "nils",
+    "olga",
+    "priya",
+    "quinn",
+    "rosa",
+    "sam",
+    "tariq",
+    "uma",
+    "victor",
+    "wen",
+    "xavi",
+    "yara",
+    "zoe",
+    "amir",
+    "bea",
+    "carlos",
+    "dana",
+    "emil",
+    "fatima",
+    "gus",
+    "hana",
+    "ivan",
+    "jade",
+)
+LAST = (
+    "ruiz",
+    "okafor",
+    "schmidt",
+    "tanaka",
+    "novak",
+    "haddad",
+    "silva",
+    "kowalski",
+    "nguyen",
+    "larsen",
+    "moreau",
+    "patel",
+    "rossi",
+    "cohen",
+    "berg",
+    "ibrahim",
+    "kim",
+    "lopez",
+    "murphy",
+    "singh",
+    "weber",
+    "yilmaz",
+    "andersen",
+    "costa",
+    "dubois",
+    "evans",
+    "fischer",
+    "garcia",
+    "hoffmann",
+    "jensen",
+)
+WORKSPACE_NAMES = (
+    "Production",
+    "Search",
+    "Support Bot",
+    "Data Science",
+    "Internal Tools",
+    "Marketing",
+    "Sales Assist",
+    "Legal Review",
+    "Research",
+    "Mobile App",
+    "Billing",
+    "Platform",
+)
 TERMINALS = ("vscode", "iTerm.app", "tmux", "cursor", "Apple_Terminal", "ghostty", "jetbrains")
 
 
@@ -55,21 +131,48 @@ class CompanySpec:
 
 PROFILES: dict[str, tuple[CompanySpec, ...]] = {
     "demo": (
-        CompanySpec("acme", "Acme Corp", "acme.example",
-                    ConsoleSize(users=30, workspaces=4, api_keys=14, models=6, daily_tokens=4_000_000),
-                    EnterpriseSize(seats=150, models=5)),
-        CompanySpec("globex", "Globex Industries", "globex.example",
-                    ConsoleSize(users=12, workspaces=3, api_keys=6, models=4, daily_tokens=2_000_000), None),
+        CompanySpec(
+            "acme",
+            "Acme Corp",
+            "acme.example",
+            ConsoleSize(users=30, workspaces=4, api_keys=14, models=6, daily_tokens=4_000_000),
+            EnterpriseSize(seats=150, models=5),
+        ),
+        CompanySpec(
+            "globex",
+            "Globex Industries",
+            "globex.example",
+            ConsoleSize(users=12, workspaces=3, api_keys=6, models=4, daily_tokens=2_000_000),
+            None,
+        ),
     ),
-    "small": (CompanySpec("acme", "Acme Corp", "acme.example",
-                          ConsoleSize(users=40, workspaces=5, api_keys=20, models=6, daily_tokens=4_000_000),
-                          EnterpriseSize(seats=250, models=5)),),
-    "medium": (CompanySpec("acme", "Acme Corp", "acme.example",
-                           ConsoleSize(users=300, workspaces=20, api_keys=100, models=9, daily_tokens=6_000_000),
-                           EnterpriseSize(seats=2_000, models=8)),),
-    "large": (CompanySpec("acme", "Acme Corp", "acme.example",
-                          ConsoleSize(users=2_000, workspaces=60, api_keys=500, models=12, daily_tokens=8_000_000),
-                          EnterpriseSize(seats=10_000, models=12)),),
+    "small": (
+        CompanySpec(
+            "acme",
+            "Acme Corp",
+            "acme.example",
+            ConsoleSize(users=40, workspaces=5, api_keys=20, models=6, daily_tokens=4_000_000),
+            EnterpriseSize(seats=250, models=5),
+        ),
+    ),
+    "medium": (
+        CompanySpec(
+            "acme",
+            "Acme Corp",
+            "acme.example",
+            ConsoleSize(users=300, workspaces=20, api_keys=100, models=9, daily_tokens=6_000_000),
+            EnterpriseSize(seats=2_000, models=8),
+        ),
+    ),
+    "large": (
+        CompanySpec(
+            "acme",
+            "Acme Corp",
+            "acme.example",
+            ConsoleSize(users=2_000, workspaces=60, api_keys=500, models=12, daily_tokens=8_000_000),
+            EnterpriseSize(seats=10_000, models=12),
+        ),
+    ),
 }
 
 DEFAULT_RATE_LIMITS = {"console": 120, "enterprise": 60}
@@ -206,8 +309,11 @@ class Organization:
     def discount(self) -> Decimal:
         """Negotiated discount applied to list price (Enterprise: amount vs list_amount)."""
         r = rng(self.world_seed, self.slug, "discount")
-        return Decimal(r.choice(("0.05", "0.10", "0.15", "0.20"))) if self.kind == "enterprise" else Decimal(
-            r.choice(("0", "0.05", "0.08")))
+        return (
+            Decimal(r.choice(("0.05", "0.10", "0.15", "0.20")))
+            if self.kind == "enterprise"
+            else Decimal(r.choice(("0", "0.05", "0.08")))
+        )
 
     @property
     def size(self):
@@ -249,10 +355,17 @@ class Organization:
             removed = None
             if i > 0 and ro.random() < 0.09:
                 removed = added + timedelta(days=ro.randrange(20, 300))
-            out.append(User(
-                id=make_id("user", self.world_seed, self.slug, i), person=i,
-                email=f"{local}@{self.company.domain}", name=f"{first.title()} {last.title()}",
-                role=role, added=added, removed=removed))
+            out.append(
+                User(
+                    id=make_id("user", self.world_seed, self.slug, i),
+                    person=i,
+                    email=f"{local}@{self.company.domain}",
+                    name=f"{first.title()} {last.title()}",
+                    role=role,
+                    added=added,
+                    removed=removed,
+                )
+            )
         return tuple(out)
 
     def users_on(self, d: date) -> list[User]:
@@ -265,27 +378,48 @@ class Organization:
             if u.added > self.created:  # joined later: joined through an accepted invite
                 accepted = day_start(u.added) + timedelta(hours=9)
                 invited = accepted - timedelta(days=1 + u.person % 5, hours=3)
-                out.append(Invite(make_id("invite", self.world_seed, self.slug, "u", u.person), u.email,
-                                  "user" if u.role in ("primary_owner", "owner") else u.role,
-                                  invited, invited + timedelta(days=21), accepted))
+                out.append(
+                    Invite(
+                        make_id("invite", self.world_seed, self.slug, "u", u.person),
+                        u.email,
+                        "user" if u.role in ("primary_owner", "owner") else u.role,
+                        invited,
+                        invited + timedelta(days=21),
+                        accepted,
+                    )
+                )
         # invites nobody accepts arrive as a steady stream, so some are pending at any instant
         r = rng(self.world_seed, self.slug, "invites")
         every = max(0.1, 150 / max(1, len(self.users)))  # days between such invites
         t, j = day_start(self.created), 0
         while t.date() < HORIZON_END:
             t += timedelta(days=every * r.uniform(0.3, 1.7))
-            out.append(Invite(make_id("invite", self.world_seed, self.slug, "n", j),
-                              f"guest{j}@{r.choice(('partner.example', 'contractor.example'))}",
-                              "user" if self.kind == "enterprise" else r.choice(("developer", "user")),
-                              t, t + timedelta(days=21), None))
+            out.append(
+                Invite(
+                    make_id("invite", self.world_seed, self.slug, "n", j),
+                    f"guest{j}@{r.choice(('partner.example', 'contractor.example'))}",
+                    "user" if self.kind == "enterprise" else r.choice(("developer", "user")),
+                    t,
+                    t + timedelta(days=21),
+                    None,
+                )
+            )
             j += 1
         return tuple(sorted(out, key=lambda i: i.invited))
 
     # -- Console inventory ----------------------------------------------------------------------
     @cached_property
     def default_workspace(self) -> Workspace:
-        return Workspace(make_id("wrkspc", self.world_seed, self.slug, "default"), "Default", self.created, None,
-                         "global", "#6C5BB9", {}, is_default=True)
+        return Workspace(
+            make_id("wrkspc", self.world_seed, self.slug, "default"),
+            "Default",
+            self.created,
+            None,
+            "global",
+            "#6C5BB9",
+            {},
+            is_default=True,
+        )
 
     @cached_property
     def workspaces(self) -> tuple[Workspace, ...]:
@@ -298,15 +432,29 @@ class Organization:
             base = WORKSPACE_NAMES[i % len(WORKSPACE_NAMES)]
             name = base if i < len(WORKSPACE_NAMES) else f"{base} {i // len(WORKSPACE_NAMES) + 1}"
             created = self.created + timedelta(days=0 if i < 3 else r.randrange(0, 240))
-            archived = created + timedelta(days=r.randrange(30, 200)) if (i >= 2 and r.random() < 0.12) else None
-            out.append(Workspace(make_id("wrkspc", self.world_seed, self.slug, i), name, created, archived,
-                                 "us" if r.random() < 0.2 else "global",
-                                 f"#{r.randrange(0x1000000):06X}", {"team": name.split()[0].lower()}))
+            archived = (
+                created + timedelta(days=r.randrange(30, 200)) if (i >= 2 and r.random() < 0.12) else None
+            )
+            out.append(
+                Workspace(
+                    make_id("wrkspc", self.world_seed, self.slug, i),
+                    name,
+                    created,
+                    archived,
+                    "us" if r.random() < 0.2 else "global",
+                    f"#{r.randrange(0x1000000):06X}",
+                    {"team": name.split()[0].lower()},
+                )
+            )
         return tuple(out)
 
     @cached_property
     def service_accounts(self) -> tuple[str, ...]:
-        return tuple(make_id("svac", self.world_seed, self.slug, i) for i in range(2)) if self.kind == "console" else ()
+        return (
+            tuple(make_id("svac", self.world_seed, self.slug, i) for i in range(2))
+            if self.kind == "console"
+            else ()
+        )
 
     @cached_property
     def api_keys(self) -> tuple[ApiKey, ...]:
@@ -333,16 +481,27 @@ class Organization:
             k = min(len(pool), r.choice((1, 1, 2, 2, 3)))
             models = tuple(r.sample(pool, k))
             weights = tuple(sorted((r.random() + 0.1 for _ in models), reverse=True))
-            out.append(ApiKey(
-                id=make_id("apikey", self.world_seed, self.slug, i),
-                name=f"{ws.name.lower().replace(' ', '-')}-{r.choice(('prod', 'staging', 'etl', 'bot', 'eval', 'ci'))}-{i}",
-                workspace=ws, created=created, created_by=None if i == 1 else owner.id,
-                disabled=disabled, disabled_status=status, expires=expires,
-                hint=f"sk-ant-api03-{make_id('h', self.slug, i)[5:8]}...{make_id('t', self.slug, i)[5:9]}AA",
-                models=models, weights=weights, scale=r.lognormvariate(0, 0.9),
-                batch_share=r.choice((0, 0, 0, 0.3, 0.6)), priority_share=r.choice((0,) * 8 + (0.4,)),
-                long_context_share=r.choice((0, 0, 0, 0.15)), fast_share=r.choice((0,) * 6 + (0.3,)),
-                web_search=r.random() < 0.25))
+            out.append(
+                ApiKey(
+                    id=make_id("apikey", self.world_seed, self.slug, i),
+                    name=f"{ws.name.lower().replace(' ', '-')}-{r.choice(('prod', 'staging', 'etl', 'bot', 'eval', 'ci'))}-{i}",
+                    workspace=ws,
+                    created=created,
+                    created_by=None if i == 1 else owner.id,
+                    disabled=disabled,
+                    disabled_status=status,
+                    expires=expires,
+                    hint=f"sk-ant-api03-{make_id('h', self.slug, i)[5:8]}...{make_id('t', self.slug, i)[5:9]}AA",
+                    models=models,
+                    weights=weights,
+                    scale=r.lognormvariate(0, 0.9),
+                    batch_share=r.choice((0, 0, 0, 0.3, 0.6)),
+                    priority_share=r.choice((0,) * 8 + (0.4,)),
+                    long_context_share=r.choice((0, 0, 0, 0.15)),
+                    fast_share=r.choice((0,) * 6 + (0.3,)),
+                    web_search=r.random() < 0.25,
+                )
+            )
         return tuple(out)
 
     @cached_property
@@ -355,9 +514,19 @@ class Organization:
             chosen = r.sample(people, min(len(people), max(2, len(people) // 4)))
             roles = []
             for u in sorted(chosen, key=lambda u: u.id):
-                role = "workspace_admin" if u.role == "admin" else r.choice(
-                    ("workspace_developer", "workspace_developer", "workspace_user", "workspace_restricted_developer",
-                     "workspace_billing"))
+                role = (
+                    "workspace_admin"
+                    if u.role == "admin"
+                    else r.choice(
+                        (
+                            "workspace_developer",
+                            "workspace_developer",
+                            "workspace_user",
+                            "workspace_restricted_developer",
+                            "workspace_billing",
+                        )
+                    )
+                )
                 roles.append((u, role))
             out[ws.id] = tuple(roles)
         return out

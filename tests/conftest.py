@@ -19,8 +19,9 @@ FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 UNLIMITED = {"console": 1_000_000, "enterprise": 1_000_000}
 
 
-def make_sim(world: str = "demo", seed: int = 7, now: datetime = FIXED_NOW, rate_limits: dict | None = None,
-             **kw) -> Simulator:
+def make_sim(
+    world: str = "demo", seed: int = 7, now: datetime = FIXED_NOW, rate_limits: dict | None = None, **kw
+) -> Simulator:
     """A simulator at a fixed instant. Rate limits are lifted unless a test asks for them."""
     return Simulator(World.build(world, seed, rate_limits or UNLIMITED), clock=SimClock(now), **kw)
 
@@ -39,8 +40,11 @@ def demo_server(demo_sim: Simulator) -> Iterator[Running]:
 def client_for(server: Running, slug: str) -> httpx.Client:
     """An httpx client authenticated as organization ``slug`` with the documented headers."""
     org = server.sim.world.by_slug(slug)
-    return httpx.Client(base_url=server.base_url, timeout=30,
-                        headers={"x-api-key": org.api_key, "anthropic-version": "2023-06-01"})
+    return httpx.Client(
+        base_url=server.base_url,
+        timeout=30,
+        headers={"x-api-key": org.api_key, "anthropic-version": "2023-06-01"},
+    )
 
 
 @pytest.fixture(scope="session")

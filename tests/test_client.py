@@ -42,21 +42,40 @@ USAGE = "/v1/organizations/usage_report/messages"
 ANALYTICS_USERS = "/v1/organizations/analytics/users"
 USER_USAGE = "/v1/organizations/analytics/user_usage_report"
 KEY_ENV = {"admin": "ACME_ADMIN_API_KEY", "analytics": "ACME_ANALYTICS_API_KEY"}
-USAGE_PARAMS = {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-10-22T00:00:00Z", "bucket_width": "1d",
-                "limit": 7, "group_by[]": ["model", "workspace_id"]}
+USAGE_PARAMS = {
+    "starting_at": "2026-10-01T00:00:00Z",
+    "ending_at": "2026-10-22T00:00:00Z",
+    "bucket_width": "1d",
+    "limit": 7,
+    "group_by[]": ["model", "workspace_id"],
+}
 USER_USAGE_PARAMS = {"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-08T00:00:00Z", "limit": 40}
 ANALYTICS_DAY = "2026-11-15"
 
 
-def api_client(server: Running, slug: str, *, key: str | None = None, key_env: str | None = None,
-               key_kind: str | None = None, limiter: RateLimiter | None = None, **kw) -> ApiClient:
+def api_client(
+    server: Running,
+    slug: str,
+    *,
+    key: str | None = None,
+    key_env: str | None = None,
+    key_kind: str | None = None,
+    limiter: RateLimiter | None = None,
+    **kw,
+) -> ApiClient:
     """A client of one simulator organization with fast backoff (the server's retry-after still rules)."""
     org = server.sim.world.by_slug(slug)
     kind = key_kind or org.key_type
     options = {"backoff_base": 0.01, "backoff_max": 0.1, "timeout": 10.0, **kw}
-    return ApiClient(organization=slug, base_url=server.base_url, key=Secret(key or org.api_key),
-                     key_env=key_env or KEY_ENV[kind], key_kind=kind,
-                     limiter=limiter or RateLimiter(1_000_000), **options)
+    return ApiClient(
+        organization=slug,
+        base_url=server.base_url,
+        key=Secret(key or org.api_key),
+        key_env=key_env or KEY_ENV[kind],
+        key_kind=kind,
+        limiter=limiter or RateLimiter(1_000_000),
+        **options,
+    )
 
 
 def rows(pages: list[dict]) -> list:
@@ -70,8 +89,9 @@ def pull(server: Running, **kw) -> tuple[dict[str, list], CallStats]:
         out = {
             "users": console.list_all(USERS, {"limit": 10}, stats=stats),
             "usage": rows(console.pages(USAGE, USAGE_PARAMS, stats=stats)),
-            "analytics_users": rows(enterprise.pages(ANALYTICS_USERS, {"date": ANALYTICS_DAY, "limit": 5},
-                                                     stats=stats)),
+            "analytics_users": rows(
+                enterprise.pages(ANALYTICS_USERS, {"date": ANALYTICS_DAY, "limit": 5}, stats=stats)
+            ),
             "user_usage": rows(enterprise.pages(USER_USAGE, USER_USAGE_PARAMS, stats=stats)),
         }
     return out, stats
@@ -85,7 +105,9 @@ def expected(demo_server: Running) -> dict[str, list]:
         return {
             "users": c.get(USERS, {"limit": 1000}, stats=stats)["data"],
             "usage": c.get(USAGE, {**USAGE_PARAMS, "limit": 31}, stats=stats)["data"],
-            "analytics_users": e.get(ANALYTICS_USERS, {"date": ANALYTICS_DAY, "limit": 1000}, stats=stats)["data"],
+            "analytics_users": e.get(ANALYTICS_USERS, {"date": ANALYTICS_DAY, "limit": 1000}, stats=stats)[
+                "data"
+            ],
             "user_usage": e.get(USER_USAGE, {**USER_USAGE_PARAMS, "limit": 1000}, stats=stats)["data"],
         }
 
@@ -153,28 +175,44 @@ class Scripted(httpx.BaseTransport):
 
 
 def scripted_client(*bodies: dict | httpx.Response, **kw) -> tuple[ApiClient, Scripted]:
-    transport = Scripted([b if isinstance(b, httpx.Response) else httpx.Response(200, json=b) for b in bodies])
-    client = ApiClient(organization="o", base_url="http://api.test", key=Secret("sk-ant-admin01-" + "k" * 40),
-                       key_env="K", key_kind="admin", limiter=RateLimiter(1_000_000), backoff_base=0.0,
-                       transport=transport, **kw)
+    transport = Scripted(
+        [b if isinstance(b, httpx.Response) else httpx.Response(200, json=b) for b in bodies]
+    )
+    client = ApiClient(
+        organization="o",
+        base_url="http://api.test",
+        key=Secret("sk-ant-admin01-" + "k" * 40),
+        key_env="K",
+        key_kind="admin",
+        limiter=RateLimiter(1_000_000),
+        backoff_base=0.0,
+        transport=transport,
+        **kw,
+    )
     return client, transport
 
 
 def test_pages_shapes_and_malformed_pages():
     # opaque style: has_more absent never stops pagination; next_page null does
-    client, t = scripted_client({"data": [1], "next_page": "a"}, {"data": [2], "next_page": "b"},
-                                {"data": [3], "next_page": None})
+    client, t = scripted_client(
+        {"data": [1], "next_page": "a"}, {"data": [2], "next_page": "b"}, {"data": [3], "next_page": None}
+    )
     assert rows(client.pages("/x", {"q": 1}, stats=CallStats())) == [1, 2, 3]
     assert [r.url.params.get("page") for r in t.requests] == [None, "a", "b"]
     assert all(r.url.params["q"] == "1" for r in t.requests)
     # report style: has_more false ends it even if a cursor is (wrongly) present
-    client, t = scripted_client({"data": [1], "has_more": True, "next_page": "a"},
-                                {"data": [2], "has_more": False, "next_page": "zzz"})
+    client, t = scripted_client(
+        {"data": [1], "has_more": True, "next_page": "a"},
+        {"data": [2], "has_more": False, "next_page": "zzz"},
+    )
     assert rows(client.pages("/x", {}, stats=CallStats())) == [1, 2]
     # has_more true without a cursor, or no data list, is a malformed page: retried, not trusted
     stats = CallStats()
-    client, t = scripted_client({"data": [1], "has_more": True, "next_page": None}, {"next_page": None},
-                                {"data": [1], "has_more": False, "next_page": None})
+    client, t = scripted_client(
+        {"data": [1], "has_more": True, "next_page": None},
+        {"next_page": None},
+        {"data": [1], "has_more": False, "next_page": None},
+    )
     assert rows(client.pages("/x", {}, stats=stats)) == [1]
     assert (stats.requests, stats.pages, stats.retries) == (3, 1, 2)
     # a server that repeats its cursor is stopped instead of looping forever
@@ -186,8 +224,11 @@ def test_pages_shapes_and_malformed_pages():
 def test_retry_after_http_date_and_ms_are_honoured():
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     date = "Sun, 22 Nov 2026 12:00:00 GMT"
-    limited = httpx.Response(429, json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
-                             headers={"retry-after": "Sun, 22 Nov 2026 12:00:01 GMT", "date": date})
+    limited = httpx.Response(
+        429,
+        json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
+        headers={"retry-after": "Sun, 22 Nov 2026 12:00:01 GMT", "date": date},
+    )
     limited_ms = httpx.Response(529, headers={"retry-after-ms": "300"})
     client, _ = scripted_client(limited, limited_ms, {"data": []})
     stats = CallStats()
@@ -206,8 +247,12 @@ FAULTS = [
     pytest.param("timeout=0.15", {"timeout_seconds": 2.0}, "retries", id="timeout"),
     pytest.param("410=0.3", {}, "restarts", id="410-expired-cursor"),
     pytest.param("garbage=0.3", {}, "retries", id="garbage"),
-    pytest.param("429=0.05,500=0.05,529=0.05,timeout=0.03,410=0.05,garbage=0.05",
-                 {"retry_after_seconds": 1, "timeout_seconds": 2.0}, None, id="mixed"),
+    pytest.param(
+        "429=0.05,500=0.05,529=0.05,timeout=0.03,410=0.05,garbage=0.05",
+        {"retry_after_seconds": 1, "timeout_seconds": 2.0},
+        None,
+        id="mixed",
+    ),
 ]
 
 
@@ -273,12 +318,31 @@ def test_persistent_failure_raises_retries_exhausted():
 
 def test_unreachable_server_and_bad_scheme_say_what_to_fix():
     with socket_closed_port() as port:
-        client = ApiClient(organization="o", base_url=f"http://127.0.0.1:{port}", key=Secret("sk-ant-admin01-xxxxxxxxx"),
-                           key_env="K", key_kind="admin", limiter=RateLimiter(1000), max_retries=1, backoff_base=0.0)
-        with client, pytest.raises(RetriesExhausted, match=r"could not connect to http://127\.0\.0\.1.*ANTHROPIC_BASE_URL"):
+        client = ApiClient(
+            organization="o",
+            base_url=f"http://127.0.0.1:{port}",
+            key=Secret("sk-ant-admin01-xxxxxxxxx"),
+            key_env="K",
+            key_kind="admin",
+            limiter=RateLimiter(1000),
+            max_retries=1,
+            backoff_base=0.0,
+        )
+        with (
+            client,
+            pytest.raises(
+                RetriesExhausted, match=r"could not connect to http://127\.0\.0\.1.*ANTHROPIC_BASE_URL"
+            ),
+        ):
             client.get(ME, stats=CallStats())
-    client = ApiClient(organization="o", base_url="ftp://example.test", key=Secret("sk-ant-admin01-xxxxxxxxx"),
-                       key_env="K", key_kind="admin", limiter=RateLimiter(1000))
+    client = ApiClient(
+        organization="o",
+        base_url="ftp://example.test",
+        key=Secret("sk-ant-admin01-xxxxxxxxx"),
+        key_env="K",
+        key_kind="admin",
+        limiter=RateLimiter(1000),
+    )
     with client, pytest.raises(ConfigurationError, match="not an http"):
         client.get(ME, stats=CallStats())
 
@@ -339,8 +403,10 @@ def test_rate_limit_is_never_exceeded_under_concurrency():
     sim = make_sim(rate_limits={"console": 20, "enterprise": 20})
     short_window_server_limit(sim, CONSOLE, 20, 2.0)
     limiter = RateLimiter(20, window=2.0 + 0.3)  # the client's window a little longer, as in production
-    with serve_in_thread(sim) as server, api_client(server, CONSOLE, limiter=limiter, max_concurrency=8,
-                                                    max_retries=0) as client:
+    with (
+        serve_in_thread(sim) as server,
+        api_client(server, CONSOLE, limiter=limiter, max_concurrency=8, max_retries=0) as client,
+    ):
         stats = CallStats()
         start = time.monotonic()
         results = list(client.map(lambda _: client.get(ME, stats=stats), range(30)))
@@ -355,7 +421,10 @@ def test_without_the_client_limiter_the_server_answers_429_and_retry_after_is_ho
     """The control for the test above: the server really limits, and the client recovers from it."""
     sim = make_sim(rate_limits={"console": 20, "enterprise": 20})
     short_window_server_limit(sim, CONSOLE, 20, 2.0)
-    with serve_in_thread(sim) as server, api_client(server, CONSOLE, max_concurrency=8, max_retries=5) as client:
+    with (
+        serve_in_thread(sim) as server,
+        api_client(server, CONSOLE, max_concurrency=8, max_retries=5) as client,
+    ):
         stats = CallStats()
         start = time.monotonic()
         results = list(client.map(lambda _: client.get(ME, stats=stats), range(30)))
@@ -429,14 +498,24 @@ def test_limiter_is_shared_per_organization():
 
 # -- the resources ------------------------------------------------------------------------------------------
 def test_resources_build_clients_from_config_and_environment(demo_server, monkeypatch):
-    console = OrgConfig(slug=CONSOLE, kind="console", key_env="TEST_ACME_ADMIN_KEY", base_url=demo_server.base_url,
-                        rate_limit_per_minute=120)
-    enterprise = OrgConfig(slug=ENTERPRISE, kind="enterprise", key_env="TEST_ACME_ANALYTICS_KEY",
-                           base_url=demo_server.base_url)
+    console = OrgConfig(
+        slug=CONSOLE,
+        kind="console",
+        key_env="TEST_ACME_ADMIN_KEY",
+        base_url=demo_server.base_url,
+        rate_limit_per_minute=120,
+    )
+    enterprise = OrgConfig(
+        slug=ENTERPRISE, kind="enterprise", key_env="TEST_ACME_ANALYTICS_KEY", base_url=demo_server.base_url
+    )
     monkeypatch.setenv("TEST_ACME_ADMIN_KEY", demo_server.sim.world.by_slug(CONSOLE).api_key)
     monkeypatch.setenv("TEST_ACME_ANALYTICS_KEY", demo_server.sim.world.by_slug(ENTERPRISE).api_key)
     api = ConsoleAdminApi(max_concurrency=2)
-    with api.client(console) as one, api.client(console) as two, EnterpriseAnalyticsApi().client(enterprise) as e:
+    with (
+        api.client(console) as one,
+        api.client(console) as two,
+        EnterpriseAnalyticsApi().client(enterprise) as e,
+    ):
         assert one.limiter is two.limiter and one.limiter.per_minute == 120  # shared by every asset
         assert e.limiter is not one.limiter and e.limiter.per_minute == 60
         assert one.base_url == demo_server.base_url and one.max_concurrency == 2
@@ -469,10 +548,15 @@ WRONG_KEY = "sk-ant-admin01-" + "Zq7" * 28 + "-WrOnGAA"
 
 
 def test_401_names_the_variable_and_key_kind(demo_server):
-    with api_client(demo_server, CONSOLE, key=WRONG_KEY) as client, pytest.raises(AuthenticationFailed) as info:
+    with (
+        api_client(demo_server, CONSOLE, key=WRONG_KEY) as client,
+        pytest.raises(AuthenticationFailed) as info,
+    ):
         client.get(USERS, stats=CallStats())
     err = info.value
-    assert err.status == 401 and err.error_type == "authentication_error" and err.request_id.startswith("req_")
+    assert (
+        err.status == 401 and err.error_type == "authentication_error" and err.request_id.startswith("req_")
+    )
     assert "$ACME_ADMIN_API_KEY" in str(err) and "an Admin API key (sk-ant-admin01-" in str(err)
     assert WRONG_KEY not in str(err) + repr(err)
 
@@ -481,13 +565,19 @@ def test_403_names_the_variable_and_key_kind(demo_server):
     admin_key = demo_server.sim.world.by_slug(CONSOLE).api_key
     analytics_key = demo_server.sim.world.by_slug(ENTERPRISE).api_key
     # an Admin key where the Analytics key belongs
-    with api_client(demo_server, ENTERPRISE, key=admin_key) as client, pytest.raises(PermissionDenied) as info:
+    with (
+        api_client(demo_server, ENTERPRISE, key=admin_key) as client,
+        pytest.raises(PermissionDenied) as info,
+    ):
         client.pages(ANALYTICS_USERS, {"date": ANALYTICS_DAY}, stats=CallStats())
     msg = str(info.value)
     assert info.value.status == 403 and "ACME_ANALYTICS_API_KEY" in msg and "read:analytics" in msg
     assert admin_key not in msg + repr(info.value)
     # an Analytics key where the Admin key belongs
-    with api_client(demo_server, CONSOLE, key=analytics_key) as client, pytest.raises(PermissionDenied) as info:
+    with (
+        api_client(demo_server, CONSOLE, key=analytics_key) as client,
+        pytest.raises(PermissionDenied) as info,
+    ):
         client.list_all(USERS, stats=CallStats())
     msg = str(info.value)
     assert "ACME_ADMIN_API_KEY" in msg and "Admin API key" in msg and analytics_key not in msg
@@ -496,7 +586,9 @@ def test_403_names_the_variable_and_key_kind(demo_server):
 def test_bad_request_is_not_retried(demo_server):
     stats = CallStats()
     with api_client(demo_server, CONSOLE) as client, pytest.raises(InvalidRequest) as info:
-        client.pages(USAGE, {"starting_at": "2026-10-02T00:00:00Z", "ending_at": "2026-10-01T00:00:00Z"}, stats=stats)
+        client.pages(
+            USAGE, {"starting_at": "2026-10-02T00:00:00Z", "ending_at": "2026-10-01T00:00:00Z"}, stats=stats
+        )
     assert info.value.status == 400 and "ending date must be after starting date" in str(info.value)
     assert stats.requests == 1 and stats.retries == 0
     assert issubclass(CursorExpired, AnthropicApiError)
@@ -505,8 +597,18 @@ def test_bad_request_is_not_retried(demo_server):
 def test_secret_masks_itself_everywhere():
     key = "sk-ant-admin01-" + "A1b2C3" * 14 + "-XyZwAA"
     s = Secret(key)
-    shown = [repr(s), str(s), f"{s}", f"{s!r}", f"{s:>200}", format(s, "x"), repr([s]), repr({"k": s}), s.masked,
-             "%s %r" % (s, s)]  # noqa: UP031 (logging formats this way)
+    shown = [
+        repr(s),
+        str(s),
+        f"{s}",
+        f"{s!r}",
+        f"{s:>200}",
+        format(s, "x"),
+        repr([s]),
+        repr({"k": s}),
+        s.masked,
+        "%s %r" % (s, s),  # noqa: UP031 (%-formatting must mask too)
+    ]
     for text in shown:
         assert key not in text and "A1b2C3" not in text
     assert s.masked == "sk-ant-…ZwAA"
@@ -530,7 +632,9 @@ def test_no_key_reaches_any_message_repr_or_log(demo_server, caplog, monkeypatch
         texts.extend(repr(o) for o in objects)
 
     # successes, with retries (and their log lines) on the way
-    sim = make_sim(faults=FaultPlan.parse("500=0.2,429=0.1,garbage=0.1,410=0.1", seed=5, retry_after_seconds=0))
+    sim = make_sim(
+        faults=FaultPlan.parse("500=0.2,429=0.1,garbage=0.1,410=0.1", seed=5, retry_after_seconds=0)
+    )
     with serve_in_thread(sim) as server:
         got, stats = pull(server)
         keep(stats, stats.as_dict(), got["users"][:2])
@@ -561,12 +665,18 @@ def test_no_key_reaches_any_message_repr_or_log(demo_server, caplog, monkeypatch
         api.client(OrgConfig(slug="x", kind="enterprise", key_env="ACME_ADMIN_API_KEY"))
     except AnthropicApiError as exc:
         failures.append(exc)
-    assert [type(e) for e in failures] == [AuthenticationFailed, PermissionDenied, InvalidRequest,
-                                           ConfigurationError]
+    assert [type(e) for e in failures] == [
+        AuthenticationFailed,
+        PermissionDenied,
+        InvalidRequest,
+        ConfigurationError,
+    ]
     for exc in failures:
         keep(exc, exc.args, exc.__dict__, exc.__cause__, exc.__context__)
     records = caplog.records
-    assert any(r.name.startswith("httpx") for r in records) and any(r.name.startswith("httpcore") for r in records)
+    assert any(r.name.startswith("httpx") for r in records) and any(
+        r.name.startswith("httpcore") for r in records
+    )
     assert any(r.name == "resources.client" for r in records)  # the retries were logged
     texts.append(caplog.text)
     texts.extend(r.getMessage() for r in records)
@@ -586,8 +696,14 @@ def test_call_stats_merge_and_report():
     b.add(requests=1, pages=1, bytes=10)
     b.server_time = datetime(2026, 1, 1, tzinfo=UTC)
     a.merge(b)
-    assert a.as_dict() == {"requests": 3, "pages": 2, "retries": 1, "restarts": 0, "bytes": 10,
-                           "wait_seconds": 0.123}
+    assert a.as_dict() == {
+        "requests": 3,
+        "pages": 2,
+        "retries": 1,
+        "restarts": 0,
+        "bytes": 10,
+        "wait_seconds": 0.123,
+    }
     assert a.server_time == b.server_time
 
     def bump(_):

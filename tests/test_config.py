@@ -52,7 +52,9 @@ def error_of(path: Path) -> str:
 def test_env_mode_one_organization_per_key_variable():
     config = load_config({"ANTHROPIC_ADMIN_API_KEY": ADMIN_KEY, "ANTHROPIC_ANALYTICS_API_KEY": ANALYTICS_KEY})
     assert [(o.slug, o.kind, o.key_env) for o in config.organizations] == [
-        ("console", "console", "ANTHROPIC_ADMIN_API_KEY"), ("enterprise", "enterprise", "ANTHROPIC_ANALYTICS_API_KEY")]
+        ("console", "console", "ANTHROPIC_ADMIN_API_KEY"),
+        ("enterprise", "enterprise", "ANTHROPIC_ANALYTICS_API_KEY"),
+    ]
     only = load_config({"ANTHROPIC_ANALYTICS_API_KEY": ANALYTICS_KEY, "ANTHROPIC_ADMIN_API_KEY": "  "})
     assert [o.slug for o in only.organizations] == ["enterprise"]
     assert load_config({}).organizations == ()
@@ -91,33 +93,56 @@ def test_valid_file(tmp_path, monkeypatch):
     assert config.of_kind("enterprise") == (enterprise,) and config.history_start == date(2026, 1, 1)
 
 
-@pytest.mark.parametrize(("text", "where", "says"), [
-    pytest.param("""\
+@pytest.mark.parametrize(
+    ("text", "where", "says"),
+    [
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: console
             key_env: [ACME_KEY
-        """, ":4: (YAML syntax)", "not valid YAML", id="bad-yaml"),
-    pytest.param("""\
+        """,
+            ":4: (YAML syntax)",
+            "not valid YAML",
+            id="bad-yaml",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: console
           - slug: other
             kind: enterprise
             key_env: OTHER_KEY
-        """, ":2: organizations[0].key_env", "Field required", id="missing-field"),
-    pytest.param("""\
+        """,
+            ":2: organizations[0].key_env",
+            "Field required",
+            id="missing-field",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: console
             key_env: ACME_KEY
             colour: blue
-        """, ":5: organizations[0].colour", "Extra inputs are not permitted", id="unknown-field"),
-    pytest.param("""\
+        """,
+            ":5: organizations[0].colour",
+            "Extra inputs are not permitted",
+            id="unknown-field",
+        ),
+        pytest.param(
+            """\
         organisations:
           - slug: acme
-        """, ":1: organisations", "Extra inputs are not permitted", id="unknown-top-level-field"),
-    pytest.param("""\
+        """,
+            ":1: organisations",
+            "Extra inputs are not permitted",
+            id="unknown-top-level-field",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: console
@@ -128,39 +153,66 @@ def test_valid_file(tmp_path, monkeypatch):
           - slug: acme
             kind: enterprise
             key_env: ACME_ANALYTICS_KEY
-        """, ":8: organizations[2].slug", "already used by organizations[0]", id="duplicate-slug"),
-    pytest.param("""\
+        """,
+            ":8: organizations[2].slug",
+            "already used by organizations[0]",
+            id="duplicate-slug",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: console
             kind: enterprise
             key_env: ACME_KEY
-        """, ":4: organizations[0].kind", "appears twice", id="duplicate-key"),
-    pytest.param("""\
+        """,
+            ":4: organizations[0].kind",
+            "appears twice",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: consol
             key_env: ACME_KEY
-        """, ":3: organizations[0].kind", "'console' or 'enterprise'", id="bad-enum"),
-    pytest.param("""\
+        """,
+            ":3: organizations[0].kind",
+            "'console' or 'enterprise'",
+            id="bad-enum",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: Acme Corp
             kind: console
             key_env: ACME_KEY
             rate_limit_per_minute: 0
             history_start: 2026-02-30
-        """, ":2: organizations[0].slug", "should match pattern", id="several-errors"),
-    pytest.param("""\
+        """,
+            ":2: organizations[0].slug",
+            "should match pattern",
+            id="several-errors",
+        ),
+        pytest.param(
+            """\
         organizations:
           - slug: acme
             kind: console
             key_env: ACME_KEY
             base_url: api.anthropic.com
-        """, ":5: organizations[0].base_url", "http:// or https://", id="bad-base-url"),
-    pytest.param("organizations: []\n", ":1: organizations", "at least one organization", id="no-organizations"),
-    pytest.param("- just\n- a list\n", ":1: (top level)", "expected a mapping", id="not-a-mapping"),
-    pytest.param("", ":1: (top level)", "expected a mapping", id="empty-file"),
-])
+        """,
+            ":5: organizations[0].base_url",
+            "http:// or https://",
+            id="bad-base-url",
+        ),
+        pytest.param(
+            "organizations: []\n", ":1: organizations", "at least one organization", id="no-organizations"
+        ),
+        pytest.param("- just\n- a list\n", ":1: (top level)", "expected a mapping", id="not-a-mapping"),
+        pytest.param("", ":1: (top level)", "expected a mapping", id="empty-file"),
+    ],
+)
 def test_invalid_files_name_file_line_and_field(tmp_path, text, where, says):
     path = write(tmp_path, text)
     message = error_of(path)
@@ -168,52 +220,81 @@ def test_invalid_files_name_file_line_and_field(tmp_path, text, where, says):
 
 
 def test_every_error_of_a_file_is_reported_with_its_line(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         organizations:
           - slug: Acme Corp
             kind: console
             key_env: ACME_KEY
             rate_limit_per_minute: 0
             history_start: 2026-02-30
-        """)
+        """,
+    )
     message = error_of(path)
-    for expected in (f"{path}:2: organizations[0].slug", f"{path}:5: organizations[0].rate_limit_per_minute",
-                     f"{path}:6: organizations[0].history_start"):
+    for expected in (
+        f"{path}:2: organizations[0].slug",
+        f"{path}:5: organizations[0].rate_limit_per_minute",
+        f"{path}:6: organizations[0].history_start",
+    ):
         assert expected in message
 
 
-@pytest.mark.parametrize(("where", "text"), [
-    pytest.param(":4: organizations[0].key_env", f"""\
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        pytest.param(
+            ":4: organizations[0].key_env",
+            f"""\
         organizations:
           - slug: acme
             kind: console
             key_env: {ADMIN_KEY}
-        """, id="key-in-key_env"),
-    pytest.param(":4: organizations[0].key_env", f"""\
+        """,
+            id="key-in-key_env",
+        ),
+        pytest.param(
+            ":4: organizations[0].key_env",
+            f"""\
         organizations:
           - slug: acme
             kind: enterprise
             key_env: "{ANALYTICS_KEY}"
-        """, id="quoted-key-in-key_env"),
-    pytest.param(":5: organizations[0].api_key", f"""\
+        """,
+            id="quoted-key-in-key_env",
+        ),
+        pytest.param(
+            ":5: organizations[0].api_key",
+            f"""\
         organizations:
           - slug: acme
             kind: console
             key_env: ACME_KEY
             api_key: {ADMIN_KEY}
-        """, id="key-in-another-field"),
-    pytest.param(":4: (comment or unparsed text)", f"""\
+        """,
+            id="key-in-another-field",
+        ),
+        pytest.param(
+            ":4: (comment or unparsed text)",
+            f"""\
         organizations:
           - slug: acme
             kind: console
             key_env: ACME_KEY  # was {ADMIN_KEY}
-        """, id="key-in-a-comment"),
-    pytest.param(":3: (comment or unparsed text)", f"""\
+        """,
+            id="key-in-a-comment",
+        ),
+        pytest.param(
+            ":3: (comment or unparsed text)",
+            f"""\
         organizations:
           - slug: acme
             key_env: [{ADMIN_KEY}
-        """, id="key-in-invalid-yaml"),
-])
+        """,
+            id="key-in-invalid-yaml",
+        ),
+    ],
+)
 def test_keys_are_never_accepted_in_the_file(tmp_path, where, text):
     path = write(tmp_path, text)
     message = error_of(path)

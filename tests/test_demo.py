@@ -22,24 +22,33 @@ def test_the_demo_configuration_names_variables_and_never_holds_a_key(tmp_path):
     assert all(o.api_key not in text for o in world.organizations)
     assert load_file(path) == config
     assert [o["key_env"] for o in yaml.safe_load(text)["organizations"]] == [
-        demo_config.key_env(o.slug) for o in world.organizations]
+        demo_config.key_env(o.slug) for o in world.organizations
+    ]
     env = demo_config.environment(world, "http://127.0.0.1:8787")
     assert {env[o.key_env] for o in config.organizations} == {o.api_key for o in world.organizations}
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8787"
-    assert {o.slug: o.rate_limit for o in config.organizations} == {o.slug: o.rate_limit for o in world.organizations}
-    assert config.get("acme-console").history_start == date(2025, 9, 1)  # the simulated organization's creation
+    assert {o.slug: o.rate_limit for o in config.organizations} == {
+        o.slug: o.rate_limit for o in world.organizations
+    }
+    assert config.get("acme-console").history_start == date(
+        2025, 9, 1
+    )  # the simulated organization's creation
 
 
 def test_partition_ranges_cover_every_org_and_stay_inside_the_partitions():
     config = demo_config.project_config()
     both = daily_by_org(config, "console")
     assert partition_range(both, date(2026, 11, 1), date(2026, 11, 8)) == (
-        "2026-11-01|acme-console", "2026-11-07|globex-console")
+        "2026-11-01|acme-console",
+        "2026-11-07|globex-console",
+    )
     # clipped to the first partition (history_start), empty before it
     assert partition_range(both, date(2025, 1, 1), date(2025, 9, 3))[0] == "2025-09-01|acme-console"
     assert partition_range(both, date(2025, 1, 1), date(2025, 2, 1)) is None
     assert partition_range(organizations(config, "console"), date(2026, 1, 1), date(2026, 2, 1)) == (
-        "acme-console", "globex-console")
+        "acme-console",
+        "globex-console",
+    )
     assert partition_range(None, date(2026, 1, 1), date(2026, 2, 1)) == ("", "")
 
 
@@ -58,12 +67,18 @@ def scratch_demo(tmp_path, monkeypatch):
 def test_demo_backfills_summarizes_and_leaves_no_key_behind(scratch_demo, capsys):
     assert demo.main(["--days", "3"]) == 0
     out = capsys.readouterr().out
-    for text in ("raw.console_cost", "Billed cost by organization and model", "Top workspaces", "Checks: ",
-                 "make ui"):
+    for text in (
+        "raw.console_cost",
+        "Billed cost by organization and model",
+        "Top workspaces",
+        "Checks: ",
+        "make ui",
+    ):
         assert text in out
     with duckdb.connect(str(demo_config.WAREHOUSE), read_only=True) as con:
-        days = con.execute("SELECT org_id, count(DISTINCT usage_date) FROM raw.console_cost GROUP BY ALL "
-                           "ORDER BY ALL").fetchall()
+        days = con.execute(
+            "SELECT org_id, count(DISTINCT usage_date) FROM raw.console_cost GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     assert days == [("acme-console", 3), ("globex-console", 3)]
     assert (scratch_demo / "dagster_home" / "dagster.yaml").exists()
     keys = [o.api_key for o in demo_config.world().organizations]

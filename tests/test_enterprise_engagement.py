@@ -31,30 +31,55 @@ TABLES = [t.name for t in ee.TABLES]
 
 
 def _config(base_url: str, history_start: date = date(2026, 1, 1)) -> ProjectConfig:
-    return ProjectConfig(organizations=(OrgConfig(
-        slug=SLUG, kind="enterprise", key_env=KEY_ENV, base_url=base_url, rate_limit_per_minute=100_000,
-        history_start=history_start),))
+    return ProjectConfig(
+        organizations=(
+            OrgConfig(
+                slug=SLUG,
+                kind="enterprise",
+                key_env=KEY_ENV,
+                base_url=base_url,
+                rate_limit_per_minute=100_000,
+                history_start=history_start,
+            ),
+        )
+    )
 
 
-def materialize(base_url: str, db: Path, start: date, end: date, *, api: EnterpriseAnalyticsApi | None = None,
-                history_start: date = date(2026, 1, 1)) -> dg.ExecuteInProcessResult:
+def materialize(
+    base_url: str,
+    db: Path,
+    start: date,
+    end: date,
+    *,
+    api: EnterpriseAnalyticsApi | None = None,
+    history_start: date = date(2026, 1, 1),
+) -> dg.ExecuteInProcessResult:
     """Materialize every engagement asset for the days [start, end) in one run."""
     return dg.materialize(
         ee.engagement_assets(_config(base_url, history_start)),
-        resources={"analytics_api": api or EnterpriseAnalyticsApi(), "duckdb": DuckDBResource(database=str(db))},
-        tags={"dagster/asset_partition_range_start": f"{start}|{SLUG}",
-              "dagster/asset_partition_range_end": f"{end - timedelta(days=1)}|{SLUG}"},
-        raise_on_error=False)
+        resources={
+            "analytics_api": api or EnterpriseAnalyticsApi(),
+            "duckdb": DuckDBResource(database=str(db)),
+        },
+        tags={
+            "dagster/asset_partition_range_start": f"{start}|{SLUG}",
+            "dagster/asset_partition_range_end": f"{end - timedelta(days=1)}|{SLUG}",
+        },
+        raise_on_error=False,
+    )
 
 
 def snapshot(db: Path, exclude: tuple[str, ...] = ("fetched_at",)) -> dict[str, list[tuple]]:
     """Every engagement table and the ingest log, without the columns that name the moment of the fetch."""
     with duckdb.connect(str(db), read_only=True) as con:
-        out = {t: con.execute(f"SELECT * EXCLUDE ({', '.join(exclude)}) FROM raw.{t} ORDER BY ALL").fetchall()
-               for t in TABLES}
+        out = {
+            t: con.execute(f"SELECT * EXCLUDE ({', '.join(exclude)}) FROM raw.{t} ORDER BY ALL").fetchall()
+            for t in TABLES
+        }
         out["ingest_log"] = con.execute(
             f"SELECT * EXCLUDE (run_id, fetched_at{''.join(', ' + c for c in exclude if c != 'fetched_at')}) "
-            "FROM raw.ingest_log ORDER BY ALL").fetchall()
+            "FROM raw.ingest_log ORDER BY ALL"
+        ).fetchall()
     return out
 
 
@@ -72,8 +97,10 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
-    return {m.asset_key.path[-1]: {k: v.value for k, v in m.materialization.metadata.items()}
-            for m in result.get_asset_materialization_events()}
+    return {
+        m.asset_key.path[-1]: {k: v.value for k, v in m.materialization.metadata.items()}
+        for m in result.get_asset_materialization_events()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +135,9 @@ def test_summary_equals_truth(sim_server, loaded):
     db, _ = loaded
     expected = truth(sim_server.sim, SLUG, "enterprise_summaries", START, END)["days"]
     with _con(db) as con:
-        frame = con.execute("SELECT * FROM raw.enterprise_summary WHERE org_id = ? ORDER BY usage_date", [SLUG]).df()
+        frame = con.execute(
+            "SELECT * FROM raw.enterprise_summary WHERE org_id = ? ORDER BY usage_date", [SLUG]
+        ).df()
     assert [d.date().isoformat() for d in frame["usage_date"]] == [d["date"] for d in expected]
     for row, want in zip(frame.to_dict("records"), expected, strict=True):
         for field, value in want.items():
@@ -117,23 +146,36 @@ def test_summary_equals_truth(sim_server, loaded):
             got = row[field]
             assert (None if got is None or got != got else got) == value, (want["date"], field)
         assert row["extra"] is None
-        assert row["source_request"] == (f"GET /v1/organizations/analytics/summaries?starting_date={START}"
-                                         f"&ending_date={END}&limit=1000")
+        assert row["source_request"] == (
+            f"GET /v1/organizations/analytics/summaries?starting_date={START}&ending_date={END}&limit=1000"
+        )
 
 
 def test_user_activity_equals_truth(sim_server, loaded):
     db, _ = loaded
     expected = truth(sim_server.sim, SLUG, "enterprise_user_activity", START, END)["days"]
     with _con(db) as con:
-        got = con.execute("""
+        got = con.execute(
+            """
             SELECT strftime(usage_date, '%Y-%m-%d'), count(*), sum(chat_message_count),
                    sum(chat_distinct_conversation_count), sum(claude_code_distinct_session_count),
                    sum(claude_code_commit_count), sum(claude_code_pull_request_count),
                    sum(claude_code_lines_of_code_added_count), sum(cowork_message_count), sum(web_search_count)
-            FROM raw.enterprise_user_activity WHERE org_id = ? GROUP BY 1 ORDER BY 1""", [SLUG]).fetchall()
-    keys = ("date", "active_user_count", "chat_message_count", "chat_conversation_count", "claude_code_session_count",
-            "claude_code_commit_count", "claude_code_pull_request_count", "claude_code_lines_added",
-            "cowork_message_count", "web_search_count")
+            FROM raw.enterprise_user_activity WHERE org_id = ? GROUP BY 1 ORDER BY 1""",
+            [SLUG],
+        ).fetchall()
+    keys = (
+        "date",
+        "active_user_count",
+        "chat_message_count",
+        "chat_conversation_count",
+        "claude_code_session_count",
+        "claude_code_commit_count",
+        "claude_code_pull_request_count",
+        "claude_code_lines_added",
+        "cowork_message_count",
+        "web_search_count",
+    )
     assert [tuple(d[k] for k in keys) for d in expected] == [tuple(r) for r in got]
 
 
@@ -142,7 +184,9 @@ def test_user_activity_keeps_every_field_as_sent(sim_server, loaded):
     db, _ = loaded
     day = START + timedelta(days=2)
     with client_for(sim_server, SLUG) as http:
-        records = http.get("/v1/organizations/analytics/users", params={"date": day.isoformat(), "limit": 1000}).json()
+        records = http.get(
+            "/v1/organizations/analytics/users", params={"date": day.isoformat(), "limit": 1000}
+        ).json()
     assert records["next_page"] is None and records["data"]
     columns = {f.path: f.column.name for f in ee.USER_LAYOUT.fields}
     with _con(db) as con:
@@ -158,7 +202,9 @@ def test_user_activity_keeps_every_field_as_sent(sim_server, loaded):
                 continue
             if path == "chat_cowork_unified_metrics":  # a null block: every column of it is null
                 assert value is None
-                assert all(row[c] is None or row[c] != row[c] for p, c in columns.items() if p.startswith(path))
+                assert all(
+                    row[c] is None or row[c] != row[c] for p, c in columns.items() if p.startswith(path)
+                )
                 continue
             got = row[columns[path]]
             if value is None:
@@ -176,8 +222,12 @@ def test_deleted_members_keep_their_rows(sim_server, loaded):
     org = sim.world.by_slug(SLUG)
     eng = engagement(sim, org)
     today = sim.now().date()
-    expected = {(d, org.users[i].id) for d in _days(START, END) for i in eng.day(d).users["user"].tolist()
-                if org.users[i].removed and org.users[i].removed <= today}
+    expected = {
+        (d, org.users[i].id)
+        for d in _days(START, END)
+        for i in eng.day(d).users["user"].tolist()
+        if org.users[i].removed and org.users[i].removed <= today
+    }
     assert expected  # the window has activity of members deleted since
     with _con(db) as con:
         got = set(con.execute("SELECT usage_date, user_id FROM raw.enterprise_user_activity").fetchall())
@@ -189,32 +239,73 @@ def _api_rows(server: Running, path: str, day: date) -> list[dict]:
     out, page = [], None
     with client_for(server, SLUG) as http:
         while True:
-            body = http.get(f"/v1/organizations/analytics/{path}",
-                            params={"date": day.isoformat(), "limit": 1000, **({"page": page} if page else {})}).json()
+            body = http.get(
+                f"/v1/organizations/analytics/{path}",
+                params={"date": day.isoformat(), "limit": 1000, **({"page": page} if page else {})},
+            ).json()
             out += body["data"]
             page = body.get("next_page")
             if not page:
                 return out
 
 
-@pytest.mark.parametrize(("table", "path", "keys", "sums"), [
-    ("enterprise_project_activity", "apps/chat/projects", ("project_id",),
-     ("message_count", "distinct_conversation_count")),
-    ("enterprise_skill_activity", "skills", ("skill_name",),
-     ("invocation_count", "chat_metrics.distinct_conversation_skill_used_count",
-      "claude_code_metrics.distinct_session_skill_used_count", "cowork_metrics.distinct_session_skill_used_count",
-      "office_metrics.excel.distinct_session_skill_used_count", "office_metrics.word.distinct_session_skill_used_count",
-      "estimated_overage_spend", "attributed_list_price")),
-    ("enterprise_connector_activity", "connectors", ("connector_name",),
-     ("read_call_count", "write_call_count", "unclassified_call_count",
-      "chat_metrics.distinct_conversation_connector_used_count", "cowork_metrics.distinct_session_connector_used_count",
-      "managed_auth_distinct_user_count", "individual_auth_distinct_user_count")),
-    ("enterprise_plugin_activity", "plugins", ("plugin_name",),
-     ("invocation_count", "install_count", "claude_code_metrics.distinct_session_plugin_used_count",
-      "cowork_metrics.distinct_session_plugin_used_count")),
-    ("enterprise_artifact_activity", "artifacts", ("artifact_type", "is_shared"),
-     ("artifacts_created_count", "published_artifacts_created_count")),
-])
+@pytest.mark.parametrize(
+    ("table", "path", "keys", "sums"),
+    [
+        (
+            "enterprise_project_activity",
+            "apps/chat/projects",
+            ("project_id",),
+            ("message_count", "distinct_conversation_count"),
+        ),
+        (
+            "enterprise_skill_activity",
+            "skills",
+            ("skill_name",),
+            (
+                "invocation_count",
+                "chat_metrics.distinct_conversation_skill_used_count",
+                "claude_code_metrics.distinct_session_skill_used_count",
+                "cowork_metrics.distinct_session_skill_used_count",
+                "office_metrics.excel.distinct_session_skill_used_count",
+                "office_metrics.word.distinct_session_skill_used_count",
+                "estimated_overage_spend",
+                "attributed_list_price",
+            ),
+        ),
+        (
+            "enterprise_connector_activity",
+            "connectors",
+            ("connector_name",),
+            (
+                "read_call_count",
+                "write_call_count",
+                "unclassified_call_count",
+                "chat_metrics.distinct_conversation_connector_used_count",
+                "cowork_metrics.distinct_session_connector_used_count",
+                "managed_auth_distinct_user_count",
+                "individual_auth_distinct_user_count",
+            ),
+        ),
+        (
+            "enterprise_plugin_activity",
+            "plugins",
+            ("plugin_name",),
+            (
+                "invocation_count",
+                "install_count",
+                "claude_code_metrics.distinct_session_plugin_used_count",
+                "cowork_metrics.distinct_session_plugin_used_count",
+            ),
+        ),
+        (
+            "enterprise_artifact_activity",
+            "artifacts",
+            ("artifact_type", "is_shared"),
+            ("artifacts_created_count", "published_artifacts_created_count"),
+        ),
+    ],
+)
 def test_per_user_rows_add_up_to_the_organization(sim_server, loaded, table, path, keys, sums):
     """Per-user (and per-product) rows partition each entity's activity: their sums are the ungrouped totals,
     and their distinct users the ungrouped distinct_user_count (no double counting)."""
@@ -223,10 +314,15 @@ def test_per_user_rows_add_up_to_the_organization(sim_server, loaded, table, pat
     cols = [layout[s].column.name for s in sums]
     day = START + timedelta(days=1)
     with _con(db) as con:
-        got = {tuple(r[:len(keys)]): r[len(keys):] for r in con.execute(
-            f"SELECT {', '.join(keys)}, count(DISTINCT user_id), "
-            + ", ".join(f"sum({c})" for c in cols)
-            + f" FROM raw.{table} WHERE usage_date = ? GROUP BY ALL", [day]).fetchall()}
+        got = {
+            tuple(r[: len(keys)]): r[len(keys) :]
+            for r in con.execute(
+                f"SELECT {', '.join(keys)}, count(DISTINCT user_id), "
+                + ", ".join(f"sum({c})" for c in cols)
+                + f" FROM raw.{table} WHERE usage_date = ? GROUP BY ALL",
+                [day],
+            ).fetchall()
+        }
     expected = {}
     for record in _api_rows(sim_server, path, day):
         leaves = dict(ee.flatten(record))
@@ -241,7 +337,9 @@ def test_per_user_rows_add_up_to_the_organization(sim_server, loaded, table, pat
     for key, want in expected.items():
         have = got[key]
         for name, w, h in zip(("distinct users", *sums), want, have, strict=True):
-            if w is None:  # the API leaves some organization-level counts null (e.g. before a data-start date)
+            if (
+                w is None
+            ):  # the API leaves some organization-level counts null (e.g. before a data-start date)
                 continue
             assert h == w, (key, name)
 
@@ -249,9 +347,15 @@ def test_per_user_rows_add_up_to_the_organization(sim_server, loaded, table, pat
 def test_money_is_exact_decimal(loaded):
     db, _ = loaded
     with _con(db) as con:
-        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_schema = 'raw' AND table_name = 'enterprise_skill_activity'").fetchall())
-        total = con.execute("SELECT sum(estimated_overage_spend_usd) FROM raw.enterprise_skill_activity").fetchone()[0]
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND table_name = 'enterprise_skill_activity'"
+            ).fetchall()
+        )
+        total = con.execute(
+            "SELECT sum(estimated_overage_spend_usd) FROM raw.enterprise_skill_activity"
+        ).fetchone()[0]
     assert types["estimated_overage_spend_usd"] == types["attributed_list_price_usd"] == "DECIMAL(38,12)"
     assert isinstance(total, Decimal) and total > 0
 
@@ -260,7 +364,8 @@ def test_checks_pass_and_metadata(loaded):
     _, result = loaded
     evaluations = result.get_asset_check_evaluations()
     assert evaluations and all(e.passed for e in evaluations), [
-        (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+        (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed
+    ]
     names = {(e.asset_key.path[-1], e.check_name) for e in evaluations}
     assert ("enterprise_user_activity", "rows_match_summary_dau") in names
     assert ("enterprise_summary", "dau_matches_user_activity") in names
@@ -281,12 +386,19 @@ def test_dau_check_reports_missing_and_disagreeing_days(loaded, tmp_path):
     windows = {SLUG: [(START, END + timedelta(days=2))]}
     key = ee.ENTERPRISE_USER_ACTIVITY.asset_key
     with duckdb.connect(str(copy)) as con:
-        ok = enterprise_checks.dau_result(con, key, ee.ENTERPRISE_SUMMARY, ee.ENTERPRISE_USER_ACTIVITY, windows)
+        ok = enterprise_checks.dau_result(
+            con, key, ee.ENTERPRISE_SUMMARY, ee.ENTERPRISE_USER_ACTIVITY, windows
+        )
         assert ok.passed and ok.metadata["days_compared"].value == (END - START).days
         assert ok.metadata["days_without_enterprise_summary"].value == 2  # never loaded: listed, not failed
-        con.execute("DELETE FROM raw.enterprise_user_activity WHERE rowid IN "
-                    "(SELECT min(rowid) FROM raw.enterprise_user_activity WHERE usage_date = ?)", [START])
-        bad = enterprise_checks.dau_result(con, key, ee.ENTERPRISE_SUMMARY, ee.ENTERPRISE_USER_ACTIVITY, windows)
+        con.execute(
+            "DELETE FROM raw.enterprise_user_activity WHERE rowid IN "
+            "(SELECT min(rowid) FROM raw.enterprise_user_activity WHERE usage_date = ?)",
+            [START],
+        )
+        bad = enterprise_checks.dau_result(
+            con, key, ee.ENTERPRISE_SUMMARY, ee.ENTERPRISE_USER_ACTIVITY, windows
+        )
         assert not bad.passed and bad.severity == dg.AssetCheckSeverity.ERROR  # both fetched by the same run
         assert bad.metadata["first_disagreements"].value[0]["usage_date"] == START.isoformat()
 
@@ -308,11 +420,19 @@ def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
     start, end = START + timedelta(days=1), START + timedelta(days=4)
     clean = materialize(sim_server.base_url, tmp_path / "clean.duckdb", start, end)
     assert clean.success, failure_messages(clean)
-    faulty_sim = make_sim(faults=FaultPlan.parse("429=0.05,500=0.03,timeout=0.01,garbage=0.01,410=0.02",
-                                                 seed=3, timeout_seconds=2))
+    faulty_sim = make_sim(
+        faults=FaultPlan.parse(
+            "429=0.05,500=0.03,timeout=0.01,garbage=0.01,410=0.02", seed=3, timeout_seconds=2
+        )
+    )
     with serve_in_thread(faulty_sim) as faulty:
-        result = materialize(faulty.base_url, tmp_path / "faulty.duckdb", start, end,
-                             api=EnterpriseAnalyticsApi(timeout_seconds=1, backoff_seconds=0))
+        result = materialize(
+            faulty.base_url,
+            tmp_path / "faulty.duckdb",
+            start,
+            end,
+            api=EnterpriseAnalyticsApi(timeout_seconds=1, backoff_seconds=0),
+        )
     assert result.success, failure_messages(result)
     meta = materialization_metadata(result)
     assert sum(m["api_retries"] for m in meta.values()) > 0
@@ -324,8 +444,14 @@ def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
 def test_days_before_the_floor_call_nothing(tmp_path):
     """Partitions before 2026-01-01 (an organization whose history starts earlier) send no request at all:
     the base URL points at a closed port and the client may not retry."""
-    result = materialize("http://127.0.0.1:9", tmp_path / "w.duckdb", date(2025, 12, 10), date(2025, 12, 13),
-                         api=EnterpriseAnalyticsApi(max_retries=0), history_start=date(2025, 12, 1))
+    result = materialize(
+        "http://127.0.0.1:9",
+        tmp_path / "w.duckdb",
+        date(2025, 12, 10),
+        date(2025, 12, 13),
+        api=EnterpriseAnalyticsApi(max_retries=0),
+        history_start=date(2025, 12, 1),
+    )
     assert result.success, failure_messages(result)
     for table, meta in materialization_metadata(result).items():
         assert meta["api_requests"] == 0, table
@@ -340,13 +466,17 @@ def test_days_before_the_floor_call_nothing(tmp_path):
 
 def test_a_range_across_the_floor_fetches_only_available_days(sim_server, tmp_path):
     db = tmp_path / "w.duckdb"
-    result = materialize(sim_server.base_url, db, date(2025, 12, 30), date(2026, 1, 2), history_start=date(2025, 12, 1))
+    result = materialize(
+        sim_server.base_url, db, date(2025, 12, 30), date(2026, 1, 2), history_start=date(2025, 12, 1)
+    )
     assert result.success, failure_messages(result)
     assert materialization_metadata(result)["enterprise_summary"]["skipped_days"] == {
-        ee.AVAILABILITY.floor_reason: {SLUG: 2}}
+        ee.AVAILABILITY.floor_reason: {SLUG: 2}
+    }
     with _con(db) as con:
-        assert con.execute("SELECT min(usage_date), max(usage_date) FROM raw.enterprise_user_activity").fetchone() == (
-            date(2026, 1, 1), date(2026, 1, 1))
+        assert con.execute(
+            "SELECT min(usage_date), max(usage_date) FROM raw.enterprise_user_activity"
+        ).fetchone() == (date(2026, 1, 1), date(2026, 1, 1))
 
 
 def test_a_too_recent_partition_fails_naming_the_latest_day(sim_server, tmp_path):
@@ -357,8 +487,12 @@ def test_a_too_recent_partition_fails_naming_the_latest_day(sim_server, tmp_path
     assert messages and all(f"the most recent available day is {LATEST}" in m for m in messages), messages
     assert all(f"{LATEST + timedelta(days=1)} is not available yet" in m for m in messages)
     assert all("nothing was fetched or written" in m for m in messages)
-    assert not db.exists() or not duckdb.connect(str(db)).execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'").fetchone()[0]
+    assert (
+        not db.exists()
+        or not duckdb.connect(str(db))
+        .execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'")
+        .fetchone()[0]
+    )
 
 
 def test_latest_day_follows_the_api_clock(monkeypatch):
@@ -379,8 +513,13 @@ def test_a_day_without_plugin_use_warns(sim_server, tmp_path):
     result = dg.materialize(
         ee.engagement_assets(_config(sim_server.base_url)),
         selection=[ee.ENTERPRISE_PLUGIN_ACTIVITY.asset_key],
-        resources={"analytics_api": EnterpriseAnalyticsApi(), "duckdb": DuckDBResource(database=str(tmp_path / "w.db"))},
-        partition_key=f"{day}|{SLUG}", raise_on_error=False)
+        resources={
+            "analytics_api": EnterpriseAnalyticsApi(),
+            "duckdb": DuckDBResource(database=str(tmp_path / "w.db")),
+        },
+        partition_key=f"{day}|{SLUG}",
+        raise_on_error=False,
+    )
     assert result.success, failure_messages(result)
     [empty] = [e for e in result.get_asset_check_evaluations() if e.check_name == "not_empty"]
     assert not empty.passed and empty.severity == dg.AssetCheckSeverity.WARN
@@ -390,15 +529,25 @@ def test_a_day_without_plugin_use_warns(sim_server, tmp_path):
 # -- pure functions ---------------------------------------------------------------------------------------------
 def test_parse_record_keeps_unknown_fields_and_nulls():
     record = {
-        "skill_name": "pdf", "skill_display_name": None, "share_status": "public", "product": "cowork",
-        "user_id": "user_01", "distinct_user_count": 1, "invocation_count": 0, "enable_count": None,
+        "skill_name": "pdf",
+        "skill_display_name": None,
+        "share_status": "public",
+        "product": "cowork",
+        "user_id": "user_01",
+        "distinct_user_count": 1,
+        "invocation_count": 0,
+        "enable_count": None,
         "chat_metrics": {"distinct_conversation_skill_used_count": 0, "brand_new_metric": 4},
         "claude_code_metrics": {"distinct_session_skill_used_count": 2},
         "cowork_metrics": {"distinct_session_skill_used_count": 3},
         "office_metrics": {a: {"distinct_session_skill_used_count": 0} for a in ee.OFFICE_APPS},
         "chat_cowork_unified_metrics": None,
-        "estimated_overage_spend": "41280.000001", "attributed_list_price": None, "currency": "USD",
-        "rbac_group_id": None, "rbac_group_name": None, "new_top_level": {"x": 1.5},
+        "estimated_overage_spend": "41280.000001",
+        "attributed_list_price": None,
+        "currency": "USD",
+        "rbac_group_id": None,
+        "rbac_group_name": None,
+        "new_top_level": {"x": 1.5},
     }
     values, extra = ee.parse_record(record, ee.SKILL_LAYOUT)
     assert values["estimated_overage_spend_usd"] == "412.80000001"

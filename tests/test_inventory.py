@@ -42,10 +42,19 @@ class Env:
 
     def materialize(self, *orgs: str, succeed: bool = True) -> dg.ExecuteInProcessResult:
         orgs = orgs or tuple(o.slug for o in self.config.organizations)
-        kw = ({"partition_key": orgs[0]} if len(orgs) == 1 else
-              {"tags": {"dagster/asset_partition_range_start": orgs[0],
-                        "dagster/asset_partition_range_end": orgs[-1]}})
-        result = dg.materialize(inventory_assets(self.config), resources=self.resources, raise_on_error=False, **kw)
+        kw = (
+            {"partition_key": orgs[0]}
+            if len(orgs) == 1
+            else {
+                "tags": {
+                    "dagster/asset_partition_range_start": orgs[0],
+                    "dagster/asset_partition_range_end": orgs[-1],
+                }
+            }
+        )
+        result = dg.materialize(
+            inventory_assets(self.config), resources=self.resources, raise_on_error=False, **kw
+        )
         if succeed:
             assert result.success, [e.event_specific_data for e in result.all_events if e.is_failure]
         return result
@@ -71,11 +80,24 @@ def environment(tmp_path, monkeypatch, now: datetime = FIXED_NOW) -> Iterator[En
             if org.kind == "console":
                 var = "INV_KEY_" + org.slug.replace("-", "_").upper()
                 monkeypatch.setenv(var, org.api_key)
-                orgs.append(OrgConfig(slug=org.slug, kind="console", key_env=var, base_url=server.base_url,
-                                      rate_limit_per_minute=100_000))
+                orgs.append(
+                    OrgConfig(
+                        slug=org.slug,
+                        kind="console",
+                        key_env=var,
+                        base_url=server.base_url,
+                        rate_limit_per_minute=100_000,
+                    )
+                )
         config = ProjectConfig(organizations=tuple(orgs))
-        yield Env(sim, config, {"console_api": ConsoleAdminApi(backoff_seconds=0.01),
-                                "duckdb": DuckDBResource(database=str(tmp_path / "warehouse.duckdb"))})
+        yield Env(
+            sim,
+            config,
+            {
+                "console_api": ConsoleAdminApi(backoff_seconds=0.01),
+                "duckdb": DuckDBResource(database=str(tmp_path / "warehouse.duckdb")),
+            },
+        )
 
 
 def checks_by_name(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
@@ -99,13 +121,32 @@ def world_state(org, now: datetime) -> dict[str, set[tuple]]:
     spaces = [w for w in (org.default_workspace, *org.workspaces) if w.created <= today]
     return {
         "organization": {(org.uuid, org.name)},
-        "users": {(u.id, u.email, u.name, u.role, instant(u.added_at())) for u in org.users if u.member_on(today)},
-        "workspaces": {(w.id, w.name, w.is_default, w.archived is not None and w.archived <= today) for w in spaces},
+        "users": {
+            (u.id, u.email, u.name, u.role, instant(u.added_at())) for u in org.users if u.member_on(today)
+        },
+        "workspaces": {
+            (w.id, w.name, w.is_default, w.archived is not None and w.archived <= today) for w in spaces
+        },
         "invites": {(i.id, i.email, i.role, i.status_at(now)) for i in org.invites if i.invited <= now},
-        "workspace_members": {(w.id, u.id, role) for w in spaces if w.active_on(today)
-                              for u, role in org.workspace_members.get(w.id, ()) if u.member_on(today)},
-        "api_keys": {(k.id, k.name, k.status_at(today), None if k.workspace.is_default else k.workspace.id,
-                      k.workspace.id, k.created_by) for k in org.api_keys if k.created <= today},
+        "workspace_members": {
+            (w.id, u.id, role)
+            for w in spaces
+            if w.active_on(today)
+            for u, role in org.workspace_members.get(w.id, ())
+            if u.member_on(today)
+        },
+        "api_keys": {
+            (
+                k.id,
+                k.name,
+                k.status_at(today),
+                None if k.workspace.is_default else k.workspace.id,
+                k.workspace.id,
+                k.created_by,
+            )
+            for k in org.api_keys
+            if k.created <= today
+        },
     }
 
 
@@ -136,27 +177,43 @@ def test_first_snapshot_equals_the_world_and_rerunning_changes_nothing(tmp_path,
 
         acme = env.sim.world.by_slug("acme-console")
         # first versions start at the entity's own creation instant; without one, at the snapshot (Date header)
-        users = dict(env.query("SELECT user_id, valid_from FROM inventory.users WHERE org_id = 'acme-console'"))
+        users = dict(
+            env.query("SELECT user_id, valid_from FROM inventory.users WHERE org_id = 'acme-console'")
+        )
         assert users == {u.id: instant(u.added_at()) for u in acme.users if u.member_on(FIXED_NOW.date())}
         assert env.query("SELECT DISTINCT valid_from FROM inventory.workspace_members") == [(FIXED_NOW,)]
         assert env.query("SELECT valid_from FROM inventory.organization WHERE org_id = 'acme-console'") == [
-            (FIXED_NOW,)]
-        assert env.query("SELECT count(*) FROM inventory.users WHERE valid_to IS NOT NULL OR NOT is_current") == [(0,)]
+            (FIXED_NOW,)
+        ]
+        assert env.query(
+            "SELECT count(*) FROM inventory.users WHERE valid_to IS NOT NULL OR NOT is_current"
+        ) == [(0,)]
 
         meta = metadata(first, "users")
         assert meta["dagster/row_count"] == len(world_state(acme, FIXED_NOW)["users"]) + len(
-            world_state(env.sim.world.by_slug("globex-console"), FIXED_NOW)["users"])
+            world_state(env.sim.world.by_slug("globex-console"), FIXED_NOW)["users"]
+        )
         assert meta["versions_opened"] == meta["dagster/row_count"] and meta["versions_closed"] == 0
         assert meta["snapshot_at"] == FIXED_NOW.timestamp()
         assert meta["api_requests"] >= 2 * 6 and "| user_id" in meta["preview"]
         assert [c.name for c in meta["dagster/column_schema"].columns][-7:] == [
-            "extra", "row_hash", "valid_from", "valid_to", "is_current", "fetched_at", "source_request"]
+            "extra",
+            "row_hash",
+            "valid_from",
+            "valid_to",
+            "is_current",
+            "fetched_at",
+            "source_request",
+        ]
 
         before = env.dump()
         again = env.materialize("acme-console")
         assert env.dump() == before
         for table in TABLES:
-            assert (metadata(again, table)["versions_opened"], metadata(again, table)["versions_closed"]) == (0, 0)
+            assert (metadata(again, table)["versions_opened"], metadata(again, table)["versions_closed"]) == (
+                0,
+                0,
+            )
         assert all(checks_by_name(again).values())
 
 
@@ -184,8 +241,9 @@ def test_history_closes_removed_users_and_versions_status_changes(tmp_path, monk
         assert metadata(third, "users")["versions_closed"] >= 1
 
         # the removed user: one version, closed at the snapshot that no longer listed them
-        assert env.query("SELECT name, valid_from, valid_to, is_current FROM inventory.users WHERE user_id = ?",
-                         [user.id]) == [(user.name, instant(user.added_at()), t2, False)]
+        assert env.query(
+            "SELECT name, valid_from, valid_to, is_current FROM inventory.users WHERE user_id = ?", [user.id]
+        ) == [(user.name, instant(user.added_at()), t2, False)]
         # ...and still found on a past day with the documented point-in-time join
         lookup = """
             SELECT u.name FROM (SELECT ?::DATE AS usage_date) f JOIN inventory.users u
@@ -195,14 +253,20 @@ def test_history_closes_removed_users_and_versions_status_changes(tmp_path, monk
         assert env.query(lookup, [t2.date() + timedelta(days=1), user.id]) == []
         # a user who joined between two snapshots starts at their own added_at, not at the snapshot
         assert env.query("SELECT valid_from FROM inventory.users WHERE user_id = ?", [joiner.id]) == [
-            (instant(joiner.added_at()),)]
+            (instant(joiner.added_at()),)
+        ]
 
         # the key's status change opened a new version at the snapshot time; name and owner stay
-        versions = env.query("SELECT status, name, created_by_id, valid_from, valid_to, is_current "
-                             "FROM inventory.api_keys WHERE api_key_id = ? ORDER BY valid_from", [key.id])
+        versions = env.query(
+            "SELECT status, name, created_by_id, valid_from, valid_to, is_current "
+            "FROM inventory.api_keys WHERE api_key_id = ? ORDER BY valid_from",
+            [key.id],
+        )
         created = day_start(key.created) + timedelta(hours=11)
-        assert versions == [("active", key.name, key.created_by, created, t1, False),
-                            (key.status_at(t1.date()), key.name, key.created_by, t1, None, True)]
+        assert versions == [
+            ("active", key.name, key.created_by, created, t1, False),
+            (key.status_at(t1.date()), key.name, key.created_by, t1, None, True),
+        ]
         assert key.status_at(t1.date()) != "active"
 
 
@@ -227,18 +291,33 @@ def test_checks_fail_on_a_corrupted_history(tmp_path, monkeypatch):
 
 # -- units ----------------------------------------------------------------------------------------------------
 def _users_frame(rows: list[dict]) -> pd.DataFrame:
-    frame, _ = inv._frame(inv.USERS_TABLE, [{**inv.parse_user(r), "source_request": "GET /v1/organizations/users"}
-                                             for r in rows], "acme", "2026-11-22T12:00:00+00:00")
+    frame, _ = inv._frame(
+        inv.USERS_TABLE,
+        [{**inv.parse_user(r), "source_request": "GET /v1/organizations/users"} for r in rows],
+        "acme",
+        "2026-11-22T12:00:00+00:00",
+    )
     return frame
 
 
-USER = {"id": "user_1", "type": "user", "email": "a@b.example", "name": "Ana", "role": "developer",
-        "added_at": "2026-01-05T10:00:00Z"}
+USER = {
+    "id": "user_1",
+    "type": "user",
+    "email": "a@b.example",
+    "name": "Ana",
+    "role": "developer",
+    "added_at": "2026-01-05T10:00:00Z",
+}
 
 
 def test_snapshot_schema_rejects_duplicates_missing_ids_and_bad_instants():
     validate(inv.SCHEMAS[inv.USERS_TABLE], inv.USERS_TABLE, _users_frame([USER]))
-    bad = [USER, {**USER, "name": "Other"}, {**USER, "id": None}, {**USER, "id": "user_3", "added_at": "yesterday"}]
+    bad = [
+        USER,
+        {**USER, "name": "Other"},
+        {**USER, "id": None},
+        {**USER, "id": "user_3", "added_at": "yesterday"},
+    ]
     with pytest.raises(SchemaViolation) as caught:
         validate(inv.SCHEMAS[inv.USERS_TABLE], inv.USERS_TABLE, _users_frame(bad))
     failed = set(caught.value.failures["column"].dropna()) | set(caught.value.failures["check"].astype(str))
@@ -247,23 +326,45 @@ def test_snapshot_schema_rejects_duplicates_missing_ids_and_bad_instants():
 
 
 def test_unknown_fields_are_kept_and_both_api_key_shapes_give_the_workspace():
-    docs = {"id": "apikey_1", "type": "api_key", "name": "etl", "status": "active", "workspace_id": None,
-            "created_at": "2026-01-10T09:00:00Z", "expires_at": None, "created_by": {"id": "user_1", "type": "user"},
-            "partial_key_hint": "sk-ant-api03-R2D...igAA", "principal": None, "brand_new": {"x": 1}}
+    docs = {
+        "id": "apikey_1",
+        "type": "api_key",
+        "name": "etl",
+        "status": "active",
+        "workspace_id": None,
+        "created_at": "2026-01-10T09:00:00Z",
+        "expires_at": None,
+        "created_by": {"id": "user_1", "type": "user"},
+        "partial_key_hint": "sk-ant-api03-R2D...igAA",
+        "principal": None,
+        "brand_new": {"x": 1},
+    }
     row = inv.parse_api_key(docs, "wrkspc_default")
     assert row["workspace_id"] is None and row["created_by_id"] == "user_1"
     assert row["extra"] == '{"brand_new":{"x":1}}'
     sdk = {k: v for k, v in docs.items() if k not in ("workspace_id", "brand_new")}
-    sdk |= {"scope": {"type": "workspace", "workspace_id": "wrkspc_default"},
-            "principal": {"type": "user_actor", "user_id": "user_1", "since": "x"}}
+    sdk |= {
+        "scope": {"type": "workspace", "workspace_id": "wrkspc_default"},
+        "principal": {"type": "user_actor", "user_id": "user_1", "since": "x"},
+    }
     row = inv.parse_api_key(sdk, "wrkspc_default")
-    assert (row["workspace_id"], row["scope_workspace_id"], row["principal_id"]) == (None, "wrkspc_default", "user_1")
+    assert (row["workspace_id"], row["scope_workspace_id"], row["principal_id"]) == (
+        None,
+        "wrkspc_default",
+        "user_1",
+    )
     assert row["extra"] == '{"principal":{"since":"x"}}'
-    assert inv.parse_api_key({**sdk, "scope": {"type": "workspace", "workspace_id": "wrkspc_2"}},
-                             "wrkspc_default")["workspace_id"] == "wrkspc_2"
+    assert (
+        inv.parse_api_key(
+            {**sdk, "scope": {"type": "workspace", "workspace_id": "wrkspc_2"}}, "wrkspc_default"
+        )["workspace_id"]
+        == "wrkspc_2"
+    )
     # an instant spelt differently is the same instant: no new version
-    assert _users_frame([USER]).row_hash[0] == _users_frame([{**USER, "added_at": "2026-01-05T10:00:00+00:00"}]
-                                                            ).row_hash[0]
+    assert (
+        _users_frame([USER]).row_hash[0]
+        == _users_frame([{**USER, "added_at": "2026-01-05T10:00:00+00:00"}]).row_hash[0]
+    )
 
 
 def test_history_only_moves_forward():
@@ -273,8 +374,15 @@ def test_history_only_moves_forward():
 
     def apply(rows, at):
         with transaction(con):
-            return apply_snapshot(con, inv.USERS_TABLE, keys=("org_id", "user_id"), scope={"org_id": "acme"},
-                                  frame=_users_frame(rows), at=at, born="added_at")
+            return apply_snapshot(
+                con,
+                inv.USERS_TABLE,
+                keys=("org_id", "user_id"),
+                scope={"org_id": "acme"},
+                frame=_users_frame(rows),
+                at=at,
+                born="added_at",
+            )
 
     assert apply([USER], t1).opened == 1
     assert apply([{**USER, "role": "admin"}], t2) == inv.SnapshotChange(opened=1, closed=1)
@@ -283,11 +391,14 @@ def test_history_only_moves_forward():
     with pytest.raises(HistoryOrderError):
         apply([{**USER, "role": "billing"}], t2)  # nor change, at the same instant, what that instant saw
     assert apply([{**USER, "role": "admin"}], t2) == inv.SnapshotChange(opened=0, closed=0)
-    assert con.execute("SELECT role, valid_from, valid_to FROM inventory.users ORDER BY valid_from").fetchall() == [
-        ("developer", datetime(2026, 1, 5, 10, tzinfo=UTC), t2), ("admin", t2, None)]
+    assert con.execute(
+        "SELECT role, valid_from, valid_to FROM inventory.users ORDER BY valid_from"
+    ).fetchall() == [("developer", datetime(2026, 1, 5, 10, tzinfo=UTC), t2), ("admin", t2, None)]
     # gone, then back: the return opens a new version at the snapshot time, never at its creation instant
     t3, t4 = t2 + timedelta(days=1), t2 + timedelta(days=2)
     assert apply([], t3) == inv.SnapshotChange(opened=0, closed=1)
     assert apply([{**USER, "role": "admin"}], t4) == inv.SnapshotChange(opened=1, closed=0)
-    assert con.execute("SELECT valid_from, valid_to FROM inventory.users WHERE is_current").fetchall() == [(t4, None)]
+    assert con.execute("SELECT valid_from, valid_to FROM inventory.users WHERE is_current").fetchall() == [
+        (t4, None)
+    ]
     assert inventory_checks.overlapping_versions(con, inv.USERS_TABLE, ("org_id", "user_id"), ["acme"]) == 0

@@ -158,7 +158,9 @@ def parse_record(record: dict, layout: Layout) -> tuple[dict[str, object], str |
         field = by_path.get(path)
         if field is not None:
             out[field.column.name] = _stage(field, value)
-        elif (value is None and (path in blocks or path in layout.null_ok)) or (value == {} and path in blocks):
+        elif (value is None and (path in blocks or path in layout.null_ok)) or (
+            value == {} and path in blocks
+        ):
             continue  # a null (or empty) block: its columns stay null
         else:
             extra[path] = value
@@ -171,63 +173,139 @@ def frame(rows: list[dict], table: Table) -> pd.DataFrame:
     data = {}
     for col in table.columns:
         values = [r[col.name] for r in rows]
-        data[col.name] = (pd.array(values, dtype="Int64") if col.type == "BIGINT"
-                          else pd.Series(values, dtype="object"))
+        data[col.name] = (
+            pd.array(values, dtype="Int64") if col.type == "BIGINT" else pd.Series(values, dtype="object")
+        )
     return pd.DataFrame(data, columns=table.column_names)
 
 
 # -- B1 summaries --------------------------------------------------------------------------------------------
-_PRODUCTS = ("cowork", "chat", "claude_code", "claude_design", "office_agent", "science", "chat_cowork_unified",
-             "claude_tag")
+_PRODUCTS = (
+    "cowork",
+    "chat",
+    "claude_code",
+    "claude_design",
+    "office_agent",
+    "science",
+    "chat_cowork_unified",
+    "claude_tag",
+)
 _WINDOWS = ("daily", "weekly", "monthly")
-SUMMARY_LAYOUT = Layout((
-    Field("starting_at", _c("starting_at", "TIMESTAMPTZ", "start of the day (RFC 3339)", False), "instant"),
-    Field("ending_at", _c("ending_at", "TIMESTAMPTZ", "end of the day (exclusive)", False), "instant"),
-    _int("daily_active_user_count", "users active that day", False),
-    _int("weekly_active_user_count", "users active in the 7 days ending that day", False),
-    _int("monthly_active_user_count", "users active in the 30 days ending that day", False),
-    _int("assigned_seat_count", "seats assigned at the end of the day"),
-    _int("pending_invite_count", "invites pending at the end of the day"),
-    *(Field(f"{w}_adoption_rate", _c(f"{w}_adoption_rate", "DOUBLE",
-                                     f"{w} active users / assigned seats x 100 (a percentage)"), "float")
-      for w in _WINDOWS),
-    *(_int(f"{p}_{w}_active_user_count", f"{p} {w} active users (null while the per-product breakdown is not "
-                                         "enabled for the organization)") for p in _PRODUCTS for w in _WINDOWS),
-    _int("science_entitled_user_count", "users entitled to Claude for science"),
-))
+SUMMARY_LAYOUT = Layout(
+    (
+        Field(
+            "starting_at", _c("starting_at", "TIMESTAMPTZ", "start of the day (RFC 3339)", False), "instant"
+        ),
+        Field("ending_at", _c("ending_at", "TIMESTAMPTZ", "end of the day (exclusive)", False), "instant"),
+        _int("daily_active_user_count", "users active that day", False),
+        _int("weekly_active_user_count", "users active in the 7 days ending that day", False),
+        _int("monthly_active_user_count", "users active in the 30 days ending that day", False),
+        _int("assigned_seat_count", "seats assigned at the end of the day"),
+        _int("pending_invite_count", "invites pending at the end of the day"),
+        *(
+            Field(
+                f"{w}_adoption_rate",
+                _c(f"{w}_adoption_rate", "DOUBLE", f"{w} active users / assigned seats x 100 (a percentage)"),
+                "float",
+            )
+            for w in _WINDOWS
+        ),
+        *(
+            _int(
+                f"{p}_{w}_active_user_count",
+                f"{p} {w} active users (null while the per-product breakdown is not "
+                "enabled for the organization)",
+            )
+            for p in _PRODUCTS
+            for w in _WINDOWS
+        ),
+        _int("science_entitled_user_count", "users entitled to Claude for science"),
+    )
+)
 ENTERPRISE_SUMMARY = Table(
-    "raw", "enterprise_summary",
+    "raw",
+    "enterprise_summary",
     description="Enterprise daily activity summary: DAU/WAU/MAU, assigned seats, pending invites, adoption rates and "
-                "every per-product active-user count, one row per organization and UTC day. Request: "
-                "GET /v1/organizations/analytics/summaries?starting_date&ending_date, one request per run window of "
-                "up to 366 days (the `data` envelope, or the deprecated `summaries` one).",
+    "every per-product active-user count, one row per organization and UTC day. Request: "
+    "GET /v1/organizations/analytics/summaries?starting_date&ending_date, one request per run window of "
+    "up to 366 days (the `data` envelope, or the deprecated `summaries` one).",
     columns=(*KEYS, *SUMMARY_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date"),
 )
 
 
 # -- B2 per-user activity -------------------------------------------------------------------------------------
-_CHAT = ("message_count", "thinking_message_count", "distinct_conversation_count", "distinct_files_uploaded_count",
-         "distinct_projects_created_count", "distinct_projects_used_count", "distinct_artifacts_created_count",
-         "distinct_shared_artifacts_viewed_count", "distinct_skills_used_count", "connectors_used_count",
-         "distinct_connectors_used_count", "shared_conversations_viewed_count")
-_CODE_CORE = ("distinct_session_count", "commit_count", "pull_request_count", "artifacts_created_count",
-              "lines_of_code.added_count", "lines_of_code.removed_count")
+_CHAT = (
+    "message_count",
+    "thinking_message_count",
+    "distinct_conversation_count",
+    "distinct_files_uploaded_count",
+    "distinct_projects_created_count",
+    "distinct_projects_used_count",
+    "distinct_artifacts_created_count",
+    "distinct_shared_artifacts_viewed_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+    "shared_conversations_viewed_count",
+)
+_CODE_CORE = (
+    "distinct_session_count",
+    "commit_count",
+    "pull_request_count",
+    "artifacts_created_count",
+    "lines_of_code.added_count",
+    "lines_of_code.removed_count",
+)
 _CODE_TOOLS = ("edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool")
-_COWORK = ("distinct_session_count", "message_count", "action_count", "dispatch_turn_count", "skills_used_count",
-           "distinct_skills_used_count", "connectors_used_count", "distinct_connectors_used_count",
-           "artifacts_created_count", "plugins_used_count", "distinct_plugins_used_count", "file_edit_count",
-           "edit_tool_count", "multi_edit_tool_count", "write_tool_count", "notebook_edit_tool_count",
-           "sessions_with_file_edits_count")
-_DESIGN = ("distinct_session_count", "message_count", "distinct_projects_created_count", "distinct_projects_used_count")
-_OFFICE = ("distinct_session_count", "message_count", "skills_used_count", "distinct_skills_used_count",
-           "connectors_used_count", "distinct_connectors_used_count")
-_SCIENCE = ("distinct_session_count", "message_count", "delegation_count", "remote_compute_job_count",
-            "skills_used_count")
+_COWORK = (
+    "distinct_session_count",
+    "message_count",
+    "action_count",
+    "dispatch_turn_count",
+    "skills_used_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+    "artifacts_created_count",
+    "plugins_used_count",
+    "distinct_plugins_used_count",
+    "file_edit_count",
+    "edit_tool_count",
+    "multi_edit_tool_count",
+    "write_tool_count",
+    "notebook_edit_tool_count",
+    "sessions_with_file_edits_count",
+)
+_DESIGN = (
+    "distinct_session_count",
+    "message_count",
+    "distinct_projects_created_count",
+    "distinct_projects_used_count",
+)
+_OFFICE = (
+    "distinct_session_count",
+    "message_count",
+    "skills_used_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+)
+_SCIENCE = (
+    "distinct_session_count",
+    "message_count",
+    "delegation_count",
+    "remote_compute_job_count",
+    "skills_used_count",
+)
 USER_METRIC_PATHS = (
     *(f"chat_metrics.{k}" for k in _CHAT),
     *(f"claude_code_metrics.core_metrics.{k}" for k in _CODE_CORE),
-    *(f"claude_code_metrics.tool_actions.{t}.{k}" for t in _CODE_TOOLS for k in ("accepted_count", "rejected_count")),
+    *(
+        f"claude_code_metrics.tool_actions.{t}.{k}"
+        for t in _CODE_TOOLS
+        for k in ("accepted_count", "rejected_count")
+    ),
     *(f"cowork_metrics.{k}" for k in _COWORK),
     *(f"design_metrics.{k}" for k in _DESIGN),
     *(f"office_metrics.{app}.{k}" for app in OFFICE_APPS for k in _OFFICE),
@@ -235,23 +313,35 @@ USER_METRIC_PATHS = (
     "web_search_count",
     *(f"chat_cowork_unified_metrics.chat.{k}" for k in _CHAT),
     *(f"chat_cowork_unified_metrics.sessions.{k}" for k in _COWORK),
-    "claude_tag_metrics.active_day_count", "claude_tag_metrics.active_message_count",
+    "claude_tag_metrics.active_day_count",
+    "claude_tag_metrics.active_message_count",
 )
-USER_LAYOUT = Layout((
-    _text("user.id", "the member's user id (user_...)", False, column="user_id"),
-    _text("user.email_address", "the member's email address", column="user_email"),
-    _text("user.type", "the actor type (user)", column="user_type"),
-    Field("last_activity_date", _c("last_activity_date", "DATE", "in single-day mode, the requested day"), "date"),
-    *(_int(p, f"`{p}` (zero-filled when unused; null while the feature is not enabled)") for p in USER_METRIC_PATHS),
-), null_ok=("distinct_user_count", *GROUPED_FIELDS))
+USER_LAYOUT = Layout(
+    (
+        _text("user.id", "the member's user id (user_...)", False, column="user_id"),
+        _text("user.email_address", "the member's email address", column="user_email"),
+        _text("user.type", "the actor type (user)", column="user_type"),
+        Field(
+            "last_activity_date",
+            _c("last_activity_date", "DATE", "in single-day mode, the requested day"),
+            "date",
+        ),
+        *(
+            _int(p, f"`{p}` (zero-filled when unused; null while the feature is not enabled)")
+            for p in USER_METRIC_PATHS
+        ),
+    ),
+    null_ok=("distinct_user_count", *GROUPED_FIELDS),
+)
 ENTERPRISE_USER_ACTIVITY = Table(
-    "raw", "enterprise_user_activity",
+    "raw",
+    "enterprise_user_activity",
     description="Enterprise per-user engagement: one row per member active on the UTC day, with every surface's "
-                "metrics as columns (chat, Claude Code core metrics and tool actions, Cowork, design, Office "
-                "Excel/Outlook/PowerPoint/Word, science, web search, Chat+Cowork unified, Claude in Slack). Blocks are "
-                "kept as sent: zero-filled blocks stay zeros, null fields stay null. Deleted members keep their rows. "
-                "Request: GET /v1/organizations/analytics/users?date=D&limit=1000 (single-day mode, every page; no "
-                "grouping: grouping by RBAC group would aggregate users and count members of several groups twice).",
+    "metrics as columns (chat, Claude Code core metrics and tool actions, Cowork, design, Office "
+    "Excel/Outlook/PowerPoint/Word, science, web search, Chat+Cowork unified, Claude in Slack). Blocks are "
+    "kept as sent: zero-filled blocks stay zeros, null fields stay null. Deleted members keep their rows. "
+    "Request: GET /v1/organizations/analytics/users?date=D&limit=1000 (single-day mode, every page; no "
+    "grouping: grouping by RBAC group would aggregate users and count members of several groups twice).",
     columns=(*KEYS, *USER_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date", "user_id"),
 )
@@ -263,110 +353,176 @@ def _office(field: str) -> tuple[Field, ...]:
 
 
 _USER_ID = _text("user_id", "the member the row is about (group_by[]=user_id)", False)
-_PRODUCT = _text("product", "the surface the row is about (group_by[]=product): chat, claude_code, cowork, "
-                            "office_agent or chat_cowork_unified", False)
+_PRODUCT = _text(
+    "product",
+    "the surface the row is about (group_by[]=product): chat, claude_code, cowork, "
+    "office_agent or chat_cowork_unified",
+    False,
+)
 _DISTINCT_USERS = _int("distinct_user_count", "distinct users behind the row (1 on per-user rows)")
 
-PROJECT_LAYOUT = Layout((
-    _text("project_id", "claude_proj_...", False), _text("project_name"),
-    Field("created_at", _c("created_at", "TIMESTAMPTZ", "when the project was created"), "instant"),
-    _text("created_by.id", "creator's user id (null when unknown or deleted)", column="created_by_user_id"),
-    _text("created_by.email_address", column="created_by_email"),
-    _text("created_by.type", column="created_by_type"),
-    _USER_ID, _DISTINCT_USERS, _int("message_count", "messages in the project"),
-    _int("distinct_conversation_count", "conversations in the project"),
-), null_ok=GROUPED_FIELDS)
+PROJECT_LAYOUT = Layout(
+    (
+        _text("project_id", "claude_proj_...", False),
+        _text("project_name"),
+        Field("created_at", _c("created_at", "TIMESTAMPTZ", "when the project was created"), "instant"),
+        _text(
+            "created_by.id", "creator's user id (null when unknown or deleted)", column="created_by_user_id"
+        ),
+        _text("created_by.email_address", column="created_by_email"),
+        _text("created_by.type", column="created_by_type"),
+        _USER_ID,
+        _DISTINCT_USERS,
+        _int("message_count", "messages in the project"),
+        _int("distinct_conversation_count", "conversations in the project"),
+    ),
+    null_ok=GROUPED_FIELDS,
+)
 ENTERPRISE_PROJECT_ACTIVITY = Table(
-    "raw", "enterprise_project_activity",
+    "raw",
+    "enterprise_project_activity",
     description="Chat project activity per project, member and UTC day. Request: "
-                "GET /v1/organizations/analytics/apps/chat/projects?date=D&limit=1000&group_by[]=user_id. Per-user "
-                "rows are the finest grain the endpoint offers (it has no product dimension); message and "
-                "conversation counts sum to the project's totals, so usage can be allocated to members later. "
-                "distinct_user_count is 1 on each row: count distinct user_id instead of summing it.",
+    "GET /v1/organizations/analytics/apps/chat/projects?date=D&limit=1000&group_by[]=user_id. Per-user "
+    "rows are the finest grain the endpoint offers (it has no product dimension); message and "
+    "conversation counts sum to the project's totals, so usage can be allocated to members later. "
+    "distinct_user_count is 1 on each row: count distinct user_id instead of summing it.",
     columns=(*KEYS, *PROJECT_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date", "project_id", "user_id"),
 )
 
-SKILL_LAYOUT = Layout((
-    _text("skill_name", "the skill's name (the endpoint's sort key)", False), _text("skill_display_name"),
-    _text("share_status", "organization, private or public"), _PRODUCT, _USER_ID, _DISTINCT_USERS,
-    _int("invocation_count"), _int("enable_count", "distinct users who enabled the skill (null on per-user rows)"),
-    _int("chat_metrics.distinct_conversation_skill_used_count"),
-    _int("claude_code_metrics.distinct_session_skill_used_count"),
-    _int("cowork_metrics.distinct_session_skill_used_count"),
-    *_office("distinct_session_skill_used_count"),
-    _int("chat_cowork_unified_metrics.chat.distinct_conversation_skill_used_count"),
-    _int("chat_cowork_unified_metrics.sessions.distinct_session_skill_used_count"),
-    Field("estimated_overage_spend", _c("estimated_overage_spend_usd", MONEY,
-                                        "estimated overage spend in USD (the API's cents / 100, exact)"), "money"),
-    Field("attributed_list_price", _c("attributed_list_price_usd", MONEY,
-                                      "attributed list price in USD (the API's cents / 100, exact)"), "money"),
-    _text("currency", "USD when an amount is present"),
-), null_ok=GROUPED_FIELDS)
+SKILL_LAYOUT = Layout(
+    (
+        _text("skill_name", "the skill's name (the endpoint's sort key)", False),
+        _text("skill_display_name"),
+        _text("share_status", "organization, private or public"),
+        _PRODUCT,
+        _USER_ID,
+        _DISTINCT_USERS,
+        _int("invocation_count"),
+        _int("enable_count", "distinct users who enabled the skill (null on per-user rows)"),
+        _int("chat_metrics.distinct_conversation_skill_used_count"),
+        _int("claude_code_metrics.distinct_session_skill_used_count"),
+        _int("cowork_metrics.distinct_session_skill_used_count"),
+        *_office("distinct_session_skill_used_count"),
+        _int("chat_cowork_unified_metrics.chat.distinct_conversation_skill_used_count"),
+        _int("chat_cowork_unified_metrics.sessions.distinct_session_skill_used_count"),
+        Field(
+            "estimated_overage_spend",
+            _c(
+                "estimated_overage_spend_usd",
+                MONEY,
+                "estimated overage spend in USD (the API's cents / 100, exact)",
+            ),
+            "money",
+        ),
+        Field(
+            "attributed_list_price",
+            _c(
+                "attributed_list_price_usd",
+                MONEY,
+                "attributed list price in USD (the API's cents / 100, exact)",
+            ),
+            "money",
+        ),
+        _text("currency", "USD when an amount is present"),
+    ),
+    null_ok=GROUPED_FIELDS,
+)
 ENTERPRISE_SKILL_ACTIVITY = Table(
-    "raw", "enterprise_skill_activity",
+    "raw",
+    "enterprise_skill_activity",
     description="Skill use per skill, product, member and UTC day, with estimated overage spend and attributed list "
-                "price in exact USD. Request: GET /v1/organizations/analytics/skills?date=D&limit=1000"
-                "&group_by[]=product&group_by[]=user_id. Each invocation belongs to one member and one product, so "
-                "the rows partition the skill's invocations and spend (no double counting) and split the invocation "
-                "count and amounts per product, which an ungrouped row cannot. Lost at this grain: enable_count "
-                "(an organization-wide distinct count the API leaves null on per-user rows).",
+    "price in exact USD. Request: GET /v1/organizations/analytics/skills?date=D&limit=1000"
+    "&group_by[]=product&group_by[]=user_id. Each invocation belongs to one member and one product, so "
+    "the rows partition the skill's invocations and spend (no double counting) and split the invocation "
+    "count and amounts per product, which an ungrouped row cannot. Lost at this grain: enable_count "
+    "(an organization-wide distinct count the API leaves null on per-user rows).",
     columns=(*KEYS, *SKILL_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date", "skill_name", "product", "user_id"),
     money=("estimated_overage_spend_usd", "attributed_list_price_usd"),
 )
 
-CONNECTOR_LAYOUT = Layout((
-    _text("connector_name", "normalized connector name (e.g. atlassian)", False), _text("connector_display_name"),
-    _USER_ID, _DISTINCT_USERS,
-    _int("chat_metrics.distinct_conversation_connector_used_count"),
-    _int("claude_code_metrics.distinct_session_connector_used_count"),
-    _int("cowork_metrics.distinct_session_connector_used_count"),
-    *_office("distinct_session_connector_used_count"),
-    _int("chat_cowork_unified_metrics.chat.distinct_conversation_connector_used_count"),
-    _int("chat_cowork_unified_metrics.sessions.distinct_session_connector_used_count"),
-    _int("read_call_count"), _int("write_call_count"), _int("unclassified_call_count"),
-    _int("managed_auth_distinct_user_count", "1 when the member used the connector with organization-managed auth"),
-    _int("individual_auth_distinct_user_count", "1 when the member used the connector with their own credentials"),
-), null_ok=("product", *GROUPED_FIELDS))
+CONNECTOR_LAYOUT = Layout(
+    (
+        _text("connector_name", "normalized connector name (e.g. atlassian)", False),
+        _text("connector_display_name"),
+        _USER_ID,
+        _DISTINCT_USERS,
+        _int("chat_metrics.distinct_conversation_connector_used_count"),
+        _int("claude_code_metrics.distinct_session_connector_used_count"),
+        _int("cowork_metrics.distinct_session_connector_used_count"),
+        *_office("distinct_session_connector_used_count"),
+        _int("chat_cowork_unified_metrics.chat.distinct_conversation_connector_used_count"),
+        _int("chat_cowork_unified_metrics.sessions.distinct_session_connector_used_count"),
+        _int("read_call_count"),
+        _int("write_call_count"),
+        _int("unclassified_call_count"),
+        _int(
+            "managed_auth_distinct_user_count",
+            "1 when the member used the connector with organization-managed auth",
+        ),
+        _int(
+            "individual_auth_distinct_user_count",
+            "1 when the member used the connector with their own credentials",
+        ),
+    ),
+    null_ok=("product", *GROUPED_FIELDS),
+)
 ENTERPRISE_CONNECTOR_ACTIVITY = Table(
-    "raw", "enterprise_connector_activity",
+    "raw",
+    "enterprise_connector_activity",
     description="Connector use per connector, member and UTC day. Request: GET /v1/organizations/analytics/connectors"
-                "?date=D&limit=1000&group_by[]=user_id. Per member but not per product: the record already splits "
-                "sessions/conversations per product (chat, Claude Code, Cowork, each Office app), while grouping by "
-                "product would null the managed/individual-auth counts; only the read/write/unclassified call split "
-                "per product is forgone. Rows partition the calls by member (no double counting).",
+    "?date=D&limit=1000&group_by[]=user_id. Per member but not per product: the record already splits "
+    "sessions/conversations per product (chat, Claude Code, Cowork, each Office app), while grouping by "
+    "product would null the managed/individual-auth counts; only the read/write/unclassified call split "
+    "per product is forgone. Rows partition the calls by member (no double counting).",
     columns=(*KEYS, *CONNECTOR_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date", "connector_name", "user_id"),
 )
 
-PLUGIN_LAYOUT = Layout((
-    _text("plugin_name", "plugin name; `third-party` is an aggregate bucket", False), _text("plugin_id"),
-    _PRODUCT, _USER_ID, _DISTINCT_USERS, _int("invocation_count"), _int("install_count"),
-    _int("claude_code_metrics.distinct_session_plugin_used_count"),
-    _int("cowork_metrics.distinct_session_plugin_used_count"),
-), null_ok=GROUPED_FIELDS)
+PLUGIN_LAYOUT = Layout(
+    (
+        _text("plugin_name", "plugin name; `third-party` is an aggregate bucket", False),
+        _text("plugin_id"),
+        _PRODUCT,
+        _USER_ID,
+        _DISTINCT_USERS,
+        _int("invocation_count"),
+        _int("install_count"),
+        _int("claude_code_metrics.distinct_session_plugin_used_count"),
+        _int("cowork_metrics.distinct_session_plugin_used_count"),
+    ),
+    null_ok=GROUPED_FIELDS,
+)
 ENTERPRISE_PLUGIN_ACTIVITY = Table(
-    "raw", "enterprise_plugin_activity",
+    "raw",
+    "enterprise_plugin_activity",
     description="Plugin use and installs per plugin, product, member and UTC day. Request: "
-                "GET /v1/organizations/analytics/plugins?date=D&limit=1000&group_by[]=product&group_by[]=user_id "
-                "(rows partition invocations and installs by member and product; nothing is nulled at this grain).",
+    "GET /v1/organizations/analytics/plugins?date=D&limit=1000&group_by[]=product&group_by[]=user_id "
+    "(rows partition invocations and installs by member and product; nothing is nulled at this grain).",
     columns=(*KEYS, *PLUGIN_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date", "plugin_name", "product", "user_id"),
 )
 
-ARTIFACT_LAYOUT = Layout((
-    _text("artifact_type", "MIME type or `other`", False),
-    Field("is_shared", _c("is_shared", "BOOLEAN", "whether the artifacts were shared", False), "bool"),
-    _PRODUCT, _USER_ID, _int("artifacts_created_count"), _int("published_artifacts_created_count"),
-    _DISTINCT_USERS,
-), null_ok=GROUPED_FIELDS)
+ARTIFACT_LAYOUT = Layout(
+    (
+        _text("artifact_type", "MIME type or `other`", False),
+        Field("is_shared", _c("is_shared", "BOOLEAN", "whether the artifacts were shared", False), "bool"),
+        _PRODUCT,
+        _USER_ID,
+        _int("artifacts_created_count"),
+        _int("published_artifacts_created_count"),
+        _DISTINCT_USERS,
+    ),
+    null_ok=GROUPED_FIELDS,
+)
 ENTERPRISE_ARTIFACT_ACTIVITY = Table(
-    "raw", "enterprise_artifact_activity",
+    "raw",
+    "enterprise_artifact_activity",
     description="Artifacts created per type, shared flag, product, member and UTC day. Request: "
-                "GET /v1/organizations/analytics/artifacts?date=D&limit=1000&group_by[]=product&group_by[]=user_id "
-                "(the record has no per-product blocks, so the product grouping is the only way to tell chat from "
-                "Claude Code and Cowork artifacts; rows partition the counts without double counting).",
+    "GET /v1/organizations/analytics/artifacts?date=D&limit=1000&group_by[]=product&group_by[]=user_id "
+    "(the record has no per-product blocks, so the product grouping is the only way to tell chat from "
+    "Claude Code and Cowork artifacts; rows partition the counts without double counting).",
     columns=(*KEYS, *ARTIFACT_LAYOUT.columns, *LINEAGE),
     grain=("org_id", "usage_date", "artifact_type", "is_shared", "product", "user_id"),
 )
@@ -390,8 +546,13 @@ DAILY_ENDPOINTS = (
 )
 TABLES = (ENTERPRISE_SUMMARY, *(e.table for e in DAILY_ENDPOINTS))
 #: tables where a small organization can have a day without any row (not_empty warns instead of failing)
-SPARSE = frozenset({ENTERPRISE_PLUGIN_ACTIVITY.asset_key, ENTERPRISE_ARTIFACT_ACTIVITY.asset_key,
-                    ENTERPRISE_PROJECT_ACTIVITY.asset_key})
+SPARSE = frozenset(
+    {
+        ENTERPRISE_PLUGIN_ACTIVITY.asset_key,
+        ENTERPRISE_ARTIFACT_ACTIVITY.asset_key,
+        ENTERPRISE_PROJECT_ACTIVITY.asset_key,
+    }
+)
 
 
 # -- pandera --------------------------------------------------------------------------------------------------
@@ -403,9 +564,14 @@ def _schema(table: Table, layout: Layout, checks: list[pa.Check] | None = None) 
         elif f.kind == "money":
             column_checks[f.column.name] = [sc.NON_NEGATIVE_DECIMAL]
         elif f.kind == "float":
-            column_checks[f.column.name] = [sc.DECIMAL, pa.Check(
-                lambda s: s.map(lambda v: v is None or Decimal(str(v)) >= 0), element_wise=False,
-                error="must not be negative")]
+            column_checks[f.column.name] = [
+                sc.DECIMAL,
+                pa.Check(
+                    lambda s: s.map(lambda v: v is None or Decimal(str(v)) >= 0),
+                    element_wise=False,
+                    error="must not be negative",
+                ),
+            ]
     if "currency" in table.column_names:
         column_checks["currency"] = [sc.USD]
     base = sc.staged_schema(table, column_checks)
@@ -413,19 +579,38 @@ def _schema(table: Table, layout: Layout, checks: list[pa.Check] | None = None) 
 
 
 def _ordered(lo: str, hi: str) -> pa.Check:
-    return pa.Check(lambda df: df[lo].isna() | df[hi].isna() | (df[lo] <= df[hi]),
-                    error=f"{lo} must not exceed {hi}", name=f"{lo}<={hi}")
+    return pa.Check(
+        lambda df: df[lo].isna() | df[hi].isna() | (df[lo] <= df[hi]),
+        error=f"{lo} must not exceed {hi}",
+        name=f"{lo}<={hi}",
+    )
 
 
 SCHEMAS = {
-    ENTERPRISE_SUMMARY: _schema(ENTERPRISE_SUMMARY, SUMMARY_LAYOUT, [
-        _ordered("daily_active_user_count", "weekly_active_user_count"),
-        _ordered("weekly_active_user_count", "monthly_active_user_count"),
-        pa.Check(lambda df: df["starting_at"].str.slice(0, 10) == df["usage_date"],
-                 error="starting_at must fall on usage_date", name="starting_at_is_usage_date")]),
-    ENTERPRISE_USER_ACTIVITY: _schema(ENTERPRISE_USER_ACTIVITY, USER_LAYOUT, [
-        pa.Check(lambda df: df["last_activity_date"].isna() | (df["last_activity_date"] == df["usage_date"]),
-                 error="in single-day mode last_activity_date is the requested day", name="last_activity_is_day")]),
+    ENTERPRISE_SUMMARY: _schema(
+        ENTERPRISE_SUMMARY,
+        SUMMARY_LAYOUT,
+        [
+            _ordered("daily_active_user_count", "weekly_active_user_count"),
+            _ordered("weekly_active_user_count", "monthly_active_user_count"),
+            pa.Check(
+                lambda df: df["starting_at"].str.slice(0, 10) == df["usage_date"],
+                error="starting_at must fall on usage_date",
+                name="starting_at_is_usage_date",
+            ),
+        ],
+    ),
+    ENTERPRISE_USER_ACTIVITY: _schema(
+        ENTERPRISE_USER_ACTIVITY,
+        USER_LAYOUT,
+        [
+            pa.Check(
+                lambda df: df["last_activity_date"].isna() | (df["last_activity_date"] == df["usage_date"]),
+                error="in single-day mode last_activity_date is the requested day",
+                name="last_activity_is_day",
+            )
+        ],
+    ),
     **{e.table: _schema(e.table, e.layout) for e in DAILY_ENDPOINTS[1:]},
 }
 
@@ -475,21 +660,27 @@ def probe_latest_day(client: ApiClient, org: OrgConfig, stats: CallStats) -> dat
         except InvalidRequest as exc:
             server_today = stats.server_time.date() if stats.server_time else None
             if server_today is None or max(API_FLOOR, server_today - timedelta(days=PROBE_DAYS)) in tried:
-                raise dg.Failure(description=f"{org.slug}: could not learn the most recent day the Enterprise "
-                                             f"Analytics API serves: {exc}") from None
+                raise dg.Failure(
+                    description=f"{org.slug}: could not learn the most recent day the Enterprise "
+                    f"Analytics API serves: {exc}"
+                ) from None
             today = server_today
     days = [date.fromisoformat(str(r["starting_at"])[:10]) for r in _summary_records(page)]
     if not days:
-        raise dg.Failure(description=f"{org.slug}: GET {SUMMARIES_PATH}?starting_date={start} returned no day; "
-                                     "cannot tell which days are available")
+        raise dg.Failure(
+            description=f"{org.slug}: GET {SUMMARIES_PATH}?starting_date={start} returned no day; "
+            "cannot tell which days are available"
+        )
     return max(days)
 
 
 AVAILABILITY = Availability(
-    floor=API_FLOOR, floor_reason=f"before {API_FLOOR}, the first day the Enterprise Analytics API has data for",
+    floor=API_FLOOR,
+    floor_reason=f"before {API_FLOOR}, the first day the Enterprise Analytics API has data for",
     latest=latest_available_day,
     latest_hint="Engagement data for a day is published once aggregated (about 10:00 UTC the next day): "
-                "materialize the range up to that day now and the newer days once they are published.")
+    "materialize the range up to that day now and the newer days once they are published.",
+)
 
 
 # -- fetchers -------------------------------------------------------------------------------------------------
@@ -507,8 +698,16 @@ def fetch_summaries(client: ApiClient, org: OrgConfig, start: date, end: date, s
             if not start <= day < end:
                 raise ValueError(f"{org.slug}: {request} returned {day}, outside the requested window")
             values, extra = parse_record(record, SUMMARY_LAYOUT)
-            rows.append({"org_id": org.slug, "usage_date": day.isoformat(), **values, "extra": extra,
-                         "fetched_at": fetched_at, "source_request": request})
+            rows.append(
+                {
+                    "org_id": org.slug,
+                    "usage_date": day.isoformat(),
+                    **values,
+                    "extra": extra,
+                    "fetched_at": fetched_at,
+                    "source_request": request,
+                }
+            )
             days.add(day)
     return Fetched({ENTERPRISE_SUMMARY: frame(rows, ENTERPRISE_SUMMARY)}, frozenset(days), request)
 
@@ -529,10 +728,19 @@ def daily_fetcher(endpoint: Endpoint):
             for page in pages:
                 for record in page.get("data") or []:
                     values, extra = parse_record(record, endpoint.layout)
-                    rows.append({"org_id": org.slug, "usage_date": day.isoformat(), **values, "extra": extra,
-                                 "fetched_at": fetched_at, "source_request": request})
-        return Fetched({endpoint.table: frame(rows, endpoint.table)}, frozenset(_days(start, end)),
-                       "; ".join(requests))
+                    rows.append(
+                        {
+                            "org_id": org.slug,
+                            "usage_date": day.isoformat(),
+                            **values,
+                            "extra": extra,
+                            "fetched_at": fetched_at,
+                            "source_request": request,
+                        }
+                    )
+        return Fetched(
+            {endpoint.table: frame(rows, endpoint.table)}, frozenset(_days(start, end)), "; ".join(requests)
+        )
 
     return fetch
 
@@ -541,21 +749,34 @@ def daily_fetcher(endpoint: Endpoint):
 def _soften_sparse(events: Iterable) -> Iterator:
     """``not_empty`` warns (instead of failing) on tables a small organization can leave empty for a day."""
     for event in events:
-        if (isinstance(event, dg.AssetCheckResult) and event.check_name == window_checks.NOT_EMPTY
-                and event.asset_key in SPARSE and not event.passed):
+        if (
+            isinstance(event, dg.AssetCheckResult)
+            and event.check_name == window_checks.NOT_EMPTY
+            and event.asset_key in SPARSE
+            and not event.passed
+        ):
             yield dg.AssetCheckResult(
-                asset_key=event.asset_key, check_name=event.check_name, passed=False,
+                asset_key=event.asset_key,
+                check_name=event.check_name,
+                passed=False,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={**event.metadata, "note": "this feature can go unused for whole days in a small "
-                                                    "organization; check the window's other tables"})
+                metadata={
+                    **event.metadata,
+                    "note": "this feature can go unused for whole days in a small "
+                    "organization; check the window's other tables",
+                },
+            )
         else:
             yield event
 
 
 def _dau_checks(table: Table):
     def run(con: duckdb.DuckDBPyConnection, windows: dict[str, list[tuple[date, date]]]):
-        return [enterprise_checks.dau_result(con, table.asset_key, ENTERPRISE_SUMMARY, ENTERPRISE_USER_ACTIVITY,
-                                             windows)]
+        return [
+            enterprise_checks.dau_result(
+                con, table.asset_key, ENTERPRISE_SUMMARY, ENTERPRISE_USER_ACTIVITY, windows
+            )
+        ]
 
     return run
 
@@ -563,23 +784,48 @@ def _dau_checks(table: Table):
 def engagement_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """The seven raw engagement assets, for every Enterprise organization of ``config``."""
     partitions = daily_by_org(config, "enterprise")
-    common = {"partitions_def": partitions, "backfill_policy": dg.BackfillPolicy.single_run(),
-              "group_name": GROUP, "kinds": {"duckdb", "python"}, "owners": OWNERS}
-    cross = {ENTERPRISE_SUMMARY: enterprise_checks.dau_spec(ENTERPRISE_SUMMARY, ENTERPRISE_USER_ACTIVITY),
-             ENTERPRISE_USER_ACTIVITY: enterprise_checks.dau_spec(ENTERPRISE_USER_ACTIVITY, ENTERPRISE_SUMMARY)}
+    common = {
+        "partitions_def": partitions,
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "group_name": GROUP,
+        "kinds": {"duckdb", "python"},
+        "owners": OWNERS,
+    }
+    cross = {
+        ENTERPRISE_SUMMARY: enterprise_checks.dau_spec(ENTERPRISE_SUMMARY, ENTERPRISE_USER_ACTIVITY),
+        ENTERPRISE_USER_ACTIVITY: enterprise_checks.dau_spec(ENTERPRISE_USER_ACTIVITY, ENTERPRISE_SUMMARY),
+    }
 
     def build(table: Table, fetch, max_days: int) -> dg.AssetsDefinition:
         extra_spec = cross.get(table)
 
-        @dg.asset(key=table.asset_key, description=table.description,
-                  check_specs=[*window_checks.specs(table), *([extra_spec] if extra_spec else [])], **common)
-        def _asset(context: dg.AssetExecutionContext, analytics_api: EnterpriseAnalyticsApi, duckdb: DuckDBResource):
-            yield from _soften_sparse(run_windows(
-                context, config=config, api=analytics_api, duckdb=duckdb, tables=[table], schemas=SCHEMAS,
-                fetch=fetch, max_days=max_days, availability=AVAILABILITY,
-                extra_checks=_dau_checks(table) if extra_spec else None))
+        @dg.asset(
+            key=table.asset_key,
+            description=table.description,
+            check_specs=[*window_checks.specs(table), *([extra_spec] if extra_spec else [])],
+            **common,
+        )
+        def _asset(
+            context: dg.AssetExecutionContext, analytics_api: EnterpriseAnalyticsApi, duckdb: DuckDBResource
+        ):
+            yield from _soften_sparse(
+                run_windows(
+                    context,
+                    config=config,
+                    api=analytics_api,
+                    duckdb=duckdb,
+                    tables=[table],
+                    schemas=SCHEMAS,
+                    fetch=fetch,
+                    max_days=max_days,
+                    availability=AVAILABILITY,
+                    extra_checks=_dau_checks(table) if extra_spec else None,
+                )
+            )
 
         return _asset
 
-    return [build(ENTERPRISE_SUMMARY, fetch_summaries, SUMMARY_MAX_DAYS),
-            *(build(e.table, daily_fetcher(e), 1) for e in DAILY_ENDPOINTS)]
+    return [
+        build(ENTERPRISE_SUMMARY, fetch_summaries, SUMMARY_MAX_DAYS),
+        *(build(e.table, daily_fetcher(e), 1) for e in DAILY_ENDPOINTS),
+    ]

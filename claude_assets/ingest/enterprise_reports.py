@@ -59,116 +59,235 @@ CLOCK_MARGIN = timedelta(hours=1)  # our clock may run behind the API's
 MAX_WINDOW_DAYS = 31  # every report: starting_at .. ending_at spans at most 31 days
 TOP_GROUPS = 100  # bucketed reports: at most the top 100 groups per bucket, no remainder row
 BUCKET_LIMIT = {"1d": 31, "1h": 168}  # the largest page (in buckets) per bucket width
-GEO_SLICES = ("global", "us", "not_available")  # inference_geos[] values: not_available matches an unset region
+GEO_SLICES = (
+    "global",
+    "us",
+    "not_available",
+)  # inference_geos[] values: not_available matches an unset region
 ROW_LIMIT = 1000  # per-user and beta reports: rows per page
 REFRESH_ATTEMPTS = 3
 GROUP = "enterprise"
 KINDS = {"duckdb", "python"}
-BETA_DISABLED = "analytics_beta is not enabled for this organization (the beta usage/cost endpoints are not read)"
+BETA_DISABLED = (
+    "analytics_beta is not enabled for this organization (the beta usage/cost endpoints are not read)"
+)
 
 
 # -- tables -----------------------------------------------------------------------------------------------
 KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket or row", False))
-ENVELOPE = (_c("anthropic_organization_id", "VARCHAR", "the API's organization id (org_…)"),
-            _c("data_refreshed_at", "TIMESTAMPTZ", "the API's export watermark when the row was read: days after "
-               "it are incomplete, days within 30 days before it may still be revised"))
-SPAN = (_c("starting_at", "TIMESTAMPTZ", "start of the bucket (inclusive)", False),
-        _c("ending_at", "TIMESTAMPTZ", "end of the bucket (exclusive)", False))
-LEGACY_DIMS = ("product", "model", "context_window", "inference_geo", "speed", "rbac_group_id", "slack_channel_id",
-               "claude_tag_category", "claude_tag_user_id")
+ENVELOPE = (
+    _c("anthropic_organization_id", "VARCHAR", "the API's organization id (org_…)"),
+    _c(
+        "data_refreshed_at",
+        "TIMESTAMPTZ",
+        "the API's export watermark when the row was read: days after "
+        "it are incomplete, days within 30 days before it may still be revised",
+    ),
+)
+SPAN = (
+    _c("starting_at", "TIMESTAMPTZ", "start of the bucket (inclusive)", False),
+    _c("ending_at", "TIMESTAMPTZ", "end of the bucket (exclusive)", False),
+)
+LEGACY_DIMS = (
+    "product",
+    "model",
+    "context_window",
+    "inference_geo",
+    "speed",
+    "rbac_group_id",
+    "slack_channel_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+)
 DIM_DOC = {
     "product": "chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, claude-tag, other; null = "
-               "not grouped or not attributable (code execution)",
+    "not grouped or not attributable (code execution)",
     "model": "model id; null = not grouped or no model (code execution)",
-    "context_window": "0-200k or 200k-1M", "inference_geo": "global or us; null = not grouped or region not set",
-    "speed": "standard or fast", "rbac_group_id": "RBAC group (groups overlap); null = not grouped or in no group",
-    "slack_channel_id": "Claude in Slack channel", "claude_tag_category": "dm, engaged, monitoring, proactive, "
-    "scheduled", "claude_tag_user_id": "Slack member id of Claude Tag usage",
+    "context_window": "0-200k or 200k-1M",
+    "inference_geo": "global or us; null = not grouped or region not set",
+    "speed": "standard or fast",
+    "rbac_group_id": "RBAC group (groups overlap); null = not grouped or in no group",
+    "slack_channel_id": "Claude in Slack channel",
+    "claude_tag_category": "dm, engaged, monitoring, proactive, scheduled",
+    "claude_tag_user_id": "Slack member id of Claude Tag usage",
 }
 DIMS = tuple(_c(d, "VARCHAR", DIM_DOC[d] + " (null unless grouped)") for d in LEGACY_DIMS)
-TOKENS = ("uncached_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens",
-          "cache_read_input_tokens", "output_tokens", "web_search_requests")
-TOKEN_COLUMNS = (_c("uncached_input_tokens", "BIGINT", nullable=False),
-                 _c("cache_creation_5m_input_tokens", "BIGINT", "5-minute cache writes", False),
-                 _c("cache_creation_1h_input_tokens", "BIGINT", "1-hour cache writes", False),
-                 _c("cache_read_input_tokens", "BIGINT", nullable=False),
-                 _c("output_tokens", "BIGINT", nullable=False),
-                 _c("web_search_requests", "BIGINT", "server-side web searches", False))
-REQUESTS = _c("requests", "BIGINT", "requests (execution spans on code-execution rows); null when the API gives none")
-MONEY_COLUMNS = (_c("currency", "VARCHAR", "always USD", False),
-                 _c("amount_usd", MONEY, "cost after the negotiated discount, before credits, in USD (the API's "
-                                         "cents / 100, exact)", False),
-                 _c("list_amount_usd", MONEY, "cost at list price in USD (cents / 100, exact)", False))
-COST_DIMS = (_c("cost_type", "VARCHAR", "tokens, web_search, code_execution (null unless grouped)"),
-             _c("token_type", "VARCHAR", "token type of a tokens cost line (null unless grouped)"))
-GROUPING = (_c("grouping", "VARCHAR", "which grouping of the report the row belongs to (total = ungrouped)", False),
-            _c("split_filter", "VARCHAR", "the filter that split a bucket which hit the top-100 cap (e.g. "
-               "inference_geos[]=us); null when the bucket came whole"))
-USER = (_c("user_id", "VARCHAR", "the seat user (user_…)", False),
-        _c("email", "VARCHAR", "the user's email (API field email or email_address); null for deleted users"),
-        _c("user_name", "VARCHAR", "the user's name ('Deleted User' for deleted users)"),
-        _c("user_deleted", "BOOLEAN", "the user is no longer a member (kept, with no email)", False),
-        _c("actor_type", "VARCHAR", "user_actor"))
+TOKENS = (
+    "uncached_input_tokens",
+    "cache_creation_5m_input_tokens",
+    "cache_creation_1h_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "web_search_requests",
+)
+TOKEN_COLUMNS = (
+    _c("uncached_input_tokens", "BIGINT", nullable=False),
+    _c("cache_creation_5m_input_tokens", "BIGINT", "5-minute cache writes", False),
+    _c("cache_creation_1h_input_tokens", "BIGINT", "1-hour cache writes", False),
+    _c("cache_read_input_tokens", "BIGINT", nullable=False),
+    _c("output_tokens", "BIGINT", nullable=False),
+    _c("web_search_requests", "BIGINT", "server-side web searches", False),
+)
+REQUESTS = _c(
+    "requests", "BIGINT", "requests (execution spans on code-execution rows); null when the API gives none"
+)
+MONEY_COLUMNS = (
+    _c("currency", "VARCHAR", "always USD", False),
+    _c(
+        "amount_usd",
+        MONEY,
+        "cost after the negotiated discount, before credits, in USD (the API's cents / 100, exact)",
+        False,
+    ),
+    _c("list_amount_usd", MONEY, "cost at list price in USD (cents / 100, exact)", False),
+)
+COST_DIMS = (
+    _c("cost_type", "VARCHAR", "tokens, web_search, code_execution (null unless grouped)"),
+    _c("token_type", "VARCHAR", "token type of a tokens cost line (null unless grouped)"),
+)
+GROUPING = (
+    _c("grouping", "VARCHAR", "which grouping of the report the row belongs to (total = ungrouped)", False),
+    _c(
+        "split_filter",
+        "VARCHAR",
+        "the filter that split a bucket which hit the top-100 cap (e.g. "
+        "inference_geos[]=us); null when the bucket came whole",
+    ),
+)
+USER = (
+    _c("user_id", "VARCHAR", "the seat user (user_…)", False),
+    _c("email", "VARCHAR", "the user's email (API field email or email_address); null for deleted users"),
+    _c("user_name", "VARCHAR", "the user's name ('Deleted User' for deleted users)"),
+    _c("user_deleted", "BOOLEAN", "the user is no longer a member (kept, with no email)", False),
+    _c("actor_type", "VARCHAR", "user_actor"),
+)
 
 ENTERPRISE_USAGE = Table(
-    "raw", "enterprise_usage",
+    "raw",
+    "enterprise_usage",
     description="Claude Enterprise token usage per UTC day (usage_report), under several groupings (column "
-                "grouping; 'total' is ungrouped). A bucket the API cut at its top 100 groups is never kept: it is "
-                "asked again per inference geo, then per hour (split_filter, starting_at). Sum a grouping over "
-                "usage_date for daily figures; rbac_group rows overlap.",
+    "grouping; 'total' is ungrouped). A bucket the API cut at its top 100 groups is never kept: it is "
+    "asked again per inference geo, then per hour (split_filter, starting_at). Sum a grouping over "
+    "usage_date for daily figures; rbac_group rows overlap.",
     columns=(*KEYS, *GROUPING, *SPAN, *DIMS, REQUESTS, *TOKEN_COLUMNS, *ENVELOPE, *LINEAGE),
     grain=("org_id", "usage_date", "grouping", "split_filter", "starting_at", *LEGACY_DIMS),
 )
 ENTERPRISE_COST = Table(
-    "raw", "enterprise_cost",
+    "raw",
+    "enterprise_cost",
     description="Claude Enterprise cost per UTC day (cost_report), under several groupings (column grouping; "
-                "'total' is ungrouped), amount and list amount in exact USD. Buckets cut at the top 100 groups are "
-                "asked again per inference geo, then per hour. rbac_group rows overlap.",
+    "'total' is ungrouped), amount and list amount in exact USD. Buckets cut at the top 100 groups are "
+    "asked again per inference geo, then per hour. rbac_group rows overlap.",
     columns=(*KEYS, *GROUPING, *SPAN, *DIMS, *COST_DIMS, *MONEY_COLUMNS, REQUESTS, *ENVELOPE, *LINEAGE),
-    grain=("org_id", "usage_date", "grouping", "split_filter", "starting_at", *LEGACY_DIMS, "cost_type", "token_type"),
+    grain=(
+        "org_id",
+        "usage_date",
+        "grouping",
+        "split_filter",
+        "starting_at",
+        *LEGACY_DIMS,
+        "cost_type",
+        "token_type",
+    ),
 )
 ENTERPRISE_USER_USAGE = Table(
-    "raw", "enterprise_user_usage",
+    "raw",
+    "enterprise_user_usage",
     description="Token usage per seat user, UTC day, product and model (user_usage_report). Seat users only: "
-                "Claude in Slack channels, Code Review and unattributed usage are in raw.enterprise_usage only.",
-    columns=(*KEYS, *USER, *SPAN, *DIMS, REQUESTS, _c("total_tokens", "BIGINT", nullable=False), *TOKEN_COLUMNS,
-             *ENVELOPE, *LINEAGE),
+    "Claude in Slack channels, Code Review and unattributed usage are in raw.enterprise_usage only.",
+    columns=(
+        *KEYS,
+        *USER,
+        *SPAN,
+        *DIMS,
+        REQUESTS,
+        _c("total_tokens", "BIGINT", nullable=False),
+        *TOKEN_COLUMNS,
+        *ENVELOPE,
+        *LINEAGE,
+    ),
     grain=("org_id", "usage_date", "user_id", *LEGACY_DIMS),
 )
 ENTERPRISE_USER_COST = Table(
-    "raw", "enterprise_user_cost",
+    "raw",
+    "enterprise_user_cost",
     description="Cost per seat user, UTC day, product and model (user_cost_report), amount and list amount in "
-                "exact USD. Seat users only, so the daily sum is below the organization's total.",
+    "exact USD. Seat users only, so the daily sum is below the organization's total.",
     columns=(*KEYS, *USER, *SPAN, *DIMS, *COST_DIMS, *MONEY_COLUMNS, REQUESTS, *ENVELOPE, *LINEAGE),
     grain=("org_id", "usage_date", "user_id", *LEGACY_DIMS, "cost_type", "token_type"),
     money=("amount_usd", "list_amount_usd"),
 )
 
-V2_DIMS = ("actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id", "context_window",
-           "deployment_id", "environment_id", "inference_geo", "model", "organization_id", "product", "rbac_group_id",
-           "service_tier", "session_id", "slack_channel_id", "speed", "user_profile_id", "workspace_id")
-ACTOR = (_c("actor", "JSON", "the actor object as returned (user, service account, API key or federated); null "
-            "unless grouped by actor, or usage with no actor"),
-         _c("actor_id", "VARCHAR", "user_id, service_account_id, api_key_id or federated subject of the actor"),
-         _c("actor_email", "VARCHAR", "a user actor's email (email_address or email); null for deleted users"),
-         _c("actor_name", "VARCHAR", "a user actor's name ('Deleted User' for deleted users)"),
-         _c("user_deleted", "BOOLEAN", "a user actor that is no longer a member (kept, with no email)"))
+V2_DIMS = (
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
+    "workspace_id",
+)
+ACTOR = (
+    _c(
+        "actor",
+        "JSON",
+        "the actor object as returned (user, service account, API key or federated); null "
+        "unless grouped by actor, or usage with no actor",
+    ),
+    _c("actor_id", "VARCHAR", "user_id, service_account_id, api_key_id or federated subject of the actor"),
+    _c("actor_email", "VARCHAR", "a user actor's email (email_address or email); null for deleted users"),
+    _c("actor_name", "VARCHAR", "a user actor's name ('Deleted User' for deleted users)"),
+    _c("user_deleted", "BOOLEAN", "a user actor that is no longer a member (kept, with no email)"),
+)
 V2_DIM_COLUMNS = tuple(_c(d, "VARCHAR", "group dimension (null unless grouped)") for d in V2_DIMS)
 ANALYTICS_USAGE = Table(
-    "raw", "analytics_usage",
+    "raw",
+    "analytics_usage",
     description="Beta Usage Analytics (/v1/organizations/analytics/usage): tokens per actor, product, model, context "
-                "window and inference geo per UTC day, every combination (no top-N cut). Only for organizations "
-                "with analytics_beta: true.",
-    columns=(*KEYS, *SPAN, *ACTOR, *V2_DIM_COLUMNS, REQUESTS, _c("total_tokens", "BIGINT", nullable=False),
-             *TOKEN_COLUMNS, *ENVELOPE, *LINEAGE),
+    "window and inference geo per UTC day, every combination (no top-N cut). Only for organizations "
+    "with analytics_beta: true.",
+    columns=(
+        *KEYS,
+        *SPAN,
+        *ACTOR,
+        *V2_DIM_COLUMNS,
+        REQUESTS,
+        _c("total_tokens", "BIGINT", nullable=False),
+        *TOKEN_COLUMNS,
+        *ENVELOPE,
+        *LINEAGE,
+    ),
     grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS),
 )
 ANALYTICS_COST = Table(
-    "raw", "analytics_cost",
+    "raw",
+    "analytics_cost",
     description="Beta Cost Analytics (/v1/organizations/analytics/cost): amount and list amount (exact USD) per "
-                "actor, product, model, context window, inference geo and cost type per UTC day, every combination. "
-                "Only for organizations with analytics_beta: true.",
-    columns=(*KEYS, *SPAN, *ACTOR, *V2_DIM_COLUMNS, *COST_DIMS, *MONEY_COLUMNS, REQUESTS, *ENVELOPE, *LINEAGE),
+    "actor, product, model, context window, inference geo and cost type per UTC day, every combination. "
+    "Only for organizations with analytics_beta: true.",
+    columns=(
+        *KEYS,
+        *SPAN,
+        *ACTOR,
+        *V2_DIM_COLUMNS,
+        *COST_DIMS,
+        *MONEY_COLUMNS,
+        REQUESTS,
+        *ENVELOPE,
+        *LINEAGE,
+    ),
     grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS, "cost_type", "token_type"),
     money=("amount_usd", "list_amount_usd"),
 )
@@ -178,8 +297,12 @@ GROUPED_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST)
 
 def _schema(table: Table):
     checks: dict = {c: [sc.NON_NEGATIVE] for c in (*TOKENS, "requests", "total_tokens")}
-    checks |= {"currency": [sc.USD], "amount_usd": [sc.NON_NEGATIVE_DECIMAL],
-               "list_amount_usd": [sc.NON_NEGATIVE_DECIMAL], "usage_date": [sc.ISO_DATE]}
+    checks |= {
+        "currency": [sc.USD],
+        "amount_usd": [sc.NON_NEGATIVE_DECIMAL],
+        "list_amount_usd": [sc.NON_NEGATIVE_DECIMAL],
+        "usage_date": [sc.ISO_DATE],
+    }
     if "grouping" in table.column_names:
         names = sorted({g.name for g in (*USAGE_GROUPINGS, *COST_GROUPINGS)})
         checks["grouping"] = [pa.Check.isin(names, error="unknown grouping")]
@@ -206,8 +329,17 @@ COST_GROUPINGS = (TOTAL, PRODUCT_MODEL, TOKEN_TYPE, CLAUDE_TAG, RBAC_GROUP)
 
 
 def _schemas() -> dict:
-    return {t: _schema(t) for t in (ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST,
-                                     ANALYTICS_USAGE, ANALYTICS_COST)}
+    return {
+        t: _schema(t)
+        for t in (
+            ENTERPRISE_USAGE,
+            ENTERPRISE_COST,
+            ENTERPRISE_USER_USAGE,
+            ENTERPRISE_USER_COST,
+            ANALYTICS_USAGE,
+            ANALYTICS_COST,
+        )
+    }
 
 
 class TopGroupsCut(RuntimeError):
@@ -239,12 +371,15 @@ def _day(stamp: str) -> date:
     return date.fromisoformat(str(stamp)[:10])
 
 
-def _envelope_extra(page: dict, known=frozenset({"data", "has_more", "next_page", "data_refreshed_at",
-                                                 "organization_id"})) -> dict:
+def _envelope_extra(
+    page: dict, known=frozenset({"data", "has_more", "next_page", "data_refreshed_at", "organization_id"})
+) -> dict:
     return {k: v for k, v in page.items() if k not in known}
 
 
-def _extra(record: dict, known: set[str], nested: dict[str, set[str]] | None = None, **more: dict) -> str | None:
+def _extra(
+    record: dict, known: set[str], nested: dict[str, set[str]] | None = None, **more: dict
+) -> str | None:
     """Fields without a column: unknown top-level keys, unknown keys of known nested objects, and ``more``."""
     extra = {k: v for k, v in record.items() if k not in known}
     for key, inner in (nested or {}).items():
@@ -257,25 +392,38 @@ def _extra(record: dict, known: set[str], nested: dict[str, set[str]] | None = N
     return json.dumps(extra, sort_keys=True, default=str) if extra else None
 
 
-TOKEN_NESTED = {"cache_creation": {"ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens"},
-                "server_tool_use": {"web_search_requests"}}
-TOKEN_KNOWN = {"uncached_input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation",
-               "server_tool_use"}
+TOKEN_NESTED = {
+    "cache_creation": {"ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens"},
+    "server_tool_use": {"web_search_requests"},
+}
+TOKEN_KNOWN = {
+    "uncached_input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation",
+    "server_tool_use",
+}
 
 
 def _tokens(r: dict) -> dict:
     cache, tool = r.get("cache_creation") or {}, r.get("server_tool_use") or {}
-    return {"uncached_input_tokens": r.get("uncached_input_tokens"),
-            "cache_creation_5m_input_tokens": cache.get("ephemeral_5m_input_tokens"),
-            "cache_creation_1h_input_tokens": cache.get("ephemeral_1h_input_tokens"),
-            "cache_read_input_tokens": r.get("cache_read_input_tokens"), "output_tokens": r.get("output_tokens"),
-            "web_search_requests": tool.get("web_search_requests")}
+    return {
+        "uncached_input_tokens": r.get("uncached_input_tokens"),
+        "cache_creation_5m_input_tokens": cache.get("ephemeral_5m_input_tokens"),
+        "cache_creation_1h_input_tokens": cache.get("ephemeral_1h_input_tokens"),
+        "cache_read_input_tokens": r.get("cache_read_input_tokens"),
+        "output_tokens": r.get("output_tokens"),
+        "web_search_requests": tool.get("web_search_requests"),
+    }
 
 
 def _money(r: dict) -> dict:
     amount, lst = r.get("amount"), r.get("list_amount")
-    return {"currency": r.get("currency"), "amount_usd": None if amount is None else cents_to_usd(amount),
-            "list_amount_usd": None if lst is None else cents_to_usd(lst)}
+    return {
+        "currency": r.get("currency"),
+        "amount_usd": None if amount is None else cents_to_usd(amount),
+        "list_amount_usd": None if lst is None else cents_to_usd(lst),
+    }
 
 
 class _Rows:
@@ -289,17 +437,24 @@ class _Rows:
 
     def add(self, row: dict) -> None:
         shared = self._strings
-        self.rows.append(tuple(shared.setdefault(v, v) if isinstance(v, str) else v
-                               for v in (row.get(n) for n in self.names)))
+        self.rows.append(
+            tuple(
+                shared.setdefault(v, v) if isinstance(v, str) else v for v in (row.get(n) for n in self.names)
+            )
+        )
 
     def frame(self) -> pd.DataFrame:
         columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.names)
         self.rows, self._strings = [], {}
         data = {}
         for c, values in zip(self.table.columns, columns, strict=True):
-            series = pd.Series(values, dtype=object)  # no inference: an int next to a None never becomes a float
+            series = pd.Series(
+                values, dtype=object
+            )  # no inference: an int next to a None never becomes a float
             if c.type == "BIGINT":
-                with suppress(TypeError, ValueError):  # exact nullable integers (else the schema and cast report it)
+                with suppress(
+                    TypeError, ValueError
+                ):  # exact nullable integers (else the schema and cast report it)
                     series = series.astype("Int64")
             data[c.name] = series
         return pd.DataFrame(data, columns=self.names)
@@ -323,8 +478,16 @@ class _Kept:
     request: str
 
 
-def _pull_bucketed(client: ApiClient, path: str, grouping: Grouping, start: date, end: date, stats: CallStats,
-                   refreshes: set, plan: PlanLog) -> tuple[list[_Kept], set[date], list[str]]:
+def _pull_bucketed(
+    client: ApiClient,
+    path: str,
+    grouping: Grouping,
+    start: date,
+    end: date,
+    stats: CallStats,
+    refreshes: set,
+    plan: PlanLog,
+) -> tuple[list[_Kept], set[date], list[str]]:
     """Every result of one grouping over ``[start, end)``, with no bucket cut at the top 100 groups.
 
     Daily buckets first; the days with a bucket at 100 results are asked again once per inference
@@ -337,8 +500,12 @@ def _pull_bucketed(client: ApiClient, path: str, grouping: Grouping, start: date
     endpoint = path.rsplit("/", 1)[-1]
 
     def pull(s: date, e: date, width: str, geo: str | None, only: set[date] | None = None) -> set[date]:
-        params: dict = {"starting_at": _instant(s), "ending_at": _instant(e), "bucket_width": width,
-                        "limit": BUCKET_LIMIT[width]}
+        params: dict = {
+            "starting_at": _instant(s),
+            "ending_at": _instant(e),
+            "bucket_width": width,
+            "limit": BUCKET_LIMIT[width],
+        }
         if grouping.group_by:
             params["group_by[]"] = list(grouping.group_by)
         if geo:
@@ -364,7 +531,8 @@ def _pull_bucketed(client: ApiClient, path: str, grouping: Grouping, start: date
                         raise TopGroupsCut(
                             f"GET {path} group_by {list(grouping.group_by)}: the hour {bucket['starting_at']} "
                             f"(inference geo {geo}) still holds {len(results)} groups, the API's cap; nothing was "
-                            "written. Use a smaller grouping for this organization.")
+                            "written. Use a smaller grouping for this organization."
+                        )
                     cut.add(day)
                     continue
                 kept.extend(_Kept(bucket, r, page, split, request) for r in results)
@@ -400,24 +568,51 @@ def _spans(days: set[date], width: str) -> list[tuple[date, date]]:
 
 # -- row builders -----------------------------------------------------------------------------------------------
 def _lineage(k: _Kept, fetched_at: str) -> dict:
-    return {"anthropic_organization_id": k.page.get("organization_id"),
-            "data_refreshed_at": k.page.get("data_refreshed_at"), "fetched_at": fetched_at,
-            "source_request": k.request}
+    return {
+        "anthropic_organization_id": k.page.get("organization_id"),
+        "data_refreshed_at": k.page.get("data_refreshed_at"),
+        "fetched_at": fetched_at,
+        "source_request": k.request,
+    }
 
 
 def _bucket_row(org: OrgConfig, grouping: Grouping, k: _Kept, fetched_at: str, *, cost: bool) -> dict:
     r = k.result
-    row = {"org_id": org.slug, "usage_date": k.bucket["starting_at"][:10], "grouping": grouping.name,
-           "split_filter": k.split, "starting_at": k.bucket["starting_at"], "ending_at": k.bucket["ending_at"],
-           **{d: r.get(d) for d in LEGACY_DIMS}, "requests": r.get("requests"), **_lineage(k, fetched_at)}
+    row = {
+        "org_id": org.slug,
+        "usage_date": k.bucket["starting_at"][:10],
+        "grouping": grouping.name,
+        "split_filter": k.split,
+        "starting_at": k.bucket["starting_at"],
+        "ending_at": k.bucket["ending_at"],
+        **{d: r.get(d) for d in LEGACY_DIMS},
+        "requests": r.get("requests"),
+        **_lineage(k, fetched_at),
+    }
     bucket_more = {k2: v for k2, v in k.bucket.items() if k2 not in ("starting_at", "ending_at", "results")}
     if cost:
-        row |= {"cost_type": r.get("cost_type"), "token_type": r.get("token_type"), **_money(r),
-                "extra": _extra(r, {*LEGACY_DIMS, "cost_type", "token_type", "currency", "amount", "list_amount",
-                                    "requests"}, bucket=bucket_more, envelope=_envelope_extra(k.page))}
+        row |= {
+            "cost_type": r.get("cost_type"),
+            "token_type": r.get("token_type"),
+            **_money(r),
+            "extra": _extra(
+                r,
+                {*LEGACY_DIMS, "cost_type", "token_type", "currency", "amount", "list_amount", "requests"},
+                bucket=bucket_more,
+                envelope=_envelope_extra(k.page),
+            ),
+        }
     else:
-        row |= {**_tokens(r), "extra": _extra(r, {*LEGACY_DIMS, "requests", *TOKEN_KNOWN}, TOKEN_NESTED,
-                                              bucket=bucket_more, envelope=_envelope_extra(k.page))}
+        row |= {
+            **_tokens(r),
+            "extra": _extra(
+                r,
+                {*LEGACY_DIMS, "requests", *TOKEN_KNOWN},
+                TOKEN_NESTED,
+                bucket=bucket_more,
+                envelope=_envelope_extra(k.page),
+            ),
+        }
     return row
 
 
@@ -427,74 +622,144 @@ ACTOR_KNOWN = {"type", "user_id", "email", "email_address", "name", "deleted"}
 def _user(actor: dict | None) -> dict:
     actor = actor or {}
     deleted = bool(actor.get("deleted"))
-    return {"user_id": actor.get("user_id"),
-            "email": None if deleted else (actor.get("email") or actor.get("email_address")),
-            "user_name": actor.get("name"), "user_deleted": deleted, "actor_type": actor.get("type")}
+    return {
+        "user_id": actor.get("user_id"),
+        "email": None if deleted else (actor.get("email") or actor.get("email_address")),
+        "user_name": actor.get("name"),
+        "user_deleted": deleted,
+        "actor_type": actor.get("type"),
+    }
 
 
 def _user_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str, *, cost: bool) -> dict:
     actor = r.get("actor") or {}
     unknown_actor = {k: v for k, v in actor.items() if k not in ACTOR_KNOWN}
-    row = {"org_id": org.slug, "usage_date": str(r.get("starting_at") or "")[:10] or None, **_user(actor),
-           "starting_at": r.get("starting_at"), "ending_at": r.get("ending_at"),
-           **{d: r.get(d) for d in LEGACY_DIMS}, "requests": r.get("requests"),
-           "anthropic_organization_id": page.get("organization_id"),
-           "data_refreshed_at": page.get("data_refreshed_at"), "fetched_at": fetched_at, "source_request": request}
+    row = {
+        "org_id": org.slug,
+        "usage_date": str(r.get("starting_at") or "")[:10] or None,
+        **_user(actor),
+        "starting_at": r.get("starting_at"),
+        "ending_at": r.get("ending_at"),
+        **{d: r.get(d) for d in LEGACY_DIMS},
+        "requests": r.get("requests"),
+        "anthropic_organization_id": page.get("organization_id"),
+        "data_refreshed_at": page.get("data_refreshed_at"),
+        "fetched_at": fetched_at,
+        "source_request": request,
+    }
     common = {"actor", "starting_at", "ending_at", *LEGACY_DIMS, "requests"}
     if cost:
-        row |= {"cost_type": r.get("cost_type"), "token_type": r.get("token_type"), **_money(r),
-                "extra": _extra(r, {*common, "cost_type", "token_type", "currency", "amount", "list_amount"},
-                                actor=unknown_actor, envelope=_envelope_extra(page))}
+        row |= {
+            "cost_type": r.get("cost_type"),
+            "token_type": r.get("token_type"),
+            **_money(r),
+            "extra": _extra(
+                r,
+                {*common, "cost_type", "token_type", "currency", "amount", "list_amount"},
+                actor=unknown_actor,
+                envelope=_envelope_extra(page),
+            ),
+        }
     else:
-        row |= {"total_tokens": r.get("total_tokens"), **_tokens(r),
-                "extra": _extra(r, {*common, "total_tokens", *TOKEN_KNOWN}, TOKEN_NESTED, actor=unknown_actor,
-                                envelope=_envelope_extra(page))}
+        row |= {
+            "total_tokens": r.get("total_tokens"),
+            **_tokens(r),
+            "extra": _extra(
+                r,
+                {*common, "total_tokens", *TOKEN_KNOWN},
+                TOKEN_NESTED,
+                actor=unknown_actor,
+                envelope=_envelope_extra(page),
+            ),
+        }
     return row
 
 
 def _v2_actor(actor: dict | None) -> dict:
     if not actor:
-        return {"actor": None, "actor_id": None, "actor_email": None, "actor_name": None, "user_deleted": None}
+        return {
+            "actor": None,
+            "actor_id": None,
+            "actor_email": None,
+            "actor_name": None,
+            "user_deleted": None,
+        }
     user = actor.get("type") == "user_actor"
     deleted = bool(actor.get("deleted")) if user else None
-    ident = (actor.get("user_id") or actor.get("service_account_id") or actor.get("api_key_id")
-             or actor.get("subject"))
-    return {"actor": json.dumps(actor, sort_keys=True, default=str), "actor_id": ident,
-            "actor_email": None if deleted else (actor.get("email_address") or actor.get("email")),
-            "actor_name": actor.get("name"), "user_deleted": deleted}
+    ident = (
+        actor.get("user_id")
+        or actor.get("service_account_id")
+        or actor.get("api_key_id")
+        or actor.get("subject")
+    )
+    return {
+        "actor": json.dumps(actor, sort_keys=True, default=str),
+        "actor_id": ident,
+        "actor_email": None if deleted else (actor.get("email_address") or actor.get("email")),
+        "actor_name": actor.get("name"),
+        "user_deleted": deleted,
+    }
 
 
 def _v2_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str, *, cost: bool) -> dict:
     group = r.get("group") or {}
-    row = {"org_id": org.slug, "usage_date": str(r.get("starting_at") or "")[:10] or None,
-           "starting_at": r.get("starting_at"), "ending_at": r.get("ending_at"), **_v2_actor(group.get("actor")),
-           **{d: group.get(d) for d in V2_DIMS}, "anthropic_organization_id": page.get("organization_id"),
-           "data_refreshed_at": page.get("data_refreshed_at"), "fetched_at": fetched_at, "source_request": request}
+    row = {
+        "org_id": org.slug,
+        "usage_date": str(r.get("starting_at") or "")[:10] or None,
+        "starting_at": r.get("starting_at"),
+        "ending_at": r.get("ending_at"),
+        **_v2_actor(group.get("actor")),
+        **{d: group.get(d) for d in V2_DIMS},
+        "anthropic_organization_id": page.get("organization_id"),
+        "data_refreshed_at": page.get("data_refreshed_at"),
+        "fetched_at": fetched_at,
+        "source_request": request,
+    }
     group_known = {"actor", *V2_DIMS} | ({"cost_type", "token_type"} if cost else set())
     unknown_group = {k: v for k, v in group.items() if k not in group_known}
     if cost:
         c = r.get("cost") or {}
-        row |= {"cost_type": group.get("cost_type"), "token_type": group.get("token_type"), **_money(c),
-                "requests": c.get("requests"),
-                "extra": _extra(r, {"starting_at", "ending_at", "group", "cost"}, group=unknown_group,
-                                cost={k: v for k, v in c.items() if k not in ("amount", "list_amount", "currency",
-                                                                              "requests")},
-                                envelope=_envelope_extra(page))}
+        row |= {
+            "cost_type": group.get("cost_type"),
+            "token_type": group.get("token_type"),
+            **_money(c),
+            "requests": c.get("requests"),
+            "extra": _extra(
+                r,
+                {"starting_at", "ending_at", "group", "cost"},
+                group=unknown_group,
+                cost={
+                    k: v for k, v in c.items() if k not in ("amount", "list_amount", "currency", "requests")
+                },
+                envelope=_envelope_extra(page),
+            ),
+        }
     else:
         u = r.get("usage") or {}
         unknown_usage = {k: v for k, v in u.items() if k not in {*TOKEN_KNOWN, "total_tokens", "requests"}}
         for key, inner in TOKEN_NESTED.items():
             if isinstance(u.get(key), dict) and set(u[key]) - inner:
                 unknown_usage[key] = {k: v for k, v in u[key].items() if k not in inner}
-        row |= {"requests": u.get("requests"), "total_tokens": u.get("total_tokens"), **_tokens(u),
-                "extra": _extra(r, {"starting_at", "ending_at", "group", "usage"}, group=unknown_group,
-                                usage=unknown_usage, envelope=_envelope_extra(page))}
+        row |= {
+            "requests": u.get("requests"),
+            "total_tokens": u.get("total_tokens"),
+            **_tokens(u),
+            "extra": _extra(
+                r,
+                {"starting_at", "ending_at", "group", "usage"},
+                group=unknown_group,
+                usage=unknown_usage,
+                envelope=_envelope_extra(page),
+            ),
+        }
     return row
 
 
 # -- fetchers: one endpoint over one window -> rows -------------------------------------------------------------
-Part = Callable[[ApiClient, OrgConfig, date, date, CallStats, set, PlanLog],
-                tuple[dict[Table, pd.DataFrame], set[date], list[str]]]
+Part = Callable[
+    [ApiClient, OrgConfig, date, date, CallStats, set, PlanLog],
+    tuple[dict[Table, pd.DataFrame], set[date], list[str]],
+]
 
 
 def _window_days(start: date, end: date) -> set[date]:
@@ -526,13 +791,17 @@ def bucketed_part(table: Table, endpoint: str, groupings: Sequence[Grouping]) ->
                 return {table: rows.frame()}, days or set(), requests
             seen.append(sorted(map(str, mine)))
             plan.add(f"{endpoint}: windows pulled again (the data was refreshed between its groupings)")
-        raise RuntimeError(f"{org.slug} {start}..{end}: {endpoint} was refreshed during each of {REFRESH_ATTEMPTS} "
-                           f"pulls of its groupings (data_refreshed_at {seen}); nothing was written. Retry the run.")
+        raise RuntimeError(
+            f"{org.slug} {start}..{end}: {endpoint} was refreshed during each of {REFRESH_ATTEMPTS} "
+            f"pulls of its groupings (data_refreshed_at {seen}); nothing was written. Retry the run."
+        )
 
     return part
 
 
-def ranked_part(table: Table, path: str, params: dict, *, cost: bool, v2: bool, headers: dict | None = None) -> Part:
+def ranked_part(
+    table: Table, path: str, params: dict, *, cost: bool, v2: bool, headers: dict | None = None
+) -> Part:
     """A report ranked and paged by rows (per-user and beta reports): one paginated request per window."""
     build = _v2_row if v2 else _user_row
 
@@ -557,18 +826,35 @@ PARTS: dict[Table, Part] = {
     ENTERPRISE_USAGE: bucketed_part(ENTERPRISE_USAGE, "usage_report", USAGE_GROUPINGS),
     ENTERPRISE_COST: bucketed_part(ENTERPRISE_COST, "cost_report", COST_GROUPINGS),
     ENTERPRISE_USER_USAGE: ranked_part(
-        ENTERPRISE_USER_USAGE, f"{BASE}/user_usage_report",
-        {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY}, cost=False, v2=False),
+        ENTERPRISE_USER_USAGE,
+        f"{BASE}/user_usage_report",
+        {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY},
+        cost=False,
+        v2=False,
+    ),
     ENTERPRISE_USER_COST: ranked_part(
-        ENTERPRISE_USER_COST, f"{BASE}/user_cost_report",
-        {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY}, cost=True, v2=False),
+        ENTERPRISE_USER_COST,
+        f"{BASE}/user_cost_report",
+        {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY},
+        cost=True,
+        v2=False,
+    ),
     ANALYTICS_USAGE: ranked_part(
-        ANALYTICS_USAGE, f"{BASE}/usage", {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": V2_GROUP_BY},
-        cost=False, v2=True, headers=BETA_HEADERS),
+        ANALYTICS_USAGE,
+        f"{BASE}/usage",
+        {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": V2_GROUP_BY},
+        cost=False,
+        v2=True,
+        headers=BETA_HEADERS,
+    ),
     ANALYTICS_COST: ranked_part(
-        ANALYTICS_COST, f"{BASE}/cost",
+        ANALYTICS_COST,
+        f"{BASE}/cost",
         {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": [*V2_GROUP_BY, "cost_type"]},
-        cost=True, v2=True, headers=BETA_HEADERS),
+        cost=True,
+        v2=True,
+        headers=BETA_HEADERS,
+    ),
 }
 
 
@@ -624,12 +910,22 @@ def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table
 
         if ENTERPRISE_USAGE in tables and want(ENTERPRISE_USAGE, report_checks.GROUPED_EQUALS_TOTAL):
             yield report_checks.grouped_equals_total(
-                con, ENTERPRISE_USAGE, covered, groupings=[g.name for g in USAGE_GROUPINGS[1:] if g.partitions],
-                measures=[*TOKENS, "requests"], nullable=["requests"])
+                con,
+                ENTERPRISE_USAGE,
+                covered,
+                groupings=[g.name for g in USAGE_GROUPINGS[1:] if g.partitions],
+                measures=[*TOKENS, "requests"],
+                nullable=["requests"],
+            )
         if ENTERPRISE_COST in tables and want(ENTERPRISE_COST, report_checks.GROUPED_EQUALS_TOTAL):
             yield report_checks.grouped_equals_total(
-                con, ENTERPRISE_COST, covered, groupings=[g.name for g in COST_GROUPINGS[1:] if g.partitions],
-                measures=["amount_usd", "list_amount_usd", "requests"], nullable=["requests"])
+                con,
+                ENTERPRISE_COST,
+                covered,
+                groupings=[g.name for g in COST_GROUPINGS[1:] if g.partitions],
+                measures=["amount_usd", "list_amount_usd", "requests"],
+                nullable=["requests"],
+            )
         for table in (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST):
             if table in tables and want(table, report_checks.AMOUNT_WITHIN_LIST):
                 yield report_checks.amount_within_list(con, table, covered)
@@ -658,8 +954,11 @@ def _totals(con: duckdb.DuckDBPyConnection, table: Table, covered: Windows) -> d
     where = " OR ".join("(org_id = ? AND usage_date >= ? AND usage_date < ?)" for _ in spans)
     params = [x for span in spans for x in span]
     cols = ["amount_usd", "list_amount_usd"] if table is ENTERPRISE_COST else [*TOKENS, "requests"]
-    values = con.execute(f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in cols)} FROM {table.qualified} "
-                         f"WHERE grouping = 'total' AND ({where})", params).fetchone()
+    values = con.execute(
+        f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in cols)} FROM {table.qualified} "
+        f"WHERE grouping = 'total' AND ({where})",
+        params,
+    ).fetchone()
     meta: dict = {}
     for c, v in zip(cols, values, strict=True):
         if table is ENTERPRISE_COST:
@@ -670,8 +969,15 @@ def _totals(con: duckdb.DuckDBPyConnection, table: Table, covered: Windows) -> d
     return meta
 
 
-def _run(context: dg.AssetExecutionContext, *, config: ProjectConfig, api: EnterpriseAnalyticsApi,
-         duckdb_resource: DuckDBResource, tables: list[Table], beta: bool) -> Iterator:
+def _run(
+    context: dg.AssetExecutionContext,
+    *,
+    config: ProjectConfig,
+    api: EnterpriseAnalyticsApi,
+    duckdb_resource: DuckDBResource,
+    tables: list[Table],
+    beta: bool,
+) -> Iterator:
     plan = PlanLog()
     holder: dict = {}
     checks = _extra_checks(set(context.selected_asset_check_keys), tables)
@@ -681,9 +987,20 @@ def _run(context: dg.AssetExecutionContext, *, config: ProjectConfig, api: Enter
         holder.update({t: _totals(con, t, covered) for t in tables if t in GROUPED_TABLES})
         return results
 
-    outputs = list(run_windows(context, config=config, api=api, duckdb=duckdb_resource, tables=tables,
-                               schemas=_schemas(), fetch=combined_fetcher(tables, plan), max_days=MAX_WINDOW_DAYS,
-                               availability=availability(beta=beta), extra_checks=extra))
+    outputs = list(
+        run_windows(
+            context,
+            config=config,
+            api=api,
+            duckdb=duckdb_resource,
+            tables=tables,
+            schemas=_schemas(),
+            fetch=combined_fetcher(tables, plan),
+            max_days=MAX_WINDOW_DAYS,
+            availability=availability(beta=beta),
+            extra_checks=extra,
+        )
+    )
     by_key = {t.asset_key: t for t in tables}
     for out in outputs:
         if isinstance(out, dg.MaterializeResult):
@@ -696,16 +1013,31 @@ def _run(context: dg.AssetExecutionContext, *, config: ProjectConfig, api: Enter
 # -- assets -----------------------------------------------------------------------------------------------------
 def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool, description: str):
     @dg.multi_asset(
-        name=name, description=description,
-        specs=[dg.AssetSpec(t.asset_key, description=t.description, group_name=GROUP, kinds=KINDS, owners=OWNERS,
-                            skippable=True) for t in tables],
+        name=name,
+        description=description,
+        specs=[
+            dg.AssetSpec(
+                t.asset_key,
+                description=t.description,
+                group_name=GROUP,
+                kinds=KINDS,
+                owners=OWNERS,
+                skippable=True,
+            )
+            for t in tables
+        ],
         check_specs=[s for t in tables for s in check_specs(t)],
-        partitions_def=daily_by_org(config, "enterprise"), backfill_policy=dg.BackfillPolicy.single_run(),
-        can_subset=True)
-    def _asset(context: dg.AssetExecutionContext, analytics_api: EnterpriseAnalyticsApi, duckdb: DuckDBResource):
+        partitions_def=daily_by_org(config, "enterprise"),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        can_subset=True,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, analytics_api: EnterpriseAnalyticsApi, duckdb: DuckDBResource
+    ):
         selected = [t for t in tables if t.asset_key in context.selected_asset_keys]
-        yield from _run(context, config=config, api=analytics_api, duckdb_resource=duckdb, tables=selected,
-                        beta=beta)
+        yield from _run(
+            context, config=config, api=analytics_api, duckdb_resource=duckdb, tables=selected, beta=beta
+        )
 
     return _asset
 
@@ -713,13 +1045,20 @@ def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool,
 def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """The Enterprise usage and cost raw assets (group ``enterprise``)."""
     legacy = _multi(
-        "raw__enterprise_reports", [ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST],
-        config, beta=False,
+        "raw__enterprise_reports",
+        [ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST],
+        config,
+        beta=False,
         description="Claude Enterprise usage and cost reports (organization-level by several groupings, and per "
-                    "seat user), one 31-day window at a time, every selected table of a window written in one "
-                    "transaction.")
+        "seat user), one 31-day window at a time, every selected table of a window written in one "
+        "transaction.",
+    )
     beta = _multi(
-        "raw__analytics_usage_cost", [ANALYTICS_USAGE, ANALYTICS_COST], config, beta=True,
+        "raw__analytics_usage_cost",
+        [ANALYTICS_USAGE, ANALYTICS_COST],
+        config,
+        beta=True,
         description="Beta Usage and Cost Analytics endpoints, for organizations with analytics_beta: true; other "
-                    "organizations' partitions send no request and say so in their metadata.")
+        "organizations' partitions send no request and say so in their metadata.",
+    )
     return [legacy, beta]

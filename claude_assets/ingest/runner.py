@@ -79,10 +79,19 @@ def extra_json(record: dict, known: set[str]) -> str | None:
     return json.dumps(extra, sort_keys=True, default=str) if extra else None
 
 
-def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api: _AnthropicApi,
-                duckdb: DuckDBResource, tables: list[Table], schemas: dict[Table, pa.DataFrameSchema],
-                fetch: Fetcher, max_days: int, availability: Availability | None = None,
-                extra_checks: ExtraChecks | None = None) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+def run_windows(
+    context: dg.AssetExecutionContext,
+    *,
+    config: ProjectConfig,
+    api: _AnthropicApi,
+    duckdb: DuckDBResource,
+    tables: list[Table],
+    schemas: dict[Table, pa.DataFrameSchema],
+    fetch: Fetcher,
+    max_days: int,
+    availability: Availability | None = None,
+    extra_checks: ExtraChecks | None = None,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     stats = CallStats()
     covered, skipped = _plan(context, config, availability)
     latest = _check_latest(config, api, covered, availability, tables, stats)
@@ -98,9 +107,14 @@ def run_windows(context: dg.AssetExecutionContext, *, config: ProjectConfig, api
                     try:
                         window_checks.validate(schemas[table], table, frame)
                     except window_checks.SchemaViolation as exc:
-                        raise dg.Failure(description=f"{slug} {start}..{end}: {exc}", metadata={
-                            "failure_cases": dg.MetadataValue.md(
-                                exc.failures.head(50).to_markdown(index=False))}) from None
+                        raise dg.Failure(
+                            description=f"{slug} {start}..{end}: {exc}",
+                            metadata={
+                                "failure_cases": dg.MetadataValue.md(
+                                    exc.failures.head(50).to_markdown(index=False)
+                                )
+                            },
+                        ) from None
                 if batch.windows and (batch.end != start or batch.days >= WRITE_DAYS):
                     batch.flush(context, duckdb, rows)
                 batch.add(start, end, fetched)
@@ -142,7 +156,9 @@ class _Batch:
     def add(self, start: date, end: date, fetched: Fetched) -> None:
         self.windows.append((start, end, fetched))
 
-    def flush(self, context: dg.AssetExecutionContext, duckdb: DuckDBResource, rows: dict[Table, int]) -> None:
+    def flush(
+        self, context: dg.AssetExecutionContext, duckdb: DuckDBResource, rows: dict[Table, int]
+    ) -> None:
         if not self.windows:
             return
         start, end = self.windows[0][0], self.windows[-1][1]
@@ -150,12 +166,24 @@ class _Batch:
         frames = {t: _concat([f.frames[t] for _, _, f in self.windows]) for t in tables}
         requests = {d: f.source_request for _, _, f in self.windows for d in f.days}
         with duckdb.get_connection() as con:
-            written = write_windows(con, WindowWrite(org_id=self.org_id, start=start, end=end, frames=frames,
-                                                     requests=requests, fetched_at=now_iso(), run_id=self.run_id))
+            written = write_windows(
+                con,
+                WindowWrite(
+                    org_id=self.org_id,
+                    start=start,
+                    end=end,
+                    frames=frames,
+                    requests=requests,
+                    fetched_at=now_iso(),
+                    run_id=self.run_id,
+                ),
+            )
         for table, n in written.items():
             rows[table] += n
-        context.log.info(f"{self.org_id} {start}..{end}: " + ", ".join(
-            f"{t.qualified} {n} rows" for t, n in written.items()))
+        context.log.info(
+            f"{self.org_id} {start}..{end}: "
+            + ", ".join(f"{t.qualified} {n} rows" for t, n in written.items())
+        )
         self.windows = []
 
 
@@ -170,8 +198,9 @@ def _days(spans: list[tuple[date, date]]) -> int:
     return sum((e - s).days for s, e in spans)
 
 
-def _plan(context: dg.AssetExecutionContext, config: ProjectConfig,
-          availability: Availability | None) -> tuple[Windows, dict[str, dict[str, int]]]:
+def _plan(
+    context: dg.AssetExecutionContext, config: ProjectConfig, availability: Availability | None
+) -> tuple[Windows, dict[str, dict[str, int]]]:
     """The run's days per organization that the API can hold, and the days skipped (reason -> org -> days)."""
     covered: Windows = {}
     skipped: dict[str, dict[str, int]] = {}
@@ -192,8 +221,14 @@ def _plan(context: dg.AssetExecutionContext, config: ProjectConfig,
     return covered, skipped
 
 
-def _check_latest(config: ProjectConfig, api: _AnthropicApi, covered: Windows, availability: Availability | None,
-                  tables: list[Table], stats: CallStats) -> dict[str, date]:
+def _check_latest(
+    config: ProjectConfig,
+    api: _AnthropicApi,
+    covered: Windows,
+    availability: Availability | None,
+    tables: list[Table],
+    stats: CallStats,
+) -> dict[str, date]:
     """Ask each organization's newest available day; fail before any fetch when the run asks for a newer one."""
     if availability is None or availability.latest is None:
         return {}
@@ -206,33 +241,49 @@ def _check_latest(config: ProjectConfig, api: _AnthropicApi, covered: Windows, a
         last = kept[-1][1] - timedelta(days=1)
         if last > latest[slug]:
             first = max(kept[0][0], latest[slug] + timedelta(days=1))
-            late.append(f"{slug}: {first}{f' to {last}' if last > first else ''} is not available yet; the most "
-                        f"recent available day is {latest[slug]}")
+            late.append(
+                f"{slug}: {first}{f' to {last}' if last > first else ''} is not available yet; the most "
+                f"recent available day is {latest[slug]}"
+            )
     if late:
         names = ", ".join(t.qualified for t in tables)
         raise dg.Failure(
-            description=f"{names}: nothing was fetched or written. " + "; ".join(late) + ". "
-                        + availability.latest_hint,
-            metadata={"latest_available_day": {k: v.isoformat() for k, v in latest.items()},
-                      "unavailable": dg.MetadataValue.md("\n".join(f"- {x}" for x in late))})
+            description=f"{names}: nothing was fetched or written. "
+            + "; ".join(late)
+            + ". "
+            + availability.latest_hint,
+            metadata={
+                "latest_available_day": {k: v.isoformat() for k, v in latest.items()},
+                "unavailable": dg.MetadataValue.md("\n".join(f"- {x}" for x in late)),
+            },
+        )
     return latest
 
 
 def _nothing_to_check(table: Table, skipped: dict[str, dict[str, int]]) -> list[dg.AssetCheckResult]:
-    note = {"note": "no requested day can hold data: " + "; ".join(skipped) + ". Nothing was requested.",
-            "skipped_days": skipped}
-    return [dg.AssetCheckResult(asset_key=table.asset_key, check_name=s.name, passed=True, metadata=note)
-            for s in window_checks.specs(table)]
+    note = {
+        "note": "no requested day can hold data: " + "; ".join(skipped) + ". Nothing was requested.",
+        "skipped_days": skipped,
+    }
+    return [
+        dg.AssetCheckResult(asset_key=table.asset_key, check_name=s.name, passed=True, metadata=note)
+        for s in window_checks.specs(table)
+    ]
 
 
-def _metadata(con, table: Table, covered: Windows, rows: int, stats: CallStats,
-              skipped: dict[str, dict[str, int]]) -> dict:
+def _metadata(
+    con, table: Table, covered: Windows, rows: int, stats: CallStats, skipped: dict[str, dict[str, int]]
+) -> dict:
     meta: dict = {
         "dagster/row_count": rows,
         "dagster/column_schema": table.dagster_schema(),
-        "window": dg.MetadataValue.md("\n".join(
-            f"- `{org}`: " + ", ".join(f"{s} → {e} ({(e - s).days} d)" for s, e in spans)
-            for org, spans in covered.items()) or "nothing in range"),
+        "window": dg.MetadataValue.md(
+            "\n".join(
+                f"- `{org}`: " + ", ".join(f"{s} → {e} ({(e - s).days} d)" for s, e in spans)
+                for org, spans in covered.items()
+            )
+            or "nothing in range"
+        ),
         **{f"api_{k}": v for k, v in stats.as_dict().items()},
     }
     if skipped:
@@ -241,14 +292,22 @@ def _metadata(con, table: Table, covered: Windows, rows: int, stats: CallStats,
             meta["skipped_days_before_history_start"] = skipped[HISTORY_START_REASON]
     if not covered:
         return meta
-    where = " OR ".join("(org_id = ? AND usage_date >= ? AND usage_date < ?)" for spans in covered.values()
-                        for _ in spans)
+    where = " OR ".join(
+        "(org_id = ? AND usage_date >= ? AND usage_date < ?)" for spans in covered.values() for _ in spans
+    )
     params = [x for org, spans in covered.items() for s, e in spans for x in (org, s, e)]
     for col in table.money:
-        total = con.execute(f'SELECT coalesce(sum("{col}"), 0) FROM {table.qualified} WHERE {where}', params).fetchall()[0][0]
-        meta[f"total_{col}"] = dg.MetadataValue.float(float(total))  # for plotting; exact values stay in the table
+        total = con.execute(
+            f'SELECT coalesce(sum("{col}"), 0) FROM {table.qualified} WHERE {where}', params
+        ).fetchall()[0][0]
+        meta[f"total_{col}"] = dg.MetadataValue.float(
+            float(total)
+        )  # for plotting; exact values stay in the table
         meta[f"total_{col}_exact"] = str(total)
-    preview = con.execute(f"SELECT * EXCLUDE (extra, fetched_at, source_request) FROM {table.qualified} "
-                          f"WHERE {where} ORDER BY ALL LIMIT 10", params).df()
+    preview = con.execute(
+        f"SELECT * EXCLUDE (extra, fetched_at, source_request) FROM {table.qualified} "
+        f"WHERE {where} ORDER BY ALL LIMIT 10",
+        params,
+    ).df()
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
     return meta

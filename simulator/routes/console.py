@@ -14,14 +14,34 @@ from simulator.routes.paging import id_page, offset_window
 from simulator.world import day_start, iso
 
 FAST_MODE_BETA = "fast-mode-2026-02-01"
-GROUP_BY = ("account_id", "api_key_id", "context_window", "inference_geo", "model", "service_account_id",
-            "service_tier", "speed", "workspace_id")
+GROUP_BY = (
+    "account_id",
+    "api_key_id",
+    "context_window",
+    "inference_geo",
+    "model",
+    "service_account_id",
+    "service_tier",
+    "speed",
+    "workspace_id",
+)
 SERVICE_TIERS = ("batch", "flex", "flex_discount", "priority", "priority_on_demand", "standard")
-WIDTHS = {"1d": (timedelta(days=1), 7, 31), "1h": (timedelta(hours=1), 24, 168), "1m": (timedelta(minutes=1), 60, 1440)}
-USAGE_FILTERS = {"models": "model", "api_key_ids": "api_key_id", "workspace_ids": "workspace_id",
-                 "account_ids": "account_id", "service_account_ids": "service_account_id",
-                 "service_tiers": "service_tier", "context_window": "context_window",
-                 "inference_geos": "inference_geo", "speeds": "speed"}
+WIDTHS = {
+    "1d": (timedelta(days=1), 7, 31),
+    "1h": (timedelta(hours=1), 24, 168),
+    "1m": (timedelta(minutes=1), 60, 1440),
+}
+USAGE_FILTERS = {
+    "models": "model",
+    "api_key_ids": "api_key_id",
+    "workspace_ids": "workspace_id",
+    "account_ids": "account_id",
+    "service_account_ids": "service_account_id",
+    "service_tiers": "service_tier",
+    "context_window": "context_window",
+    "inference_geos": "inference_geo",
+    "speeds": "speed",
+}
 CONSOLE_ROLES = ("user", "developer", "billing", "admin", "claude_code_user")
 USAGE_LAG = timedelta(minutes=5)
 
@@ -55,8 +75,12 @@ def usage_messages(ctx: Ctx) -> dict:
         if values:
             if param == "speeds" and not fast_beta:
                 raise bad_request(f"speeds[] requires the anthropic-beta header {FAST_MODE_BETA}")
-            allowed = {"service_tiers": SERVICE_TIERS, "context_window": ("0-200k", "200k-1M"),
-                       "inference_geos": ("global", "us", "not_available"), "speeds": ("fast", "standard")}.get(param)
+            allowed = {
+                "service_tiers": SERVICE_TIERS,
+                "context_window": ("0-200k", "200k-1M"),
+                "inference_geos": ("global", "us", "not_available"),
+                "speeds": ("fast", "standard"),
+            }.get(param)
             if allowed:
                 q.choices(param, allowed)
             filters[DIMS.index(dim)] = set(values)
@@ -85,13 +109,24 @@ def usage_messages(ctx: Ctx) -> dict:
         results = []
         for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
             m = groups[key]
-            row = {"uncached_input_tokens": m[0],
-                   "cache_creation": {"ephemeral_1h_input_tokens": m[2], "ephemeral_5m_input_tokens": m[1]},
-                   "cache_read_input_tokens": m[3], "output_tokens": m[4],
-                   "server_tool_use": {"web_search_requests": m[5]}}
+            row = {
+                "uncached_input_tokens": m[0],
+                "cache_creation": {"ephemeral_1h_input_tokens": m[2], "ephemeral_5m_input_tokens": m[1]},
+                "cache_read_input_tokens": m[3],
+                "output_tokens": m[4],
+                "server_tool_use": {"web_search_requests": m[5]},
+            }
             grouped = dict(zip(group_by, key, strict=True))
-            for dim in ("account_id", "api_key_id", "service_account_id", "workspace_id", "model", "service_tier",
-                        "context_window", "inference_geo"):
+            for dim in (
+                "account_id",
+                "api_key_id",
+                "service_account_id",
+                "workspace_id",
+                "model",
+                "service_tier",
+                "context_window",
+                "inference_geo",
+            ):
                 row[dim] = grouped.get(dim)
             if fast_beta:
                 row["speed"] = grouped.get("speed")
@@ -131,14 +166,27 @@ def cost_report(ctx: Ctx) -> dict:
         for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
             f = dict(zip((COST_FIELDS[i] for i in keep), key, strict=True))
             row = {"currency": "USD", "amount": format_cents(groups[key])}
-            for name in ("workspace_id", "description", "cost_type", "context_window", "model", "service_tier",
-                         "token_type", "inference_geo"):
+            for name in (
+                "workspace_id",
+                "description",
+                "cost_type",
+                "context_window",
+                "model",
+                "service_tier",
+                "token_type",
+                "inference_geo",
+            ):
                 row[name] = f.get(name)
             if fast_beta:
                 row["speed"] = f.get("speed")
             results.append(row)
-        buckets.append({"starting_at": iso(day_start(d)), "ending_at": iso(day_start(d) + timedelta(days=1)),
-                        "results": results})
+        buckets.append(
+            {
+                "starting_at": iso(day_start(d)),
+                "ending_at": iso(day_start(d) + timedelta(days=1)),
+                "results": results,
+            }
+        )
     return {"data": buckets, "has_more": nxt is not None, "next_page": nxt}
 
 
@@ -170,19 +218,39 @@ def _claude_code_row(ctx: Ctx, day: date, row, fraction: float) -> dict:
 
     core = row.core
     return {
-        "date": iso(day_start(day)), "actor": row.actor, "organization_id": ctx.org.uuid,
-        "customer_type": "api", "subscription_type": None, "terminal_type": row.terminal_type,
+        "date": iso(day_start(day)),
+        "actor": row.actor,
+        "organization_id": ctx.org.uuid,
+        "customer_type": "api",
+        "subscription_type": None,
+        "terminal_type": row.terminal_type,
         "is_remote": row.is_remote,
-        "core_metrics": {"num_sessions": part(core["num_sessions"]),
-                         "lines_of_code": {k: part(v) for k, v in core["lines_of_code"].items()},
-                         "commits_by_claude_code": part(core["commits_by_claude_code"]),
-                         "pull_requests_by_claude_code": part(core["pull_requests_by_claude_code"])},
-        "tool_actions": {k: {"accepted": part(v["accepted"]), "rejected": part(v["rejected"])}
-                         for k, v in row.tool_actions.items()},
+        "core_metrics": {
+            "num_sessions": part(core["num_sessions"]),
+            "lines_of_code": {k: part(v) for k, v in core["lines_of_code"].items()},
+            "commits_by_claude_code": part(core["commits_by_claude_code"]),
+            "pull_requests_by_claude_code": part(core["pull_requests_by_claude_code"]),
+        },
+        "tool_actions": {
+            k: {"accepted": part(v["accepted"]), "rejected": part(v["rejected"])}
+            for k, v in row.tool_actions.items()
+        },
         "model_breakdown": [
-            {"model": m, "tokens": {"input": part(i), "output": part(o), "cache_read": part(cr), "cache_creation": part(cc)},
-             "estimated_cost": {"currency": "USD", "amount": float(cost) if fraction >= 1 else round(float(cost) * fraction, 2)}}
-            for m, i, o, cr, cc, cost in row.models],
+            {
+                "model": m,
+                "tokens": {
+                    "input": part(i),
+                    "output": part(o),
+                    "cache_read": part(cr),
+                    "cache_creation": part(cc),
+                },
+                "estimated_cost": {
+                    "currency": "USD",
+                    "amount": float(cost) if fraction >= 1 else round(float(cost) * fraction, 2),
+                },
+            }
+            for m, i, o, cr, cc, cost in row.models
+        ],
     }
 
 
@@ -196,15 +264,27 @@ def _today(ctx: Ctx) -> date:
 
 
 def _user(u) -> dict:
-    return {"id": u.id, "type": "user", "email": u.email, "name": u.name, "role": u.role, "added_at": u.added_at()}
+    return {
+        "id": u.id,
+        "type": "user",
+        "email": u.email,
+        "name": u.name,
+        "role": u.role,
+        "added_at": u.added_at(),
+    }
 
 
 def users(ctx: Ctx) -> dict:
     q = ctx.query
     roles = q.choices("roles", CONSOLE_ROLES)
     email = q.one("email")
-    items = [u for u in ctx.org.users if u.member_on(_today(ctx))
-             and (not roles or u.role in roles) and (email is None or u.email.lower() == email.lower())]
+    items = [
+        u
+        for u in ctx.org.users
+        if u.member_on(_today(ctx))
+        and (not roles or u.role in roles)
+        and (email is None or u.email.lower() == email.lower())
+    ]
     items.sort(key=lambda u: (u.added, u.person))
     return id_page(ctx, items, lambda u: u.id, _user)
 
@@ -218,9 +298,17 @@ def user(ctx: Ctx) -> dict:
 
 def _invite(ctx: Ctx, i) -> dict:
     status = i.status_at(ctx.now)
-    return {"id": i.id, "type": "invite", "email": i.email, "role": i.role, "status": status,
-            "invited_at": iso(i.invited), "expires_at": iso(i.expires),
-            "accepted_at": iso(i.accepted) if status == "accepted" else None, "rbac_group_ids": []}
+    return {
+        "id": i.id,
+        "type": "invite",
+        "email": i.email,
+        "role": i.role,
+        "status": status,
+        "invited_at": iso(i.invited),
+        "expires_at": iso(i.expires),
+        "accepted_at": iso(i.accepted) if status == "accepted" else None,
+        "rbac_group_ids": [],
+    }
 
 
 def invites(ctx: Ctx) -> dict:
@@ -228,8 +316,14 @@ def invites(ctx: Ctx) -> dict:
     statuses = q.choices("statuses", ("accepted", "expired", "pending")) or ["accepted", "expired", "pending"]
     roles = q.choices("roles", (*CONSOLE_ROLES, "managed"))
     email = q.one("email")
-    items = [i for i in ctx.org.invites if i.invited <= ctx.now and i.status_at(ctx.now) in statuses
-             and (not roles or i.role in roles) and (email is None or i.email.lower() == email.lower())]
+    items = [
+        i
+        for i in ctx.org.invites
+        if i.invited <= ctx.now
+        and i.status_at(ctx.now) in statuses
+        and (not roles or i.role in roles)
+        and (email is None or i.email.lower() == email.lower())
+    ]
     return id_page(ctx, items, lambda i: i.id, lambda i: _invite(ctx, i))
 
 
@@ -244,13 +338,23 @@ def _workspace(ctx: Ctx, w) -> dict:
     archived = w.archived is not None and w.archived <= _today(ctx)
     from simulator.ids import make_uuid
 
-    return {"id": w.id, "type": "workspace", "name": w.name, "display_color": w.color,
-            "created_at": iso(day_start(w.created) + timedelta(hours=10)),
-            "archived_at": iso(day_start(w.archived) + timedelta(hours=16)) if archived else None,
-            "data_residency": {"workspace_geo": "us", "default_inference_geo": w.default_inference_geo,
-                               "allowed_inference_geos": "unrestricted"},
-            "compartment_id": make_uuid("compartment", w.id), "external_key_id": None, "tags": w.tags,
-            "user_profile_id": None}
+    return {
+        "id": w.id,
+        "type": "workspace",
+        "name": w.name,
+        "display_color": w.color,
+        "created_at": iso(day_start(w.created) + timedelta(hours=10)),
+        "archived_at": iso(day_start(w.archived) + timedelta(hours=16)) if archived else None,
+        "data_residency": {
+            "workspace_geo": "us",
+            "default_inference_geo": w.default_inference_geo,
+            "allowed_inference_geos": "unrestricted",
+        },
+        "compartment_id": make_uuid("compartment", w.id),
+        "external_key_id": None,
+        "tags": w.tags,
+        "user_profile_id": None,
+    }
 
 
 def workspaces(ctx: Ctx) -> dict:
@@ -262,8 +366,11 @@ def workspaces(ctx: Ctx) -> dict:
         raise bad_request("ids[]: at most 100 ids")
     today = _today(ctx)
     pool = ((ctx.org.default_workspace,) if include_default else ()) + ctx.org.workspaces
-    items = [w for w in pool if w.created <= today and (include_archived or w.active_on(today))
-             and (not ids or w.id in ids)]
+    items = [
+        w
+        for w in pool
+        if w.created <= today and (include_archived or w.active_on(today)) and (not ids or w.id in ids)
+    ]
     return id_page(ctx, items, lambda w: w.id, lambda w: _workspace(ctx, w))
 
 
@@ -304,14 +411,19 @@ def member(ctx: Ctx) -> dict:
 def _api_key(ctx: Ctx, k) -> dict:
     today = _today(ctx)
     owner = k.created_by
-    return {"id": k.id, "type": "api_key", "name": k.name, "status": k.status_at(today),
-            "created_at": iso(day_start(k.created) + timedelta(hours=11)),
-            "expires_at": iso(day_start(k.expires)) if k.expires else None,
-            "created_by": {"id": owner, "type": "user"} if owner else None,
-            "partial_key_hint": k.hint,
-            "principal": {"type": "user_actor", "user_id": owner, "id": owner} if owner else None,
-            "workspace_id": None if k.workspace.is_default else k.workspace.id,
-            "scope": {"type": "workspace", "workspace_id": k.workspace.id}}
+    return {
+        "id": k.id,
+        "type": "api_key",
+        "name": k.name,
+        "status": k.status_at(today),
+        "created_at": iso(day_start(k.created) + timedelta(hours=11)),
+        "expires_at": iso(day_start(k.expires)) if k.expires else None,
+        "created_by": {"id": owner, "type": "user"} if owner else None,
+        "partial_key_hint": k.hint,
+        "principal": {"type": "user_actor", "user_id": owner, "id": owner} if owner else None,
+        "workspace_id": None if k.workspace.is_default else k.workspace.id,
+        "scope": {"type": "workspace", "workspace_id": k.workspace.id},
+    }
 
 
 def api_keys(ctx: Ctx) -> dict:
@@ -320,9 +432,14 @@ def api_keys(ctx: Ctx) -> dict:
     workspace_id = q.one("workspace_id")
     creator = q.one("created_by_user_id")
     today = _today(ctx)
-    items = [k for k in sorted(ctx.org.api_keys, key=lambda k: (k.created, k.id)) if k.created <= today and (status is None or k.status_at(today) == status)
-             and (workspace_id is None or k.workspace.id == workspace_id)
-             and (creator is None or k.created_by == creator)]
+    items = [
+        k
+        for k in sorted(ctx.org.api_keys, key=lambda k: (k.created, k.id))
+        if k.created <= today
+        and (status is None or k.status_at(today) == status)
+        and (workspace_id is None or k.workspace.id == workspace_id)
+        and (creator is None or k.created_by == creator)
+    ]
     return id_page(ctx, items, lambda k: k.id, lambda k: _api_key(ctx, k))
 
 

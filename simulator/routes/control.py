@@ -14,8 +14,11 @@ from simulator.world import iso
 
 
 def _json(body, status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":"), default=str), status_code=status,
-                    media_type="application/json")
+    return Response(
+        json.dumps(body, separators=(",", ":"), default=str),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 def control_routes(sim) -> list[Route]:
@@ -23,10 +26,25 @@ def control_routes(sim) -> list[Route]:
         return _json({"status": "ok", "world": sim.world.name, "now": iso(sim.now())})
 
     async def world(request: Request) -> Response:
-        return _json({"world": sim.world.name, "seed": sim.world.seed, "organizations": [
-            {"slug": o.slug, "kind": o.kind, "name": o.name, "id": o.uuid, "analytics_id": o.analytics_id,
-             "key_type": o.key_type, "api_key": o.api_key, "rate_limit_per_minute": o.rate_limit}
-            for o in sim.world.organizations]})
+        return _json(
+            {
+                "world": sim.world.name,
+                "seed": sim.world.seed,
+                "organizations": [
+                    {
+                        "slug": o.slug,
+                        "kind": o.kind,
+                        "name": o.name,
+                        "id": o.uuid,
+                        "analytics_id": o.analytics_id,
+                        "key_type": o.key_type,
+                        "api_key": o.api_key,
+                        "rate_limit_per_minute": o.rate_limit,
+                    }
+                    for o in sim.world.organizations
+                ],
+            }
+        )
 
     async def clock(request: Request) -> Response:
         if request.method == "POST":
@@ -35,8 +53,10 @@ def control_routes(sim) -> list[Route]:
                 if "advance_seconds" in body:
                     sim.clock.advance(float(body["advance_seconds"]))
                 if "now" in body or "speed" in body:
-                    sim.clock.set(parse_instant(body["now"]) if "now" in body else None,
-                                  float(body["speed"]) if "speed" in body else None)
+                    sim.clock.set(
+                        parse_instant(body["now"]) if "now" in body else None,
+                        float(body["speed"]) if "speed" in body else None,
+                    )
             except (ValueError, TypeError) as exc:
                 return _json({"error": str(exc)}, 400)
         return _json({"now": iso(sim.now()), "speed": sim.clock.speed})
@@ -50,8 +70,17 @@ def control_routes(sim) -> list[Route]:
             start, end = date.fromisoformat(q.pop("start")), date.fromisoformat(q.pop("end"))
             return _json(compute(sim, org, kind, start, end, **q))
         except (KeyError, ValueError) as exc:
-            return _json({"error": f"{type(exc).__name__}: {exc}",
-                          "usage": "/_simulator/truth?org=SLUG&kind=KIND&start=YYYY-MM-DD&end=YYYY-MM-DD"}, 400)
+            return _json(
+                {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "usage": "/_simulator/truth?org=SLUG&kind=KIND&start=YYYY-MM-DD&end=YYYY-MM-DD",
+                },
+                400,
+            )
 
-    return [Route("/_simulator/health", health), Route("/_simulator/world", world),
-            Route("/_simulator/clock", clock, methods=["GET", "POST"]), Route("/_simulator/truth", truth)]
+    return [
+        Route("/_simulator/health", health),
+        Route("/_simulator/world", world),
+        Route("/_simulator/clock", clock, methods=["GET", "POST"]),
+        Route("/_simulator/truth", truth),
+    ]

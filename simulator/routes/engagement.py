@@ -61,13 +61,17 @@ def _latest(ctx: Ctx) -> date:
 
 
 def _not_yet(name: str, d: date, latest: date) -> Exception:
-    return bad_request(f"{name}: data for {d.isoformat()} is not available yet; the most recent available day is "
-                       f"{latest.isoformat()}")
+    return bad_request(
+        f"{name}: data for {d.isoformat()} is not available yet; the most recent available day is "
+        f"{latest.isoformat()}"
+    )
 
 
 def _check_floor(name: str, d: date) -> None:
     if d < ENTERPRISE_DATA_FLOOR:
-        raise bad_request(f"{name}: no data is available before {ENTERPRISE_DATA_FLOOR.isoformat()}; got {d.isoformat()}")
+        raise bad_request(
+            f"{name}: no data is available before {ENTERPRISE_DATA_FLOOR.isoformat()}; got {d.isoformat()}"
+        )
 
 
 def _peek_end(page: str | None) -> date | None:
@@ -97,15 +101,21 @@ def _range(ctx: Ctx, start: date, latest: date) -> Window:
         end = _peek_end(q.one("page")) or latest + timedelta(days=1)
         tag = f"end={end.isoformat()}"
     elif end <= start:
-        raise bad_request("Invalid date range: ending_date must be after starting_date "
-                          f"(got starting_date={start.isoformat()}, ending_date={end.isoformat()})")
+        raise bad_request(
+            "Invalid date range: ending_date must be after starting_date "
+            f"(got starting_date={start.isoformat()}, ending_date={end.isoformat()})"
+        )
     elif end - timedelta(days=1) > latest:
-        raise bad_request(f"ending_date: data for {(end - timedelta(days=1)).isoformat()} is not available yet; the most "
-                          f"recent available day is {latest.isoformat()} (ending_date is exclusive, so it can be at "
-                          f"most {(latest + timedelta(days=1)).isoformat()})")
+        raise bad_request(
+            f"ending_date: data for {(end - timedelta(days=1)).isoformat()} is not available yet; the most "
+            f"recent available day is {latest.isoformat()} (ending_date is exclusive, so it can be at "
+            f"most {(latest + timedelta(days=1)).isoformat()})"
+        )
     if (end - start).days > MAX_RANGE_DAYS:
-        raise bad_request(f"Invalid date range: the range may span at most {MAX_RANGE_DAYS} days; got "
-                          f"{(end - start).days} days ({start.isoformat()} to {end.isoformat()})")
+        raise bad_request(
+            f"Invalid date range: the range may span at most {MAX_RANGE_DAYS} days; got "
+            f"{(end - start).days} days ({start.isoformat()} to {end.isoformat()})"
+        )
     return Window(start, end, False, tag)
 
 
@@ -117,7 +127,9 @@ def _window(ctx: Ctx, *, ranged: bool = True) -> Window:
     if not ranged:
         for name in ("starting_date", "ending_date"):
             if q.one(name) is not None:
-                raise bad_request(f"{name}: not supported on this endpoint; pass a single day as date=YYYY-MM-DD")
+                raise bad_request(
+                    f"{name}: not supported on this endpoint; pass a single day as date=YYYY-MM-DD"
+                )
     if has_date and has_start:
         raise bad_request("Use either date or starting_date (with an optional ending_date), not both")
     if q.one("ending_date") is not None and not has_start:
@@ -157,10 +169,14 @@ def _filters(ctx: Ctx, allowed: Sequence[str]) -> dict[str, list[str]]:
         dim, sep, value = item.partition(":")
         dim, value = dim.strip(), value.strip()
         if not sep or not dim or not value:
-            raise bad_request(f"filter[]: expected dimension:value (e.g. rbac_group_id:rbac_group_01...), got {item!r}")
+            raise bad_request(
+                f"filter[]: expected dimension:value (e.g. rbac_group_id:rbac_group_01...), got {item!r}"
+            )
         if dim not in allowed:
-            raise bad_request(f"filter[]: unsupported dimension {dim!r} on this endpoint; supported dimensions: "
-                              f"{', '.join(allowed)}")
+            raise bad_request(
+                f"filter[]: unsupported dimension {dim!r} on this endpoint; supported dimensions: "
+                f"{', '.join(allowed)}"
+            )
         out.setdefault(dim, []).append(value)
     return out
 
@@ -171,8 +187,10 @@ def _group_by(ctx: Ctx, allowed: Sequence[str]) -> tuple[str, ...]:
         raise bad_request(f"group_by[]: at most {MAX_LIST_ENTRIES} entries; got {len(raw)}")
     for v in raw:
         if v not in allowed:
-            raise bad_request(f"group_by[]: unsupported dimension {v!r} on this endpoint; supported: "
-                              f"{', '.join(allowed) or 'none'}")
+            raise bad_request(
+                f"group_by[]: unsupported dimension {v!r} on this endpoint; supported: "
+                f"{', '.join(allowed) or 'none'}"
+            )
     return tuple(dict.fromkeys(raw))
 
 
@@ -189,9 +207,11 @@ def _order(ctx: Ctx, sort_columns: Sequence[str], metrics: Sequence[str]) -> tup
     if len(leaf) == 1:
         return leaf[0], order != "asc"
     hint = f"; {by!r} is ambiguous, use one of: {', '.join(leaf)}" if leaf else ""
-    raise bad_request(f"order_by: {by!r} is not orderable on this endpoint; use the sort column "
-                      f"({sort_columns[0]}) or a numeric metric of the record by name or dotted path "
-                      f"(e.g. {metrics[0]}){hint}")
+    raise bad_request(
+        f"order_by: {by!r} is not orderable on this endpoint; use the sort column "
+        f"({sort_columns[0]}) or a numeric metric of the record by name or dotted path "
+        f"(e.g. {metrics[0]}){hint}"
+    )
 
 
 def _sort(t: Table, by: str | None, desc: bool, primary: np.ndarray, ties: Sequence[np.ndarray]) -> Table:
@@ -211,8 +231,10 @@ def _product_filter(values: list[str] | None, allowed: Sequence[str]) -> tuple[i
         return None
     for v in values:
         if v == UNIFIED:
-            raise bad_request("filter[]: product 'chat_cowork_unified' is not available for this organization "
-                              "(Chat and Cowork unified is not enabled)")
+            raise bad_request(
+                "filter[]: product 'chat_cowork_unified' is not available for this organization "
+                "(Chat and Cowork unified is not enabled)"
+            )
         if v not in allowed:
             raise bad_request(f"filter[]: product {v!r} is not one of {', '.join(allowed)} on this endpoint")
     return tuple(sorted({PRODUCT_CODE[v] for v in values}))
@@ -236,8 +258,10 @@ def _user_scope(eng: EngagementData, f: dict[str, list[str]]) -> tuple[np.ndarra
                 try:
                     uuid.UUID(v)
                 except ValueError:
-                    raise bad_request(f"filter[]: rbac_group_id takes a tagged id (rbac_group_...) or a bare group "
-                                      f"UUID, got {v!r}") from None
+                    raise bad_request(
+                        f"filter[]: rbac_group_id takes a tagged id (rbac_group_...) or a bare group "
+                        f"UUID, got {v!r}"
+                    ) from None
             g = eng.group_for(v)
             if g is not None:
                 groups[g] = True
@@ -267,7 +291,7 @@ def _template(paths: Sequence[tuple[str, bool]], prefix: str = "") -> dict:
     root: dict = {}
     for path, enabled in paths:
         node = root
-        parts = path[len(prefix):].split(".")
+        parts = path[len(prefix) :].split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = path if enabled else None
@@ -292,7 +316,9 @@ def _compile(tmpl: dict) -> tuple[tuple[str, ...], Callable[[tuple], dict]]:
     return tuple(columns), eval(code, {})  # the template holds only our own constant names
 
 
-def _group_fields(eng: EngagementData, rec: dict, prod: int, user: int, grp: int, *, product: bool = True) -> None:
+def _group_fields(
+    eng: EngagementData, rec: dict, prod: int, user: int, grp: int, *, product: bool = True
+) -> None:
     """The flat group keys (null unless grouped); /apps/chat/projects has no product dimension."""
     if product:
         rec["product"] = PRODUCTS[prod] if prod >= 0 else None
@@ -318,21 +344,29 @@ def summaries(ctx: Ctx) -> dict:
         cursors.decode(page, q.canonical())
     f = _filters(ctx, ("rbac_group_id",))
     scope = _user_scope(eng, f)[0]
-    rows = eng.cached(("summaries", q.canonical(exclude=("page", "limit", "ending_date")), win.start, win.end),
-                      lambda: eng.summaries(win.start, win.end, scope))
+    rows = eng.cached(
+        ("summaries", q.canonical(exclude=("page", "limit", "ending_date")), win.start, win.end),
+        lambda: eng.summaries(win.start, win.end, scope),
+    )
     return {"data": rows, "summaries": rows, "next_page": None}
 
 
 # -- B2 users -------------------------------------------------------------------------------------------
 USER_METRICS = (*(p for p, _ in USER_LAYOUT), "distinct_user_count")
-_USER_COLUMNS, _user_record = _compile({
-    "user": "$user",
-    **_template([x for x in USER_LAYOUT if not x[0].startswith("claude_tag_metrics.")]),
-    "last_activity_date": "$last_activity_date", "distinct_user_count": "distinct_user_count",
-    "rbac_group_id": "$rbac_group_id", "rbac_group_name": "$rbac_group_name", "chat_cowork_unified_metrics": None,
-    "claude_tag_metrics": _template([x for x in USER_LAYOUT if x[0].startswith("claude_tag_metrics.")],
-                                    "claude_tag_metrics."),
-})
+_USER_COLUMNS, _user_record = _compile(
+    {
+        "user": "$user",
+        **_template([x for x in USER_LAYOUT if not x[0].startswith("claude_tag_metrics.")]),
+        "last_activity_date": "$last_activity_date",
+        "distinct_user_count": "distinct_user_count",
+        "rbac_group_id": "$rbac_group_id",
+        "rbac_group_name": "$rbac_group_name",
+        "chat_cowork_unified_metrics": None,
+        "claude_tag_metrics": _template(
+            [x for x in USER_LAYOUT if x[0].startswith("claude_tag_metrics.")], "claude_tag_metrics."
+        ),
+    }
+)
 
 
 def users(ctx: Ctx) -> dict:
@@ -343,17 +377,22 @@ def users(ctx: Ctx) -> dict:
     f = _filters(ctx, ("project_id", "rbac_group_id", "user_id"))
     group_by = _group_by(ctx, ("rbac_group_id",))
     if "project_id" in f and (group_by or "rbac_group_id" in f):
-        raise bad_request("filter[]: a project_id filter cannot be combined with group_by[] or an rbac_group_id filter")
+        raise bad_request(
+            "filter[]: a project_id filter cannot be combined with group_by[] or an rbac_group_id filter"
+        )
     grouped = bool(group_by)
-    by, desc = _order(ctx, ("rbac_group_id",) if grouped else ("email", "email_address", "user.email_address"),
-                      USER_METRICS)
+    by, desc = _order(
+        ctx, ("rbac_group_id",) if grouped else ("email", "email_address", "user.email_address"), USER_METRICS
+    )
     members, groups = _user_scope(eng, f)
     projects = None
     if "project_id" in f:
         projects = np.zeros(len(eng.projects), dtype=bool)
         for v in f["project_id"]:
             if not v.startswith("claude_proj_"):
-                raise bad_request(f"filter[]: project_id takes a tagged project id (claude_proj_...), got {v!r}")
+                raise bad_request(
+                    f"filter[]: project_id takes a tagged project id (claude_proj_...), got {v!r}"
+                )
             j = eng.projects.index.get(v)
             if j is not None:
                 projects[j] = True
@@ -361,8 +400,11 @@ def users(ctx: Ctx) -> dict:
 
     def build() -> Table:
         t = eng.users_query(win.days, scope, projects)
-        primary = (_masked_rank(eng.group_rank, t.cols["grp"]) if grouped
-                   else _masked_rank(eng.email_rank, t.cols["user"]))
+        primary = (
+            _masked_rank(eng.group_rank, t.cols["grp"])
+            if grouped
+            else _masked_rank(eng.email_rank, t.cols["user"])
+        )
         return _sort(t, by, desc, primary, ())
 
     table = eng.cached(("users", q.canonical(), win.start, win.end), build)
@@ -421,12 +463,17 @@ def _render_project(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int
     creator = eng.org.users[int(pj.extra["creator"][e])]
     today = ctx.now.date()
     exists = creator.removed is None or creator.removed > today
-    return {"project_id": pj.names[e], "project_name": pj.extra["name"][e],
-            "created_at": pj.extra["created_at"][e] if attributed else None,
-            "created_by": {"id": creator.id, "email_address": creator.email, "type": "user"}
-            if attributed and exists else None,
-            "distinct_user_count": vals["distinct_user_count"][i], "message_count": vals["message_count"][i],
-            "distinct_conversation_count": vals["distinct_conversation_count"][i]}
+    return {
+        "project_id": pj.names[e],
+        "project_name": pj.extra["name"][e],
+        "created_at": pj.extra["created_at"][e] if attributed else None,
+        "created_by": {"id": creator.id, "email_address": creator.email, "type": "user"}
+        if attributed and exists
+        else None,
+        "distinct_user_count": vals["distinct_user_count"][i],
+        "message_count": vals["message_count"][i],
+        "distinct_conversation_count": vals["distinct_conversation_count"][i],
+    }
 
 
 def _name_filter(kind: str, dim: str) -> Callable[[EngagementData, dict[str, list[str]]], np.ndarray | None]:
@@ -435,6 +482,7 @@ def _name_filter(kind: str, dim: str) -> Callable[[EngagementData, dict[str, lis
             return None
         wanted = {v.lower() for v in f[dim]}
         return np.array([n.lower() in wanted for n in eng.catalogue(kind).names], dtype=bool)
+
     return build
 
 
@@ -452,19 +500,31 @@ def _skill_filter(eng: EngagementData, f: dict[str, list[str]]) -> np.ndarray | 
 def _render_skill(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int, i: int) -> dict:
     sk = eng.skills
     over, listed = vals["estimated_overage_spend"][i], vals["attributed_list_price"][i]
-    return {"skill_name": sk.names[e], "skill_display_name": sk.extra["display"][e],
-            "share_status": sk.extra["share"][e], "distinct_user_count": vals["distinct_user_count"][i],
-            "invocation_count": vals["invocation_count"][i], "enable_count": vals["enable_count"][i],
-            "chat_metrics": {"distinct_conversation_skill_used_count":
-                             vals["chat_metrics.distinct_conversation_skill_used_count"][i]},
-            "claude_code_metrics": {"distinct_session_skill_used_count":
-                                    vals["claude_code_metrics.distinct_session_skill_used_count"][i]},
-            "cowork_metrics": {"distinct_session_skill_used_count":
-                               vals["cowork_metrics.distinct_session_skill_used_count"][i]},
-            "office_metrics": _office_block(vals, "distinct_session_skill_used_count", i),
-            "estimated_overage_spend": None if over is None else money(over),
-            "attributed_list_price": None if listed is None else money(listed),
-            "currency": "USD" if over is not None or listed is not None else None}
+    return {
+        "skill_name": sk.names[e],
+        "skill_display_name": sk.extra["display"][e],
+        "share_status": sk.extra["share"][e],
+        "distinct_user_count": vals["distinct_user_count"][i],
+        "invocation_count": vals["invocation_count"][i],
+        "enable_count": vals["enable_count"][i],
+        "chat_metrics": {
+            "distinct_conversation_skill_used_count": vals[
+                "chat_metrics.distinct_conversation_skill_used_count"
+            ][i]
+        },
+        "claude_code_metrics": {
+            "distinct_session_skill_used_count": vals[
+                "claude_code_metrics.distinct_session_skill_used_count"
+            ][i]
+        },
+        "cowork_metrics": {
+            "distinct_session_skill_used_count": vals["cowork_metrics.distinct_session_skill_used_count"][i]
+        },
+        "office_metrics": _office_block(vals, "distinct_session_skill_used_count", i),
+        "estimated_overage_spend": None if over is None else money(over),
+        "attributed_list_price": None if listed is None else money(listed),
+        "currency": "USD" if over is not None or listed is not None else None,
+    }
 
 
 def _connector_filter(eng: EngagementData, f: dict[str, list[str]]) -> np.ndarray | None:
@@ -482,28 +542,56 @@ def _connector_filter(eng: EngagementData, f: dict[str, list[str]]) -> np.ndarra
 
 def _render_connector(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int, i: int) -> dict:
     cn = eng.connectors
-    return {"connector_name": cn.names[e], "connector_display_name": cn.extra["display"][e],
-            "distinct_user_count": vals["distinct_user_count"][i],
-            "chat_metrics": {"distinct_conversation_connector_used_count":
-                             vals["chat_metrics.distinct_conversation_connector_used_count"][i]},
-            "claude_code_metrics": {"distinct_session_connector_used_count":
-                                    vals["claude_code_metrics.distinct_session_connector_used_count"][i]},
-            "cowork_metrics": {"distinct_session_connector_used_count":
-                               vals["cowork_metrics.distinct_session_connector_used_count"][i]},
-            "office_metrics": _office_block(vals, "distinct_session_connector_used_count", i),
-            **{k: vals[k][i] for k in ("read_call_count", "write_call_count", "unclassified_call_count",
-                                       "managed_auth_distinct_user_count", "individual_auth_distinct_user_count")}}
+    return {
+        "connector_name": cn.names[e],
+        "connector_display_name": cn.extra["display"][e],
+        "distinct_user_count": vals["distinct_user_count"][i],
+        "chat_metrics": {
+            "distinct_conversation_connector_used_count": vals[
+                "chat_metrics.distinct_conversation_connector_used_count"
+            ][i]
+        },
+        "claude_code_metrics": {
+            "distinct_session_connector_used_count": vals[
+                "claude_code_metrics.distinct_session_connector_used_count"
+            ][i]
+        },
+        "cowork_metrics": {
+            "distinct_session_connector_used_count": vals[
+                "cowork_metrics.distinct_session_connector_used_count"
+            ][i]
+        },
+        "office_metrics": _office_block(vals, "distinct_session_connector_used_count", i),
+        **{
+            k: vals[k][i]
+            for k in (
+                "read_call_count",
+                "write_call_count",
+                "unclassified_call_count",
+                "managed_auth_distinct_user_count",
+                "individual_auth_distinct_user_count",
+            )
+        },
+    }
 
 
 def _render_plugin(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int, i: int) -> dict:
     pl = eng.plugins
-    return {"plugin_name": pl.names[e], "plugin_id": pl.extra["plugin_id"][e],
-            "distinct_user_count": vals["distinct_user_count"][i], "invocation_count": vals["invocation_count"][i],
-            "install_count": vals["install_count"][i],
-            "claude_code_metrics": {"distinct_session_plugin_used_count":
-                                    vals["claude_code_metrics.distinct_session_plugin_used_count"][i]},
-            "cowork_metrics": {"distinct_session_plugin_used_count":
-                               vals["cowork_metrics.distinct_session_plugin_used_count"][i]}}
+    return {
+        "plugin_name": pl.names[e],
+        "plugin_id": pl.extra["plugin_id"][e],
+        "distinct_user_count": vals["distinct_user_count"][i],
+        "invocation_count": vals["invocation_count"][i],
+        "install_count": vals["install_count"][i],
+        "claude_code_metrics": {
+            "distinct_session_plugin_used_count": vals[
+                "claude_code_metrics.distinct_session_plugin_used_count"
+            ][i]
+        },
+        "cowork_metrics": {
+            "distinct_session_plugin_used_count": vals["cowork_metrics.distinct_session_plugin_used_count"][i]
+        },
+    }
 
 
 def _artifact_filter(eng: EngagementData, f: dict[str, list[str]]) -> np.ndarray | None:
@@ -524,43 +612,95 @@ def _artifact_filter(eng: EngagementData, f: dict[str, list[str]]) -> np.ndarray
 
 def _render_artifact(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int, i: int) -> dict:
     t, shared = eng.artifact_cells[e]
-    return {"artifact_type": t, "is_shared": shared, "artifacts_created_count": vals["artifacts_created_count"][i],
-            "published_artifacts_created_count": vals["published_artifacts_created_count"][i],
-            "distinct_user_count": vals["distinct_user_count"][i]}
+    return {
+        "artifact_type": t,
+        "is_shared": shared,
+        "artifacts_created_count": vals["artifacts_created_count"][i],
+        "published_artifacts_created_count": vals["published_artifacts_created_count"][i],
+        "distinct_user_count": vals["distinct_user_count"][i],
+    }
 
 
 _SKILL_PRODUCTS = ("chat", "claude_code", "cowork", "office_agent")
 SPECS = {
     "projects": EntitySpec(
-        "projects", ("project_id",), ("project_id", "rbac_group_id", "user_id"), ("rbac_group_id", "user_id"), (),
-        ("distinct_user_count", "message_count", "distinct_conversation_count"), _project_filter, _render_project),
+        "projects",
+        ("project_id",),
+        ("project_id", "rbac_group_id", "user_id"),
+        ("rbac_group_id", "user_id"),
+        (),
+        ("distinct_user_count", "message_count", "distinct_conversation_count"),
+        _project_filter,
+        _render_project,
+    ),
     "skills": EntitySpec(
-        "skills", ("skill_name",), ("product", "rbac_group_id", "share_status", "skill_name", "user_id"),
-        ("product", "rbac_group_id", "user_id"), _SKILL_PRODUCTS,
-        ("distinct_user_count", "invocation_count", "enable_count", "chat_metrics.distinct_conversation_skill_used_count",
-         "claude_code_metrics.distinct_session_skill_used_count", "cowork_metrics.distinct_session_skill_used_count",
-         *_office_paths("distinct_session_skill_used_count"), "estimated_overage_spend", "attributed_list_price"),
-        _skill_filter, _render_skill),
+        "skills",
+        ("skill_name",),
+        ("product", "rbac_group_id", "share_status", "skill_name", "user_id"),
+        ("product", "rbac_group_id", "user_id"),
+        _SKILL_PRODUCTS,
+        (
+            "distinct_user_count",
+            "invocation_count",
+            "enable_count",
+            "chat_metrics.distinct_conversation_skill_used_count",
+            "claude_code_metrics.distinct_session_skill_used_count",
+            "cowork_metrics.distinct_session_skill_used_count",
+            *_office_paths("distinct_session_skill_used_count"),
+            "estimated_overage_spend",
+            "attributed_list_price",
+        ),
+        _skill_filter,
+        _render_skill,
+    ),
     "connectors": EntitySpec(
-        "connectors", ("connector_name",), ("connector_name", "product", "rbac_group_id", "user_id"),
-        ("product", "rbac_group_id", "user_id"), _SKILL_PRODUCTS,
-        ("distinct_user_count", "chat_metrics.distinct_conversation_connector_used_count",
-         "claude_code_metrics.distinct_session_connector_used_count",
-         "cowork_metrics.distinct_session_connector_used_count", *_office_paths("distinct_session_connector_used_count"),
-         "read_call_count", "write_call_count", "unclassified_call_count", "managed_auth_distinct_user_count",
-         "individual_auth_distinct_user_count"),
-        _connector_filter, _render_connector),
+        "connectors",
+        ("connector_name",),
+        ("connector_name", "product", "rbac_group_id", "user_id"),
+        ("product", "rbac_group_id", "user_id"),
+        _SKILL_PRODUCTS,
+        (
+            "distinct_user_count",
+            "chat_metrics.distinct_conversation_connector_used_count",
+            "claude_code_metrics.distinct_session_connector_used_count",
+            "cowork_metrics.distinct_session_connector_used_count",
+            *_office_paths("distinct_session_connector_used_count"),
+            "read_call_count",
+            "write_call_count",
+            "unclassified_call_count",
+            "managed_auth_distinct_user_count",
+            "individual_auth_distinct_user_count",
+        ),
+        _connector_filter,
+        _render_connector,
+    ),
     "artifacts": EntitySpec(
-        "artifacts", ("artifact_type",), ("artifact_type", "is_shared", "product", "rbac_group_id", "user_id"),
-        ("product", "rbac_group_id", "user_id"), ("chat", "claude_code", "cowork"),
+        "artifacts",
+        ("artifact_type",),
+        ("artifact_type", "is_shared", "product", "rbac_group_id", "user_id"),
+        ("product", "rbac_group_id", "user_id"),
+        ("chat", "claude_code", "cowork"),
         ("artifacts_created_count", "published_artifacts_created_count", "distinct_user_count"),
-        _artifact_filter, _render_artifact, ranged=False),
+        _artifact_filter,
+        _render_artifact,
+        ranged=False,
+    ),
     "plugins": EntitySpec(
-        "plugins", ("plugin_name",), ("plugin_name", "product", "rbac_group_id", "user_id"),
-        ("product", "rbac_group_id", "user_id"), ("claude_code", "cowork"),
-        ("distinct_user_count", "invocation_count", "install_count",
-         "claude_code_metrics.distinct_session_plugin_used_count", "cowork_metrics.distinct_session_plugin_used_count"),
-        _name_filter("plugins", "plugin_name"), _render_plugin),
+        "plugins",
+        ("plugin_name",),
+        ("plugin_name", "product", "rbac_group_id", "user_id"),
+        ("product", "rbac_group_id", "user_id"),
+        ("claude_code", "cowork"),
+        (
+            "distinct_user_count",
+            "invocation_count",
+            "install_count",
+            "claude_code_metrics.distinct_session_plugin_used_count",
+            "cowork_metrics.distinct_session_plugin_used_count",
+        ),
+        _name_filter("plugins", "plugin_name"),
+        _render_plugin,
+    ),
 }
 
 
@@ -571,7 +711,9 @@ def _entity_handler(spec: EntitySpec) -> Callable[[Ctx], dict]:
         if not spec.ranged:
             for name in ("order", "order_by"):
                 if q.one(name) is not None:
-                    raise bad_request(f"{name}: not supported on this endpoint (the artifact cube has a fixed order)")
+                    raise bad_request(
+                        f"{name}: not supported on this endpoint (the artifact cube has a fixed order)"
+                    )
         win = _window(ctx, ranged=spec.ranged)
         limit = q.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         f = _filters(ctx, spec.filters)
@@ -579,19 +721,30 @@ def _entity_handler(spec: EntitySpec) -> Callable[[Ctx], dict]:
         by, desc = _order(ctx, spec.sort_columns, spec.metrics) if spec.ranged else (None, False)
         members, groups = _user_scope(eng, f)
         products = _product_filter(f.get("product"), spec.products) if spec.products else None
-        scope = Scope(users=members, groups=groups, entities=spec.entity_filter(eng, f), products=products,
-                      group_by=group_by, has_user_scope="user_id" in f or "rbac_group_id" in f)
+        scope = Scope(
+            users=members,
+            groups=groups,
+            entities=spec.entity_filter(eng, f),
+            products=products,
+            group_by=group_by,
+            has_user_scope="user_id" in f or "rbac_group_id" in f,
+        )
 
         def build() -> Table:
             t = eng.entity_query(spec.kind, win.days, scope, start=win.start)
-            ties = (t.cols["prod"], _masked_rank(eng.user_id_rank, t.cols["user"]),
-                    _masked_rank(eng.group_rank, t.cols["grp"]))
+            ties = (
+                t.cols["prod"],
+                _masked_rank(eng.user_id_rank, t.cols["user"]),
+                _masked_rank(eng.group_rank, t.cols["grp"]),
+            )
             return _sort(t, by, desc, t.cols["ent"], ties)
 
         table = eng.cached((spec.kind, q.canonical(), win.start, win.end), build)
         if spec.kind == "artifacts" and not group_by:
             if q.one("page"):
-                raise bad_request("page: only valid with group_by[]; the ungrouped artifact cube is never paginated")
+                raise bad_request(
+                    "page: only valid with group_by[]; the ungrouped artifact cube is never paginated"
+                )
             start, end, nxt = 0, table.n, None
         else:
             start, end, nxt = _page(ctx, spec.kind, table.n, limit, win)

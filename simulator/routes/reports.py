@@ -59,33 +59,115 @@ TOP_GROUPS = 100
 MAX_V2_GROUPS = 5
 
 #: Dimension fields of the legacy rows, in the documented order.
-LEGACY_DIMS = ("product", "model", "context_window", "inference_geo", "speed", "rbac_group_id", "slack_channel_id",
-               "claude_tag_category", "claude_tag_user_id")
+LEGACY_DIMS = (
+    "product",
+    "model",
+    "context_window",
+    "inference_geo",
+    "speed",
+    "rbac_group_id",
+    "slack_channel_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+)
 LEGACY_GROUP_BY = tuple(sorted(LEGACY_DIMS))
 LEGACY_COST_GROUP_BY = tuple(sorted((*LEGACY_DIMS, "cost_type", "token_type")))
-V2_DIMS = ("actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
-           "context_window", "deployment_id", "environment_id", "inference_geo", "model", "organization_id", "product",
-           "rbac_group_id", "service_tier", "session_id", "slack_channel_id", "speed", "user_profile_id",
-           "workspace_id")
+V2_DIMS = (
+    "actor",
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
+    "workspace_id",
+)
 COST_DIMS = ("cost_type", "token_type")
 #: Beta dimensions that only Claude Platform organizations populate: constant for an Enterprise org.
-CONSTANT_DIMS = frozenset({"agent_id", "api_key_id", "deployment_id", "environment_id", "organization_id",
-                           "service_tier", "session_id", "user_profile_id", "workspace_id"})
+CONSTANT_DIMS = frozenset(
+    {
+        "agent_id",
+        "api_key_id",
+        "deployment_id",
+        "environment_id",
+        "organization_id",
+        "service_tier",
+        "session_id",
+        "user_profile_id",
+        "workspace_id",
+    }
+)
 #: Beta dimensions a Console (Claude Platform) organization's usage never splits on.
-CONSOLE_CONSTANT_DIMS = frozenset(set(V2_DIMS) - {"actor", "actor_type", "api_key_id", "workspace_id", "service_tier",
-                                                  "product", "model", "context_window", "inference_geo", "speed"})
+CONSOLE_CONSTANT_DIMS = frozenset(
+    set(V2_DIMS)
+    - {
+        "actor",
+        "actor_type",
+        "api_key_id",
+        "workspace_id",
+        "service_tier",
+        "product",
+        "model",
+        "context_window",
+        "inference_geo",
+        "speed",
+    }
+)
 #: Record column behind each dimension.
-COLUMN = {"product": "product", "model": "model", "context_window": "cw", "inference_geo": "geo", "speed": "speed",
-          "rbac_group_id": "rbac", "slack_channel_id": "channel", "claude_tag_category": "tag_cat",
-          "claude_tag_user_id": "tag_user", "actor": "user", "actor_type": "actor_type"}
+COLUMN = {
+    "product": "product",
+    "model": "model",
+    "context_window": "cw",
+    "inference_geo": "geo",
+    "speed": "speed",
+    "rbac_group_id": "rbac",
+    "slack_channel_id": "channel",
+    "claude_tag_category": "tag_cat",
+    "claude_tag_user_id": "tag_user",
+    "actor": "user",
+    "actor_type": "actor_type",
+}
 
 #: products[] filter values -> record code (None: a product this organization never has).
-LEGACY_PRODUCT_FILTER = {"chat": 0, "claude_code": 1, "cowork": 2, "office_agent": 3, "claude_in_chrome": 4,
-                         "claude_design": 5, "claude-tag": 6, "claude-in-slack": 6, "claude_in_slack": None,
-                         "chat_cowork_unified": None, "other": 7}
-V2_PRODUCT_FILTER = {"chat": 0, "claude_code": 1, "cowork": 2, "office_agent": 3, "claude_in_chrome": 4,
-                     "claude_design": 5, "claude_tag": 6, "chat_cowork_unified": None, "claude_console": None,
-                     "managed_agents_api": None, "message_batches_api": None, "messages_api": None}
+LEGACY_PRODUCT_FILTER = {
+    "chat": 0,
+    "claude_code": 1,
+    "cowork": 2,
+    "office_agent": 3,
+    "claude_in_chrome": 4,
+    "claude_design": 5,
+    "claude-tag": 6,
+    "claude-in-slack": 6,
+    "claude_in_slack": None,
+    "chat_cowork_unified": None,
+    "other": 7,
+}
+V2_PRODUCT_FILTER = {
+    "chat": 0,
+    "claude_code": 1,
+    "cowork": 2,
+    "office_agent": 3,
+    "claude_in_chrome": 4,
+    "claude_design": 5,
+    "claude_tag": 6,
+    "chat_cowork_unified": None,
+    "claude_console": None,
+    "managed_agents_api": None,
+    "message_batches_api": None,
+    "messages_api": None,
+}
 SERVICE_TIERS = ("batch", "flex", "flex_discount", "priority", "priority_on_demand", "standard")
 ACTOR_TYPES = ("api_actor", "federated_actor", "service_account_actor", "user_actor")
 USAGE_ORDER = ("total_tokens", "output_tokens", "requests", "uncached_input_tokens")
@@ -102,14 +184,21 @@ def _refreshed(ctx: Ctx) -> datetime:
     return report_refreshed_at(ctx.now, ctx.sim.refresh_hours)
 
 
-def _time_range(ctx: Ctx, *, end_required_by: str | None = None, minute_buckets: bool = False,
-                minute_param: str = "bucket_width") -> tuple[datetime, datetime]:
+def _time_range(
+    ctx: Ctx,
+    *,
+    end_required_by: str | None = None,
+    minute_buckets: bool = False,
+    minute_param: str = "bucket_width",
+) -> tuple[datetime, datetime]:
     q = ctx.query
     start = q.instant("starting_at", required=True)
     floor = lookback_floor(ctx.now)
     if start < floor:
-        raise bad_request(f"starting_at: must be no earlier than {iso(floor)} (data starts on 2026-01-01 and "
-                          "the lookback is 365 days)")
+        raise bad_request(
+            f"starting_at: must be no earlier than {iso(floor)} (data starts on 2026-01-01 and "
+            "the lookback is 365 days)"
+        )
     if start > ctx.now:
         raise bad_request("starting_at: must not be in the future")
     end = q.instant("ending_at")
@@ -150,7 +239,9 @@ def _codes(values: list[str], index: dict[str, int]) -> frozenset[int]:
     return frozenset(index[v] for v in values if v in index)
 
 
-def _selection(ctx: Ctx, rd: ReportData | None, group_by: list[str], *, v2: bool, seat_only: bool) -> Selection:
+def _selection(
+    ctx: Ctx, rd: ReportData | None, group_by: list[str], *, v2: bool, seat_only: bool
+) -> Selection:
     """The record filters of the query (validated even for an organization without Enterprise data)."""
     q = ctx.query
     users, slack, channels = (rd.user_index, rd.slack_index, rd.channel_index) if rd else ({}, {}, {})
@@ -186,8 +277,10 @@ def _selection(ctx: Ctx, rd: ReportData | None, group_by: list[str], *, v2: bool
         sel.tag_users = _codes(q.many("claude_tag_user_ids"), slack)
     tag_user = "claude_tag_user_id" in group_by or q.has("claude_tag_user_ids")
     if tag_user and ("rbac_group_id" in group_by or q.has("rbac_group_ids")):
-        raise bad_request("claude_tag_user_id (group_by[] or claude_tag_user_ids[]) cannot be combined with "
-                          "group_by[]=rbac_group_id or the rbac_group_ids[] filter")
+        raise bad_request(
+            "claude_tag_user_id (group_by[] or claude_tag_user_ids[]) cannot be combined with "
+            "group_by[]=rbac_group_id or the rbac_group_ids[] filter"
+        )
     if v2:
         if q.has("actor_types"):
             types = q.choices("actor_types", ACTOR_TYPES)
@@ -198,13 +291,21 @@ def _selection(ctx: Ctx, rd: ReportData | None, group_by: list[str], *, v2: bool
         if q.has("service_tiers"):
             q.choices("service_tiers", SERVICE_TIERS)
             sel.nothing = True  # Claude Platform organizations only
-        for name in ("agent_ids", "deployment_ids", "environment_ids", "session_ids", "user_profile_ids",
-                     "workspace_ids"):
+        for name in (
+            "agent_ids",
+            "deployment_ids",
+            "environment_ids",
+            "session_ids",
+            "user_profile_ids",
+            "workspace_ids",
+        ):
             if q.has(name):
                 sel.nothing = True  # Claude Platform dimensions: an Enterprise org has no such usage
         if q.has("api_key_ids") and "" not in q.many("api_key_ids"):
             sel.nothing = True  # Enterprise usage is never authenticated by an API key
-        if q.has("organization_ids") and not {ctx.org.uuid, ctx.org.analytics_id} & set(q.many("organization_ids")):
+        if q.has("organization_ids") and not {ctx.org.uuid, ctx.org.analytics_id} & set(
+            q.many("organization_ids")
+        ):
             sel.nothing = True
     return sel
 
@@ -236,12 +337,24 @@ def _console_filters(ctx: Ctx, src: ConsoleReports) -> dict:
     if q.has("workspace_ids"):
         f["workspace_id"] = codes(q.many("workspace_ids"), src.workspace_index)
     if q.has("service_tiers"):
-        f["service_tier"] = codes(q.choices("service_tiers", SERVICE_TIERS), {t: i for i, t in
-                                                                                enumerate(CONSOLE_SERVICE_TIERS)})
-    if q.has("organization_ids") and not {ctx.org.uuid, ctx.org.analytics_id} & set(q.many("organization_ids")):
+        f["service_tier"] = codes(
+            q.choices("service_tiers", SERVICE_TIERS), {t: i for i, t in enumerate(CONSOLE_SERVICE_TIERS)}
+        )
+    if q.has("organization_ids") and not {ctx.org.uuid, ctx.org.analytics_id} & set(
+        q.many("organization_ids")
+    ):
         f["nothing"] = True
-    for name in ("rbac_group_ids", "slack_channel_ids", "claude_tag_categories", "claude_tag_user_ids", "agent_ids",
-                 "deployment_ids", "environment_ids", "session_ids", "user_profile_ids"):
+    for name in (
+        "rbac_group_ids",
+        "slack_channel_ids",
+        "claude_tag_categories",
+        "claude_tag_user_ids",
+        "agent_ids",
+        "deployment_ids",
+        "environment_ids",
+        "session_ids",
+        "user_profile_ids",
+    ):
         if q.has(name):
             f["nothing"] = True  # no Console usage carries these attributions
     return f
@@ -266,7 +379,9 @@ def _columns(f: Frame, dims: list[str]) -> list[np.ndarray]:
     return out
 
 
-def _split_dims(group_by: list[str], constant: frozenset[str] = CONSTANT_DIMS) -> tuple[list[str], str | None]:
+def _split_dims(
+    group_by: list[str], constant: frozenset[str] = CONSTANT_DIMS
+) -> tuple[list[str], str | None]:
     """(dimensions that split rows, cost fan-out mode)."""
     dims = [d for d in group_by if d not in COST_DIMS and d not in constant]
     mode = None
@@ -313,8 +428,11 @@ class Table:
         return range(lo, hi)
 
     def rows(self, lo: int, hi: int) -> Rows:
-        return Rows({k: v[lo:hi].tolist() for k, v in self.codes.items()}, self.sums[lo:hi].tolist(),
-                    self.orig[lo:hi].tolist())
+        return Rows(
+            {k: v[lo:hi].tolist() for k, v in self.codes.items()},
+            self.sums[lo:hi].tolist(),
+            self.orig[lo:hi].tolist(),
+        )
 
 
 @dataclass
@@ -330,8 +448,9 @@ def _cost_values(f: Frame) -> np.ndarray:
     return np.column_stack([f.lst.sum(axis=1), f.amt.sum(axis=1), f.requests]).astype(np.int64)
 
 
-def _units(f: Frame, dims: list[str], *, bucket: tuple[datetime, int] | None, cost: bool,
-           mode: str | None) -> Table:
+def _units(
+    f: Frame, dims: list[str], *, bucket: tuple[datetime, int] | None, cost: bool, mode: str | None
+) -> Table:
     """One unit per (bucket, dims) combination with usage, plus its cost fan-out rows."""
     names = (["bucket"] if bucket else []) + dims
     cols = ([_bucket_col(f, *bucket)] if bucket else []) + _columns(f, dims)
@@ -346,8 +465,14 @@ def _units(f: Frame, dims: list[str], *, bucket: tuple[datetime, int] | None, co
 
 def _reorder(t: Table, order: np.ndarray) -> Table:
     """The table with its units in ``order`` (a permutation or a subset); components stay keyed by unit."""
-    return Table({k: v[order] for k, v in t.codes.items()}, t.sums[order], t.orig[order], t.comp_unit,
-                 t.comp_code, t.comp_sums)
+    return Table(
+        {k: v[order] for k, v in t.codes.items()},
+        t.sums[order],
+        t.orig[order],
+        t.comp_unit,
+        t.comp_code,
+        t.comp_sums,
+    )
 
 
 def _metric(t: Table, cost: bool, order_by: str) -> np.ndarray:
@@ -358,8 +483,9 @@ def _metric(t: Table, cost: bool, order_by: str) -> np.ndarray:
     return t.sums[:, {"output_tokens": 4, "requests": U_REQ, "uncached_input_tokens": 0}[order_by]]
 
 
-def _rank(t: Table, metric: np.ndarray, descending: bool, by_time: bool = False,
-          time_descending: bool = True) -> Table:
+def _rank(
+    t: Table, metric: np.ndarray, descending: bool, by_time: bool = False, time_descending: bool = True
+) -> Table:
     """Units ranked by ``metric`` (ties: dimension order); or by bucket, then metric highest first."""
     tie = np.arange(t.n)
     if by_time:
@@ -378,8 +504,14 @@ def _actor(rd: ReportData, u: int, today_ordinal: int) -> dict:
     user = rd.org.users[u]
     deleted = bool(rd.removed_ordinal[u] <= today_ordinal)
     email = None if deleted else user.email
-    return {"type": "user_actor", "user_id": user.id, "email": email, "email_address": email,
-            "name": "Deleted User" if deleted else user.name, "deleted": deleted}
+    return {
+        "type": "user_actor",
+        "user_id": user.id,
+        "email": email,
+        "email_address": email,
+        "name": "Deleted User" if deleted else user.name,
+        "deleted": deleted,
+    }
 
 
 def _dim_value(rd: ReportData, name: str, code: int, *, v2: bool, today: int):
@@ -412,8 +544,17 @@ def _dim_value(rd: ReportData, name: str, code: int, *, v2: bool, today: int):
     raise KeyError(name)
 
 
-def _dims(rd: ReportData | None, t: Rows, i: int, names: tuple[str, ...], grouped: list[str], *, v2: bool,
-          today: int, label=None) -> dict:
+def _dims(
+    rd: ReportData | None,
+    t: Rows,
+    i: int,
+    names: tuple[str, ...],
+    grouped: list[str],
+    *,
+    v2: bool,
+    today: int,
+    label=None,
+) -> dict:
     out = {}
     for name in names:
         if name in grouped:
@@ -425,14 +566,23 @@ def _dims(rd: ReportData | None, t: Rows, i: int, names: tuple[str, ...], groupe
 
 
 def _usage_fields(s: list[int]) -> dict:
-    return {"uncached_input_tokens": s[0], "output_tokens": s[4], "cache_read_input_tokens": s[3],
-            "cache_creation": {"ephemeral_1h_input_tokens": s[2], "ephemeral_5m_input_tokens": s[1]},
-            "server_tool_use": {"web_search_requests": s[U_WEB]}}
+    return {
+        "uncached_input_tokens": s[0],
+        "output_tokens": s[4],
+        "cache_read_input_tokens": s[3],
+        "cache_creation": {"ephemeral_1h_input_tokens": s[2], "ephemeral_5m_input_tokens": s[1]},
+        "server_tool_use": {"web_search_requests": s[U_WEB]},
+    }
 
 
 def _envelope(ctx: Ctx, data: list, nxt: str | None, refreshed: datetime) -> dict:
-    return {"data": data, "data_refreshed_at": iso(refreshed), "has_more": nxt is not None, "next_page": nxt,
-            "organization_id": ctx.org.analytics_id}
+    return {
+        "data": data,
+        "data_refreshed_at": iso(refreshed),
+        "has_more": nxt is not None,
+        "next_page": nxt,
+        "organization_id": ctx.org.analytics_id,
+    }
 
 
 def _today(refreshed: datetime) -> int:
@@ -486,9 +636,13 @@ def _bucket_report(ctx: Ctx, *, cost: bool) -> dict:
         rank = np.arange(t.n) - starts[b]
         keep = np.flatnonzero(rank < TOP_GROUPS)
         t = Table({k: v[keep] for k, v in t.codes.items()}, t.sums[keep])
-        return BucketReport(grid0, width, buckets, t, np.searchsorted(t.codes["bucket"], np.arange(buckets + 1)))
+        return BucketReport(
+            grid0, width, buckets, t, np.searchsorted(t.codes["bucket"], np.arange(buckets + 1))
+        )
 
-    report = rd.cached(_cache_key(ctx, "bucket" + ("-cost" if cost else ""), refreshed, grid0, grid1), compute)
+    report = rd.cached(
+        _cache_key(ctx, "bucket" + ("-cost" if cost else ""), refreshed, grid0, grid1), compute
+    )
     lo, hi, nxt = offset_window(ctx, report.buckets, limit, refresh=iso(refreshed))
     today = _today(refreshed)
     first = int(report.starts[lo])
@@ -496,24 +650,43 @@ def _bucket_report(ctx: Ctx, *, cost: bool) -> dict:
     data = []
     for b in range(lo, hi):
         s = report.grid0 + timedelta(seconds=b * report.width)
-        rows = [_legacy_row(rd, page, i - first, group_by, cost=cost, mode=mode, today=today)
-                for i in range(int(report.starts[b]), int(report.starts[b + 1]))]
-        data.append({"starting_at": iso(s), "ending_at": iso(s + timedelta(seconds=report.width)), "results": rows})
+        rows = [
+            _legacy_row(rd, page, i - first, group_by, cost=cost, mode=mode, today=today)
+            for i in range(int(report.starts[b]), int(report.starts[b + 1]))
+        ]
+        data.append(
+            {"starting_at": iso(s), "ending_at": iso(s + timedelta(seconds=report.width)), "results": rows}
+        )
     return _envelope(ctx, data, nxt, refreshed)
 
 
-def _legacy_row(rd: ReportData, t: Rows, i: int, group_by: list[str], *, cost: bool, mode: str | None,
-                today: int) -> dict:
+def _legacy_row(
+    rd: ReportData, t: Rows, i: int, group_by: list[str], *, cost: bool, mode: str | None, today: int
+) -> dict:
     dims = _dims(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today)
     s = t.sums[i]
     if not cost:
         return {**dims, "requests": s[U_REQ], **_usage_fields(s)}
     if mode:
         cost_type, token_type = component_labels(mode, t.codes["component"][i])
-        return {"currency": "USD", "amount": format_cents(s[1]), "list_amount": format_cents(s[0]),
-                "requests": None, **dims, "cost_type": cost_type, "token_type": token_type}
-    return {"currency": "USD", "amount": format_cents(s[1]), "list_amount": format_cents(s[0]),
-            "requests": s[2], **dims, "cost_type": None, "token_type": None}
+        return {
+            "currency": "USD",
+            "amount": format_cents(s[1]),
+            "list_amount": format_cents(s[0]),
+            "requests": None,
+            **dims,
+            "cost_type": cost_type,
+            "token_type": token_type,
+        }
+    return {
+        "currency": "USD",
+        "amount": format_cents(s[1]),
+        "list_amount": format_cents(s[0]),
+        "requests": s[2],
+        **dims,
+        "cost_type": None,
+        "token_type": None,
+    }
 
 
 def usage_report(ctx: Ctx) -> dict:
@@ -543,8 +716,9 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
     order_by = q.choice("order_by", COST_ORDER if cost else USAGE_ORDER, "amount" if cost else "total_tokens")
     descending = q.choice("order", ("asc", "desc"), "desc") == "desc"
     exclude_deleted = q.boolean("exclude_deleted_users")
-    start, end = _time_range(ctx, end_required_by="bucket_width" if width_name else None,
-                             minute_buckets=width_name == "1m")
+    start, end = _time_range(
+        ctx, end_required_by="bucket_width" if width_name else None, minute_buckets=width_name == "1m"
+    )
     group_by = _group_by(ctx, LEGACY_COST_GROUP_BY if cost else LEGACY_GROUP_BY)
     sel = _selection(ctx, rd, group_by, v2=False, seat_only=True)
     refreshed = _refreshed(ctx)
@@ -577,18 +751,46 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
         dimvals = _dims(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today)
         s = t.sums[i]
         if not cost:
-            data.append({"actor": actor, **span, **dimvals, "requests": s[U_REQ],
-                         "total_tokens": sum(s[:5]), **_usage_fields(s)})
+            data.append(
+                {
+                    "actor": actor,
+                    **span,
+                    **dimvals,
+                    "requests": s[U_REQ],
+                    "total_tokens": sum(s[:5]),
+                    **_usage_fields(s),
+                }
+            )
         elif mode:
             for j in table.components(t.orig[i]):
                 cost_type, token_type = component_labels(mode, int(table.comp_code[j]))
-                data.append({"actor": actor, "amount": format_cents(int(table.comp_sums[j, 1])),
-                             "list_amount": format_cents(int(table.comp_sums[j, 0])), "currency": "USD",
-                             "requests": None, **span, **dimvals, "cost_type": cost_type, "token_type": token_type})
+                data.append(
+                    {
+                        "actor": actor,
+                        "amount": format_cents(int(table.comp_sums[j, 1])),
+                        "list_amount": format_cents(int(table.comp_sums[j, 0])),
+                        "currency": "USD",
+                        "requests": None,
+                        **span,
+                        **dimvals,
+                        "cost_type": cost_type,
+                        "token_type": token_type,
+                    }
+                )
         else:
-            data.append({"actor": actor, "amount": format_cents(s[1]), "list_amount": format_cents(s[0]),
-                         "currency": "USD", "requests": s[2], **span, **dimvals, "cost_type": None,
-                         "token_type": None})
+            data.append(
+                {
+                    "actor": actor,
+                    "amount": format_cents(s[1]),
+                    "list_amount": format_cents(s[0]),
+                    "currency": "USD",
+                    "requests": s[2],
+                    **span,
+                    **dimvals,
+                    "cost_type": None,
+                    "token_type": None,
+                }
+            )
     return _envelope(ctx, data, nxt, refreshed)
 
 
@@ -606,19 +808,30 @@ def user_cost_report(ctx: Ctx) -> dict:
 
 def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
     if not ctx.beta(BETA_FLAG):
-        raise bad_request(f"anthropic-beta: this endpoint is in beta; send the header anthropic-beta: {BETA_FLAG}")
+        raise bad_request(
+            f"anthropic-beta: this endpoint is in beta; send the header anthropic-beta: {BETA_FLAG}"
+        )
     q = ctx.query
     width_name = q.choice("time_bucket_width", tuple(WIDTH_SECONDS))
     limit = q.integer("limit", 20, 1, 1000)
-    order_by = q.choice("order_by", (*COST_ORDER, "time") if cost else (*USAGE_ORDER, "time"),
-                        "amount" if cost else "total_tokens")
+    order_by = q.choice(
+        "order_by",
+        (*COST_ORDER, "time") if cost else (*USAGE_ORDER, "time"),
+        "amount" if cost else "total_tokens",
+    )
     descending = q.choice("order", ("asc", "desc"), "desc") == "desc"
     exclude_deleted = q.boolean("exclude_deleted_users")
-    start, end = _time_range(ctx, end_required_by="time_bucket_width" if width_name else None,
-                             minute_buckets=width_name == "1m", minute_param="time_bucket_width")
+    start, end = _time_range(
+        ctx,
+        end_required_by="time_bucket_width" if width_name else None,
+        minute_buckets=width_name == "1m",
+        minute_param="time_bucket_width",
+    )
     group_by = _group_by(ctx, tuple(sorted((*V2_DIMS, *COST_DIMS))) if cost else V2_DIMS)
     if len([d for d in group_by if d not in COST_DIMS]) > MAX_V2_GROUPS:
-        raise bad_request(f"group_by[]: at most {MAX_V2_GROUPS} dimensions (not counting cost_type and token_type)")
+        raise bad_request(
+            f"group_by[]: at most {MAX_V2_GROUPS} dimensions (not counting cost_type and token_type)"
+        )
     if exclude_deleted and "actor" not in group_by:
         raise bad_request("exclude_deleted_users: requires group_by[]=actor")
     refreshed = _refreshed(ctx)
@@ -650,17 +863,28 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
             t = _reorder(t, np.flatnonzero(t.sums[:, :2].any(axis=1)))
             if mode:
                 billed = t.comp_sums.any(axis=1)
-                t.comp_unit, t.comp_code, t.comp_sums = t.comp_unit[billed], t.comp_code[billed], t.comp_sums[billed]
+                t.comp_unit, t.comp_code, t.comp_sums = (
+                    t.comp_unit[billed],
+                    t.comp_code[billed],
+                    t.comp_sums[billed],
+                )
         if not dims and not width and t.n == 0:  # ungrouped and unbucketed: always the one row
-            t = Table({}, np.zeros((1, t.sums.shape[1]), dtype=np.int64), None, *(
-                (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 2), np.int64)) if mode else ()))
+            t = Table(
+                {},
+                np.zeros((1, t.sums.shape[1]), dtype=np.int64),
+                None,
+                *((np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 2), np.int64)) if mode else ()),
+            )
         if exclude_deleted:
             a = t.codes["actor"]
             keep = np.flatnonzero((a < 0) | (removed[np.maximum(a, 0)] > today))
             t = _reorder(t, keep) if len(keep) < t.n else t
         by_time = order_by == "time" and width is not None
-        return Ranked(_rank(t, _metric(t, cost, metric_name), descending, by_time=by_time,
-                            time_descending=descending), t0, width)
+        return Ranked(
+            _rank(t, _metric(t, cost, metric_name), descending, by_time=by_time, time_descending=descending),
+            t0,
+            width,
+        )
 
     ranked = (rd or src).cached(_cache_key(ctx, "v2" + ("-cost" if cost else ""), refreshed, t0, t1), compute)
     table = ranked.table
@@ -677,19 +901,40 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
         group = _dims(rd, t, i, names, group_by, v2=True, today=today, label=label)
         s = t.sums[i]
         if not cost:
-            usage = {**_usage_fields(s), "total_tokens": sum(s[:5]), "requests": s[U_REQ] if enterprise else None}
+            usage = {
+                **_usage_fields(s),
+                "total_tokens": sum(s[:5]),
+                "requests": s[U_REQ] if enterprise else None,
+            }
             data.append({**span, "group": group, "usage": usage})
         elif mode:
             for j in table.components(t.orig[i]):
                 cost_type, token_type = component_labels(mode, int(table.comp_code[j]))
-                data.append({**span, "group": {**group, "cost_type": cost_type, "token_type": token_type},
-                             "cost": {"amount": format_cents(int(table.comp_sums[j, 1])),
-                                      "list_amount": format_cents(int(table.comp_sums[j, 0])), "currency": "USD",
-                                      "requests": None}})
+                data.append(
+                    {
+                        **span,
+                        "group": {**group, "cost_type": cost_type, "token_type": token_type},
+                        "cost": {
+                            "amount": format_cents(int(table.comp_sums[j, 1])),
+                            "list_amount": format_cents(int(table.comp_sums[j, 0])),
+                            "currency": "USD",
+                            "requests": None,
+                        },
+                    }
+                )
         else:
-            data.append({**span, "group": group,
-                         "cost": {"amount": format_cents(s[1]), "list_amount": format_cents(s[0]),
-                                  "currency": "USD", "requests": s[2] if enterprise else None}})
+            data.append(
+                {
+                    **span,
+                    "group": group,
+                    "cost": {
+                        "amount": format_cents(s[1]),
+                        "list_amount": format_cents(s[0]),
+                        "currency": "USD",
+                        "requests": s[2] if enterprise else None,
+                    },
+                }
+            )
     return _envelope(ctx, data, nxt, refreshed)
 
 

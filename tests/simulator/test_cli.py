@@ -18,9 +18,24 @@ def _free_port() -> int:
 
 def test_cli_serves_the_world_it_prints():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--world", "small", "--port", str(port),
-                             "--now", "2026-06-01T08:00:00Z", "--faults", "500=0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--world",
+            "small",
+            "--port",
+            str(port),
+            "--now",
+            "2026-06-01T08:00:00Z",
+            "--faults",
+            "500=0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -43,12 +58,21 @@ def test_cli_serves_the_world_it_prints():
 
 
 def test_cli_rejects_bad_arguments():
-    bad_faults = subprocess.run([sys.executable, "-m", "simulator", "--faults", "teapot=1"],
-                                capture_output=True, text=True, timeout=30)
+    bad_faults = subprocess.run(
+        [sys.executable, "-m", "simulator", "--faults", "teapot=1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert bad_faults.returncode == 2 and "unknown fault 'teapot'" in bad_faults.stderr
-    bad_world = subprocess.run([sys.executable, "-m", "simulator", "--world", "huge"],
-                               capture_output=True, text=True, timeout=30)
+    bad_world = subprocess.run(
+        [sys.executable, "-m", "simulator", "--world", "huge"], capture_output=True, text=True, timeout=30
+    )
     assert bad_world.returncode == 2 and "invalid choice" in bad_world.stderr
-    bad_limit = subprocess.run([sys.executable, "-m", "simulator", "--rate-limit", "console=0"],
-                               capture_output=True, text=True, timeout=30)
+    bad_limit = subprocess.run(
+        [sys.executable, "-m", "simulator", "--rate-limit", "console=0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert bad_limit.returncode == 2 and "--rate-limit" in bad_limit.stderr

@@ -18,17 +18,44 @@ USAGE = "/v1/organizations/usage_report/messages"
 COST = "/v1/organizations/cost_report"
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 FAST = {"anthropic-beta": "fast-mode-2026-02-01"}
-RESULT_FIELDS = {"uncached_input_tokens", "cache_creation", "cache_read_input_tokens", "output_tokens",
-                 "server_tool_use", "account_id", "api_key_id", "service_account_id", "workspace_id", "model",
-                 "service_tier", "context_window", "inference_geo"}
-COST_RESULT_FIELDS = {"currency", "amount", "workspace_id", "description", "cost_type", "context_window", "model",
-                      "service_tier", "token_type", "inference_geo"}
+RESULT_FIELDS = {
+    "uncached_input_tokens",
+    "cache_creation",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "server_tool_use",
+    "account_id",
+    "api_key_id",
+    "service_account_id",
+    "workspace_id",
+    "model",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+}
+COST_RESULT_FIELDS = {
+    "currency",
+    "amount",
+    "workspace_id",
+    "description",
+    "cost_type",
+    "context_window",
+    "model",
+    "service_tier",
+    "token_type",
+    "inference_geo",
+}
 
 
 def tokens(row: dict) -> tuple[int, ...]:
-    return (row["uncached_input_tokens"], row["cache_creation"]["ephemeral_5m_input_tokens"],
-            row["cache_creation"]["ephemeral_1h_input_tokens"], row["cache_read_input_tokens"], row["output_tokens"],
-            row["server_tool_use"]["web_search_requests"])
+    return (
+        row["uncached_input_tokens"],
+        row["cache_creation"]["ephemeral_5m_input_tokens"],
+        row["cache_creation"]["ephemeral_1h_input_tokens"],
+        row["cache_read_input_tokens"],
+        row["output_tokens"],
+        row["server_tool_use"]["web_search_requests"],
+    )
 
 
 def add(a: tuple, b: tuple) -> tuple:
@@ -62,14 +89,19 @@ def test_missing_unknown_and_wrong_type_keys(demo_server):
     analytics_key = demo_server.sim.world.by_slug("acme-enterprise").api_key
     wrong = httpx.get(f"{base}/v1/organizations/me", headers={"x-api-key": analytics_key})
     assert wrong.status_code == 403 and wrong.json()["error"]["type"] == "permission_error"
-    assert "read:analytics" in wrong.json()["error"]["message"] and "Admin API key" in wrong.json()["error"]["message"]
+    assert (
+        "read:analytics" in wrong.json()["error"]["message"]
+        and "Admin API key" in wrong.json()["error"]["message"]
+    )
     assert analytics_key not in wrong.text
 
 
 def test_bearer_auth_and_any_version_header_accepted(demo_server):
     org = demo_server.sim.world.by_slug("acme-console")
-    resp = httpx.get(f"{demo_server.base_url}/v1/organizations/me",
-                     headers={"Authorization": f"Bearer {org.api_key}", "anthropic-version": "2026-10-21"})
+    resp = httpx.get(
+        f"{demo_server.base_url}/v1/organizations/me",
+        headers={"Authorization": f"Bearer {org.api_key}", "anthropic-version": "2026-10-21"},
+    )
     assert resp.status_code == 200
     assert resp.json() == {"id": org.uuid, "type": "organization", "name": "Acme Corp"}
     assert resp.headers["anthropic-organization-id"] == org.uuid
@@ -81,9 +113,12 @@ def test_only_get_is_served(console):
 
 # -- usage report ----------------------------------------------------------------------------------------
 def test_usage_report_shape_and_empty_buckets(console):
-    body = console.get(USAGE, params={"starting_at": "2025-08-30T00:00:00Z", "ending_at": "2025-09-03T00:00:00Z"}).json()
-    assert [b["starting_at"] for b in body["data"]] == [f"2025-0{d}T00:00:00Z" for d in
-                                                        ("8-30", "8-31", "9-01", "9-02")]
+    body = console.get(
+        USAGE, params={"starting_at": "2025-08-30T00:00:00Z", "ending_at": "2025-09-03T00:00:00Z"}
+    ).json()
+    assert [b["starting_at"] for b in body["data"]] == [
+        f"2025-0{d}T00:00:00Z" for d in ("8-30", "8-31", "9-01", "9-02")
+    ]
     assert body["data"][0]["results"] == [] and body["data"][1]["results"] == []  # before the org existed
     row = body["data"][2]["results"][0]
     assert set(row) == RESULT_FIELDS  # speed only with the fast-mode beta header
@@ -95,9 +130,26 @@ def test_usage_report_shape_and_empty_buckets(console):
 def test_usage_grouped_totals_equal_ungrouped(console):
     params = {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-10-08T00:00:00Z"}
     flat = console.get(USAGE, params=params).json()["data"]
-    grouped = console.get(USAGE, params={**params, "group_by[]": list(
-        ("account_id", "api_key_id", "context_window", "inference_geo", "model", "service_account_id",
-         "service_tier", "workspace_id", "speed"))}, headers=FAST).json()["data"]
+    grouped = console.get(
+        USAGE,
+        params={
+            **params,
+            "group_by[]": list(
+                (
+                    "account_id",
+                    "api_key_id",
+                    "context_window",
+                    "inference_geo",
+                    "model",
+                    "service_account_id",
+                    "service_tier",
+                    "workspace_id",
+                    "speed",
+                )
+            ),
+        },
+        headers=FAST,
+    ).json()["data"]
     for a, b in zip(flat, grouped, strict=True):
         total = ()
         for row in b["results"]:
@@ -112,10 +164,24 @@ def test_usage_grouped_totals_equal_ungrouped(console):
 
 
 def test_hours_and_minutes_add_up_to_the_day(console):
-    day = console.get(USAGE, params={"starting_at": "2026-11-10T00:00:00Z", "ending_at": "2026-11-11T00:00:00Z",
-                                     "group_by[]": "model"}).json()["data"][0]["results"]
-    hours = console.get(USAGE, params={"starting_at": "2026-11-10T00:00:00Z", "ending_at": "2026-11-11T00:00:00Z",
-                                       "bucket_width": "1h", "limit": 168, "group_by[]": "model"}).json()["data"]
+    day = console.get(
+        USAGE,
+        params={
+            "starting_at": "2026-11-10T00:00:00Z",
+            "ending_at": "2026-11-11T00:00:00Z",
+            "group_by[]": "model",
+        },
+    ).json()["data"][0]["results"]
+    hours = console.get(
+        USAGE,
+        params={
+            "starting_at": "2026-11-10T00:00:00Z",
+            "ending_at": "2026-11-11T00:00:00Z",
+            "bucket_width": "1h",
+            "limit": 168,
+            "group_by[]": "model",
+        },
+    ).json()["data"]
     assert len(hours) == 24
     by_model: dict = defaultdict(tuple)
     for b in hours:
@@ -123,8 +189,15 @@ def test_hours_and_minutes_add_up_to_the_day(console):
             by_model[r["model"]] = add(by_model[r["model"]], tokens(r))
     assert by_model == {r["model"]: tokens(r) for r in day}
     hour = hours[14]["results"]
-    minutes = console.get(USAGE, params={"starting_at": "2026-11-10T14:00:00Z", "ending_at": "2026-11-10T15:00:00Z",
-                                         "bucket_width": "1m", "limit": 60}).json()["data"]
+    minutes = console.get(
+        USAGE,
+        params={
+            "starting_at": "2026-11-10T14:00:00Z",
+            "ending_at": "2026-11-10T15:00:00Z",
+            "bucket_width": "1m",
+            "limit": 60,
+        },
+    ).json()["data"]
     assert len(minutes) == 60
     total = ()
     for b in minutes:
@@ -151,10 +224,19 @@ def test_usage_default_range_is_limit_buckets(console):
 
 def test_usage_today_is_partial_and_future_is_absent(console):
     """Usage appears within minutes: today's bucket holds the hours so far; nothing after now exists."""
-    body = console.get(USAGE, params={"starting_at": "2026-11-21T00:00:00Z", "ending_at": "2026-11-25T00:00:00Z"}).json()
+    body = console.get(
+        USAGE, params={"starting_at": "2026-11-21T00:00:00Z", "ending_at": "2026-11-25T00:00:00Z"}
+    ).json()
     assert [b["starting_at"][:10] for b in body["data"]] == ["2026-11-21", "2026-11-22"]
-    hours = console.get(USAGE, params={"starting_at": "2026-11-22T00:00:00Z", "bucket_width": "1h",
-                                       "ending_at": "2026-11-23T00:00:00Z", "limit": 48}).json()["data"]
+    hours = console.get(
+        USAGE,
+        params={
+            "starting_at": "2026-11-22T00:00:00Z",
+            "bucket_width": "1h",
+            "ending_at": "2026-11-23T00:00:00Z",
+            "limit": 48,
+        },
+    ).json()["data"]
     assert [b["starting_at"][11:13] for b in hours] == [f"{h:02d}" for h in range(12)]  # clock: 12:00
     total = ()
     for b in hours:
@@ -165,19 +247,25 @@ def test_usage_today_is_partial_and_future_is_absent(console):
     assert total[0] < yesterday[0]
 
 
-@pytest.mark.parametrize(("params", "headers", "fragment"), [
-    ({"ending_at": "2026-10-02T00:00:00Z"}, None, "starting_at"),
-    ({"starting_at": "2026-10-02T00:00:00Z", "ending_at": "2026-10-01T00:00:00Z"}, None,
-     "ending date must be after starting date"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "limit": 32}, None, "limit"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "bucket_width": "1h", "limit": 169}, None, "limit"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "bucket_width": "1w"}, None, "bucket_width"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "group_by[]": "project"}, None, "group_by"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "group_by[]": "speed"}, None, "fast-mode-2026-02-01"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "speeds[]": "fast"}, None, "fast-mode-2026-02-01"),
-    ({"starting_at": "yesterday"}, None, "RFC 3339"),
-    ({"starting_at": "2026-10-01T00:00:00Z", "page": "page_garbage"}, None, "cursor"),
-])
+@pytest.mark.parametrize(
+    ("params", "headers", "fragment"),
+    [
+        ({"ending_at": "2026-10-02T00:00:00Z"}, None, "starting_at"),
+        (
+            {"starting_at": "2026-10-02T00:00:00Z", "ending_at": "2026-10-01T00:00:00Z"},
+            None,
+            "ending date must be after starting date",
+        ),
+        ({"starting_at": "2026-10-01T00:00:00Z", "limit": 32}, None, "limit"),
+        ({"starting_at": "2026-10-01T00:00:00Z", "bucket_width": "1h", "limit": 169}, None, "limit"),
+        ({"starting_at": "2026-10-01T00:00:00Z", "bucket_width": "1w"}, None, "bucket_width"),
+        ({"starting_at": "2026-10-01T00:00:00Z", "group_by[]": "project"}, None, "group_by"),
+        ({"starting_at": "2026-10-01T00:00:00Z", "group_by[]": "speed"}, None, "fast-mode-2026-02-01"),
+        ({"starting_at": "2026-10-01T00:00:00Z", "speeds[]": "fast"}, None, "fast-mode-2026-02-01"),
+        ({"starting_at": "yesterday"}, None, "RFC 3339"),
+        ({"starting_at": "2026-10-01T00:00:00Z", "page": "page_garbage"}, None, "cursor"),
+    ],
+)
 def test_usage_errors(console, params, headers, fragment):
     resp = console.get(USAGE, params=params, headers=headers)
     assert resp.status_code == 400, resp.text
@@ -186,15 +274,29 @@ def test_usage_errors(console, params, headers, fragment):
 
 
 def test_cursor_is_bound_to_its_query(console):
-    first = console.get(USAGE, params={"starting_at": "2026-06-01T00:00:00Z", "ending_at": "2026-08-01T00:00:00Z",
-                                       "limit": 10}).json()
-    reused = console.get(USAGE, params={"starting_at": "2026-06-01T00:00:00Z", "ending_at": "2026-08-01T00:00:00Z",
-                                        "limit": 10, "group_by[]": "model", "page": first["next_page"]})
+    first = console.get(
+        USAGE,
+        params={"starting_at": "2026-06-01T00:00:00Z", "ending_at": "2026-08-01T00:00:00Z", "limit": 10},
+    ).json()
+    reused = console.get(
+        USAGE,
+        params={
+            "starting_at": "2026-06-01T00:00:00Z",
+            "ending_at": "2026-08-01T00:00:00Z",
+            "limit": 10,
+            "group_by[]": "model",
+            "page": first["next_page"],
+        },
+    )
     assert reused.status_code == 400 and "different query" in reused.json()["error"]["message"]
 
 
 def test_usage_filters_select_a_subset(console):
-    params = {"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z", "group_by[]": "model"}
+    params = {
+        "starting_at": "2026-11-02T00:00:00Z",
+        "ending_at": "2026-11-03T00:00:00Z",
+        "group_by[]": "model",
+    }
     rows = console.get(USAGE, params=params).json()["data"][0]["results"]
     model = rows[0]["model"]
     only = console.get(USAGE, params={**params, "models[]": model}).json()["data"][0]["results"]
@@ -203,20 +305,33 @@ def test_usage_filters_select_a_subset(console):
 
 # -- cost report -------------------------------------------------------------------------------------------
 def test_cost_report_only_completed_days(console):
-    body = console.get(COST, params={"starting_at": "2026-11-19T00:00:00Z", "ending_at": "2026-11-25T00:00:00Z"}).json()
+    body = console.get(
+        COST, params={"starting_at": "2026-11-19T00:00:00Z", "ending_at": "2026-11-25T00:00:00Z"}
+    ).json()
     assert [b["starting_at"][:10] for b in body["data"]] == ["2026-11-19", "2026-11-20", "2026-11-21"]
-    today = console.get(COST, params={"starting_at": "2026-11-22T00:00:00Z", "ending_at": "2026-11-23T00:00:00Z"})
+    today = console.get(
+        COST, params={"starting_at": "2026-11-22T00:00:00Z", "ending_at": "2026-11-23T00:00:00Z"}
+    )
     assert today.status_code == 400
     assert today.json()["error"]["message"] == "Invalid date range: ending date must be after starting date"
-    sub_day = console.get(COST, params={"starting_at": "2026-11-10T00:00:00Z", "ending_at": "2026-11-10T23:59:59Z"})
+    sub_day = console.get(
+        COST, params={"starting_at": "2026-11-10T00:00:00Z", "ending_at": "2026-11-10T23:59:59Z"}
+    )
     assert sub_day.status_code == 400  # ending_at truncates to that day's midnight
     assert console.get(COST, params={"starting_at": "2026-11-01T00:00:00Z", "limit": 32}).status_code == 400
-    assert console.get(COST, params={"starting_at": "2026-11-01T00:00:00Z", "bucket_width": "1h"}).status_code == 400
+    assert (
+        console.get(COST, params={"starting_at": "2026-11-01T00:00:00Z", "bucket_width": "1h"}).status_code
+        == 400
+    )
 
 
 def test_cost_report_fields_and_business_rules(console):
-    params = {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-11-01T00:00:00Z", "limit": 31,
-              "group_by[]": ["description", "workspace_id"]}
+    params = {
+        "starting_at": "2026-10-01T00:00:00Z",
+        "ending_at": "2026-11-01T00:00:00Z",
+        "limit": 31,
+        "group_by[]": ["description", "workspace_id"],
+    }
     data = console.get(COST, params=params).json()["data"]
     rows = [r for b in data for r in b["results"]]
     assert rows and all(set(r) == COST_RESULT_FIELDS for r in rows)
@@ -224,17 +339,23 @@ def test_cost_report_fields_and_business_rules(console):
     assert {r["cost_type"] for r in rows} == {"tokens", "web_search", "code_execution"}
     assert {r["service_tier"] for r in rows if r["cost_type"] == "tokens"} <= {"standard", "batch"}
     code = [r for r in rows if r["cost_type"] == "code_execution"]
-    assert all(r["description"] == "Code Execution Usage" and r["model"] is None and r["token_type"] is None
-               for r in code)
+    assert all(
+        r["description"] == "Code Execution Usage" and r["model"] is None and r["token_type"] is None
+        for r in code
+    )
     assert any(r["workspace_id"] is None for r in rows)
     token_rows = [r for r in rows if r["cost_type"] == "tokens"]
-    assert all(r["model"] and r["token_type"] and r["context_window"] and r["inference_geo"] for r in token_rows)
+    assert all(
+        r["model"] and r["token_type"] and r["context_window"] and r["inference_geo"] for r in token_rows
+    )
 
 
 def test_cost_grouped_equals_ungrouped_and_truth(console, demo_sim):
     params = {"starting_at": "2026-09-01T00:00:00Z", "ending_at": "2026-10-01T00:00:00Z", "limit": 31}
     flat = console.get(COST, params=params).json()["data"]
-    grouped = console.get(COST, params={**params, "group_by[]": ["workspace_id", "description"]}).json()["data"]
+    grouped = console.get(COST, params={**params, "group_by[]": ["workspace_id", "description"]}).json()[
+        "data"
+    ]
     expected = truth(demo_sim, "acme-console", "console_cost", date(2026, 9, 1), date(2026, 10, 1))
     total = Decimal(0)
     for a, b in zip(flat, grouped, strict=True):
@@ -247,17 +368,27 @@ def test_cost_grouped_equals_ungrouped_and_truth(console, demo_sim):
 
 
 # Independent list prices (USD / MTok) from shared/pricing.md for the models of the demo world.
-LIST = {"claude-sonnet-4-5": (3, 15, "0.30"), "claude-haiku-4-5": (1, 5, "0.10"), "claude-opus-4-6": (5, 25, "0.50"),
-        "claude-sonnet-4-6": (3, 15, "0.30"), "claude-opus-4-5": (5, 25, "0.50"), "claude-3-5-haiku": ("0.80", 4, "0.08")}
+LIST = {
+    "claude-sonnet-4-5": (3, 15, "0.30"),
+    "claude-haiku-4-5": (1, 5, "0.10"),
+    "claude-opus-4-6": (5, 25, "0.50"),
+    "claude-sonnet-4-6": (3, 15, "0.30"),
+    "claude-opus-4-5": (5, 25, "0.50"),
+    "claude-3-5-haiku": ("0.80", 4, "0.08"),
+}
 
 
 def _list_cost_microcents(row: dict) -> Decimal:
     inp, out, cread = (Decimal(str(x)) for x in LIST[row["model"]])
     if row["context_window"] == "200k-1M" and row["model"] == "claude-sonnet-4-5":
         inp, out, cread = inp * 2, out * Decimal("1.5"), cread * 2
-    usd = (row["uncached_input_tokens"] * inp + row["cache_creation"]["ephemeral_5m_input_tokens"] * inp * Decimal("1.25")
-           + row["cache_creation"]["ephemeral_1h_input_tokens"] * inp * 2 + row["cache_read_input_tokens"] * cread
-           + row["output_tokens"] * out) / 1_000_000
+    usd = (
+        row["uncached_input_tokens"] * inp
+        + row["cache_creation"]["ephemeral_5m_input_tokens"] * inp * Decimal("1.25")
+        + row["cache_creation"]["ephemeral_1h_input_tokens"] * inp * 2
+        + row["cache_read_input_tokens"] * cread
+        + row["output_tokens"] * out
+    ) / 1_000_000
     if row["service_tier"] == "batch":
         usd /= 2
     if row["speed"] == "fast":
@@ -270,8 +401,14 @@ def _list_cost_microcents(row: dict) -> Decimal:
 def test_cost_is_usage_times_list_price_less_a_discount(console):
     """Billed token cost = usage (standard+batch) x pricing.md list prices x (1 - a fixed discount)."""
     params = {"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z"}
-    usage = console.get(USAGE, params={**params, "group_by[]": ["model", "service_tier", "context_window",
-                                                                 "inference_geo", "speed"]}, headers=FAST).json()
+    usage = console.get(
+        USAGE,
+        params={
+            **params,
+            "group_by[]": ["model", "service_tier", "context_window", "inference_geo", "speed"],
+        },
+        headers=FAST,
+    ).json()
     rows = usage["data"][0]["results"]
     list_total = sum(_list_cost_microcents(r) for r in rows if r["service_tier"] in ("standard", "batch"))
     cost = console.get(COST, params={**params, "group_by[]": "description"}).json()["data"][0]["results"]
@@ -303,10 +440,17 @@ def test_claude_code_pagination_and_shape(console, demo_sim):
     keys = [(json.dumps(r["actor"], sort_keys=True), r["terminal_type"], r["is_remote"]) for r in rows]
     assert len(set(keys)) == len(keys)
     r = rows[0]
-    assert r["date"] == "2026-11-17T00:00:00Z" and r["organization_id"] == demo_sim.world.by_slug("acme-console").uuid
+    assert (
+        r["date"] == "2026-11-17T00:00:00Z"
+        and r["organization_id"] == demo_sim.world.by_slug("acme-console").uuid
+    )
     assert r["actor"]["type"] in ("user_actor", "api_actor") and r["customer_type"] == "api"
-    assert set(r["core_metrics"]) == {"num_sessions", "lines_of_code", "commits_by_claude_code",
-                                      "pull_requests_by_claude_code"}
+    assert set(r["core_metrics"]) == {
+        "num_sessions",
+        "lines_of_code",
+        "commits_by_claude_code",
+        "pull_requests_by_claude_code",
+    }
     assert all(isinstance(m["estimated_cost"]["amount"], int | float) for m in r["model_breakdown"])
     total = sum(Decimal(str(m["estimated_cost"]["amount"])) for x in rows for m in x["model_breakdown"])
     assert total / 100 == Decimal(expected["days"]["2026-11-17"]["estimated_cost_usd"])
@@ -314,7 +458,10 @@ def test_claude_code_pagination_and_shape(console, demo_sim):
 
 def test_claude_code_future_day_is_empty_and_bad_date_is_400(console):
     assert console.get(CLAUDE_CODE, params={"starting_at": "2026-12-01"}).json() == {
-        "data": [], "has_more": False, "next_page": None}
+        "data": [],
+        "has_more": False,
+        "next_page": None,
+    }
     assert console.get(CLAUDE_CODE, params={"starting_at": "12/01/2026"}).status_code == 400
     assert console.get(CLAUDE_CODE, params={"starting_at": "2026-11-17", "limit": 1001}).status_code == 400
 
@@ -323,7 +470,9 @@ def test_claude_code_future_day_is_empty_and_bad_date_is_400(console):
 def _walk_ids(client, path, params=None):
     ids, after = [], None
     while True:
-        body = client.get(path, params={**(params or {}), "limit": 7, **({"after_id": after} if after else {})}).json()
+        body = client.get(
+            path, params={**(params or {}), "limit": 7, **({"after_id": after} if after else {})}
+        ).json()
         ids += [x["id"] for x in body["data"]]
         if not body["has_more"]:
             return ids
@@ -337,7 +486,9 @@ def test_users_pagination_filters_and_removed_users(console, demo_sim):
     today = date(2026, 11, 22)
     assert sorted(ids) == sorted(u.id for u in org.users if u.member_on(today)) and len(ids) == len(set(ids))
     assert any(u.removed and u.removed <= today for u in org.users), "the world has users who left"
-    devs = console.get("/v1/organizations/users", params={"roles[]": "developer", "limit": 1000}).json()["data"]
+    devs = console.get("/v1/organizations/users", params={"roles[]": "developer", "limit": 1000}).json()[
+        "data"
+    ]
     assert devs and all(u["role"] == "developer" for u in devs)
     assert console.get("/v1/organizations/users", params={"roles[]": "wizard"}).status_code == 400
     one = console.get(f"/v1/organizations/users/{ids[0]}").json()
@@ -350,11 +501,15 @@ def test_users_pagination_filters_and_removed_users(console, demo_sim):
 def test_workspaces_archived_default_and_members(console, demo_sim):
     org = demo_sim.world.by_slug("acme-console")
     live = console.get("/v1/organizations/workspaces", params={"limit": 100}).json()["data"]
-    everything = console.get("/v1/organizations/workspaces",
-                             params={"limit": 100, "include_archived": "true", "include_default": "true"}).json()["data"]
+    everything = console.get(
+        "/v1/organizations/workspaces",
+        params={"limit": 100, "include_archived": "true", "include_default": "true"},
+    ).json()["data"]
     assert org.default_workspace.id in {w["id"] for w in everything} - {w["id"] for w in live}
     assert all(w["archived_at"] is None for w in live)
-    member_page = console.get(f"/v1/organizations/workspaces/{live[0]['id']}/members", params={"limit": 1000}).json()
+    member_page = console.get(
+        f"/v1/organizations/workspaces/{live[0]['id']}/members", params={"limit": 1000}
+    ).json()
     assert member_page["data"] and all(m["workspace_id"] == live[0]["id"] for m in member_page["data"])
     m = member_page["data"][0]
     assert console.get(f"/v1/organizations/workspaces/{live[0]['id']}/members/{m['user_id']}").json() == m
@@ -367,7 +522,9 @@ def test_api_keys_statuses_and_scope(console):
     for k in keys:
         assert k["scope"]["type"] == "workspace" and k["scope"]["workspace_id"]
         assert k["workspace_id"] in (None, k["scope"]["workspace_id"])
-    inactive = console.get("/v1/organizations/api_keys", params={"status": "active", "limit": 1000}).json()["data"]
+    inactive = console.get("/v1/organizations/api_keys", params={"status": "active", "limit": 1000}).json()[
+        "data"
+    ]
     assert inactive and all(k["status"] == "active" for k in inactive)
     assert console.get(f"/v1/organizations/api_keys/{keys[0]['id']}").json() == keys[0]
 
@@ -375,15 +532,20 @@ def test_api_keys_statuses_and_scope(console):
 def test_invites_statuses(console):
     every = console.get("/v1/organizations/invites", params={"limit": 1000}).json()["data"]
     assert {i["status"] for i in every} == {"accepted", "expired", "pending"}
-    pending = console.get("/v1/organizations/invites", params={"limit": 1000, "statuses[]": "pending"}).json()["data"]
+    pending = console.get(
+        "/v1/organizations/invites", params={"limit": 1000, "statuses[]": "pending"}
+    ).json()["data"]
     assert pending and all(i["status"] == "pending" and i["accepted_at"] is None for i in pending)
 
 
 # -- determinism, faults, rate limits, clock ------------------------------------------------------------------
 def test_same_world_seed_and_clock_give_identical_bytes():
-    paths = [(USAGE, {"starting_at": "2026-10-01T00:00:00Z", "group_by[]": ["model", "api_key_id"]}),
-             (COST, {"starting_at": "2026-10-01T00:00:00Z", "group_by[]": "description"}),
-             (CLAUDE_CODE, {"starting_at": "2026-10-05"}), ("/v1/organizations/users", {"limit": 50})]
+    paths = [
+        (USAGE, {"starting_at": "2026-10-01T00:00:00Z", "group_by[]": ["model", "api_key_id"]}),
+        (COST, {"starting_at": "2026-10-01T00:00:00Z", "group_by[]": "description"}),
+        (CLAUDE_CODE, {"starting_at": "2026-10-05"}),
+        ("/v1/organizations/users", {"limit": 50}),
+    ]
     bodies = []
     for _ in range(2):
         with serve_in_thread(make_sim()) as server, client_for(server, "acme-console") as c:
@@ -393,12 +555,17 @@ def test_same_world_seed_and_clock_give_identical_bytes():
         assert c.get(USAGE, params=paths[0][1]).content != bodies[0][0]
 
 
-@pytest.mark.parametrize(("fault", "status", "error_type"), [
-    ("429", 429, "rate_limit_error"), ("500", 500, "api_error"), ("529", 529, "overloaded_error")])
+@pytest.mark.parametrize(
+    ("fault", "status", "error_type"),
+    [("429", 429, "rate_limit_error"), ("500", 500, "api_error"), ("529", 529, "overloaded_error")],
+)
 def test_injected_faults(fault, status, error_type):
     from simulator.faults import FaultPlan
 
-    with serve_in_thread(make_sim(faults=FaultPlan.parse(f"{fault}=1"))) as server, client_for(server, "acme-console") as c:
+    with (
+        serve_in_thread(make_sim(faults=FaultPlan.parse(f"{fault}=1"))) as server,
+        client_for(server, "acme-console") as c,
+    ):
         resp = c.get("/v1/organizations/me")
         assert resp.status_code == status and resp.json()["error"]["type"] == error_type
         if status == 429:
@@ -408,15 +575,24 @@ def test_injected_faults(fault, status, error_type):
 def test_garbage_timeout_and_expired_cursor_faults():
     from simulator.faults import FaultPlan
 
-    with serve_in_thread(make_sim(faults=FaultPlan.parse("garbage=1"))) as server, client_for(server, "acme-console") as c:
+    with (
+        serve_in_thread(make_sim(faults=FaultPlan.parse("garbage=1"))) as server,
+        client_for(server, "acme-console") as c,
+    ):
         resp = c.get("/v1/organizations/users")
         assert resp.status_code == 200
         with pytest.raises(json.JSONDecodeError):
             json.loads(resp.text)
-    with serve_in_thread(make_sim(faults=FaultPlan.parse("timeout=1", timeout_seconds=2))) as server, \
-            client_for(server, "acme-console") as c, pytest.raises(httpx.ReadTimeout):
+    with (
+        serve_in_thread(make_sim(faults=FaultPlan.parse("timeout=1", timeout_seconds=2))) as server,
+        client_for(server, "acme-console") as c,
+        pytest.raises(httpx.ReadTimeout),
+    ):
         c.get("/v1/organizations/me", timeout=0.5)
-    with serve_in_thread(make_sim(faults=FaultPlan.parse("410=1"))) as server, client_for(server, "acme-console") as c:
+    with (
+        serve_in_thread(make_sim(faults=FaultPlan.parse("410=1"))) as server,
+        client_for(server, "acme-console") as c,
+    ):
         assert c.get("/v1/organizations/me").status_code == 200  # 410 only where a cursor is sent
         assert c.get(CLAUDE_CODE, params={"starting_at": "2026-11-17", "page": "page_x"}).status_code == 410
 
@@ -432,12 +608,18 @@ def test_fault_spec_is_validated():
 
 def test_rate_limit_per_organization():
     sim = make_sim(rate_limits={"console": 5, "enterprise": 60})
-    with serve_in_thread(sim) as server, client_for(server, "acme-console") as c, \
-            client_for(server, "globex-console") as other:
+    with (
+        serve_in_thread(sim) as server,
+        client_for(server, "acme-console") as c,
+        client_for(server, "globex-console") as other,
+    ):
         statuses = [c.get("/v1/organizations/me").status_code for _ in range(6)]
         assert statuses == [200] * 5 + [429]
         limited = c.get("/v1/organizations/me")
-        assert limited.json()["error"]["type"] == "rate_limit_error" and 1 <= int(limited.headers["retry-after"]) <= 60
+        assert (
+            limited.json()["error"]["type"] == "rate_limit_error"
+            and 1 <= int(limited.headers["retry-after"]) <= 60
+        )
         assert other.get("/v1/organizations/me").status_code == 200  # each organization has its own limit
 
 
@@ -445,8 +627,10 @@ def test_clock_control_route_moves_time_forward():
     with serve_in_thread(make_sim()) as server:
         base = server.base_url
         assert httpx.get(f"{base}/_simulator/clock").json()["now"] == "2026-11-22T12:00:00Z"
-        assert httpx.post(f"{base}/_simulator/clock", json={"advance_seconds": 86400}).json()["now"] == \
-            "2026-11-23T12:00:00Z"
+        assert (
+            httpx.post(f"{base}/_simulator/clock", json={"advance_seconds": 86400}).json()["now"]
+            == "2026-11-23T12:00:00Z"
+        )
         with client_for(server, "acme-console") as c:
             body = c.get(COST, params={"starting_at": "2026-11-22T00:00:00Z"}).json()
             assert [b["starting_at"][:10] for b in body["data"]] == ["2026-11-22"]
@@ -454,9 +638,13 @@ def test_clock_control_route_moves_time_forward():
 
 
 def test_truth_route(demo_server):
-    resp = httpx.get(f"{demo_server.base_url}/_simulator/truth",
-                     params={"org": "acme-console", "kind": "console_cost", "start": "2026-11-01", "end": "2026-11-03"})
+    resp = httpx.get(
+        f"{demo_server.base_url}/_simulator/truth",
+        params={"org": "acme-console", "kind": "console_cost", "start": "2026-11-01", "end": "2026-11-03"},
+    )
     assert resp.status_code == 200 and set(resp.json()["days"]) == {"2026-11-01", "2026-11-02"}
-    bad = httpx.get(f"{demo_server.base_url}/_simulator/truth", params={"org": "acme-console", "kind": "nope",
-                                                                        "start": "2026-11-01", "end": "2026-11-03"})
+    bad = httpx.get(
+        f"{demo_server.base_url}/_simulator/truth",
+        params={"org": "acme-console", "kind": "nope", "start": "2026-11-01", "end": "2026-11-03"},
+    )
     assert bad.status_code == 400

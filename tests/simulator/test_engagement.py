@@ -29,15 +29,26 @@ B = "/v1/organizations/analytics"
 LATEST = date(2026, 11, 21)  # now = 2026-11-22T12:00Z, lag 1: day D is published at 10:00 UTC on D + 1
 DAY = date(2026, 11, 18)  # a Wednesday
 WEEKEND = date(2026, 11, 15)
-ENTITY_PATHS = {"projects": "/apps/chat/projects", "skills": "/skills", "connectors": "/connectors",
-                "plugins": "/plugins"}
-SORT_COLUMN = {"projects": "project_id", "skills": "skill_name", "connectors": "connector_name",
-               "plugins": "plugin_name"}
+ENTITY_PATHS = {
+    "projects": "/apps/chat/projects",
+    "skills": "/skills",
+    "connectors": "/connectors",
+    "plugins": "/plugins",
+}
+SORT_COLUMN = {
+    "projects": "project_id",
+    "skills": "skill_name",
+    "connectors": "connector_name",
+    "plugins": "plugin_name",
+}
 
 
 def _sim(world: str = "demo", now: datetime = FIXED_NOW, **kw) -> Simulator:
-    return Simulator(World.build(world, 7, rate_limits={"enterprise": 1_000_000, "console": 1_000_000}),
-                     clock=SimClock(now), **kw)
+    return Simulator(
+        World.build(world, 7, rate_limits={"enterprise": 1_000_000, "console": 1_000_000}),
+        clock=SimClock(now),
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +96,13 @@ def pull(api: httpx.Client, path: str, **params) -> tuple[list[dict], int]:
 
 
 def summary(api, d: date, **params) -> dict:
-    (row,) = get(api, "/summaries", starting_date=d.isoformat(),
-                 ending_date=(d + timedelta(days=1)).isoformat(), **params)["data"]
+    (row,) = get(
+        api,
+        "/summaries",
+        starting_date=d.isoformat(),
+        ending_date=(d + timedelta(days=1)).isoformat(),
+        **params,
+    )["data"]
     return row
 
 
@@ -95,10 +111,21 @@ def users_on(api, d: date, **params) -> list[dict]:
 
 
 # -- summaries (B1) --------------------------------------------------------------------------------------
-SUMMARY_REQUIRED = {"starting_at", "ending_at", "daily_active_user_count", "weekly_active_user_count",
-                    "monthly_active_user_count", "cowork_daily_active_user_count", "cowork_weekly_active_user_count",
-                    "cowork_monthly_active_user_count", "assigned_seat_count", "pending_invite_count",
-                    "daily_adoption_rate", "weekly_adoption_rate", "monthly_adoption_rate"}
+SUMMARY_REQUIRED = {
+    "starting_at",
+    "ending_at",
+    "daily_active_user_count",
+    "weekly_active_user_count",
+    "monthly_active_user_count",
+    "cowork_daily_active_user_count",
+    "cowork_weekly_active_user_count",
+    "cowork_monthly_active_user_count",
+    "assigned_seat_count",
+    "pending_invite_count",
+    "daily_adoption_rate",
+    "weekly_adoption_rate",
+    "monthly_adoption_rate",
+}
 
 
 def test_summaries_envelope_series_and_seat_fields(api, org):
@@ -115,18 +142,37 @@ def test_summaries_envelope_series_and_seat_fields(api, org):
         assert not any("chrome" in k for k in r)
         seats = sum(u.member_on(d) for u in org.users)
         end_of_day = day_start(d + timedelta(days=1))
-        pending = sum(1 for inv in org.invites if inv.invited < end_of_day and inv.status_at(end_of_day) == "pending")
+        pending = sum(
+            1 for inv in org.invites if inv.invited < end_of_day and inv.status_at(end_of_day) == "pending"
+        )
         assert r["assigned_seat_count"] == seats
         assert r["pending_invite_count"] == pending
         for w in ("daily", "weekly", "monthly"):
-            assert r[f"{w}_adoption_rate"] == pytest.approx(r[f"{w}_active_user_count"] / seats * 100, abs=0.006)
-        assert r["daily_active_user_count"] <= r["weekly_active_user_count"] <= r["monthly_active_user_count"] <= seats
+            assert r[f"{w}_adoption_rate"] == pytest.approx(
+                r[f"{w}_active_user_count"] / seats * 100, abs=0.006
+            )
+        assert (
+            r["daily_active_user_count"]
+            <= r["weekly_active_user_count"]
+            <= r["monthly_active_user_count"]
+            <= seats
+        )
         for p in ("chat", "claude_code", "cowork", "claude_design", "office_agent"):
             assert r[f"{p}_daily_active_user_count"] <= r["daily_active_user_count"]
-            assert r[f"{p}_daily_active_user_count"] <= r[f"{p}_weekly_active_user_count"] <= \
-                r[f"{p}_monthly_active_user_count"]
+            assert (
+                r[f"{p}_daily_active_user_count"]
+                <= r[f"{p}_weekly_active_user_count"]
+                <= r[f"{p}_monthly_active_user_count"]
+            )
     # the limit parameter is accepted but does not shorten the series
-    assert len(get(api, "/summaries", starting_date=start.isoformat(), ending_date=end.isoformat(), limit=1)["data"]) == 7
+    assert (
+        len(
+            get(api, "/summaries", starting_date=start.isoformat(), ending_date=end.isoformat(), limit=1)[
+                "data"
+            ]
+        )
+        == 7
+    )
 
 
 def test_summaries_default_ending_date_is_latest_available_day(api):
@@ -154,8 +200,13 @@ def test_dau_and_product_dau_equal_user_rows(api, d):
 def test_wau_and_mau_are_distinct_users_over_trailing_windows(api):
     s = summary(api, DAY)
     for days, field in ((7, "weekly_active_user_count"), (30, "monthly_active_user_count")):
-        rows, _ = pull(api, "/users", starting_date=(DAY - timedelta(days=days - 1)).isoformat(),
-                       ending_date=(DAY + timedelta(days=1)).isoformat(), limit=1000)
+        rows, _ = pull(
+            api,
+            "/users",
+            starting_date=(DAY - timedelta(days=days - 1)).isoformat(),
+            ending_date=(DAY + timedelta(days=1)).isoformat(),
+            limit=1000,
+        )
         assert len({r["user"]["id"] for r in rows}) == len(rows) == s[field]
 
 
@@ -163,8 +214,13 @@ def test_summaries_scoped_to_rbac_group(api):
     group = get(api, "/users", date=DAY.isoformat(), **{"group_by[]": "rbac_group_id"})["data"][0]
     gid = group["rbac_group_id"]
     scoped = summary(api, DAY, **{"filter[]": f"rbac_group_id:{gid}"})
-    for k in ("assigned_seat_count", "pending_invite_count", "daily_adoption_rate", "weekly_adoption_rate",
-              "monthly_adoption_rate"):
+    for k in (
+        "assigned_seat_count",
+        "pending_invite_count",
+        "daily_adoption_rate",
+        "weekly_adoption_rate",
+        "monthly_adoption_rate",
+    ):
         assert scoped[k] is None, k
     members = users_on(api, DAY, **{"filter[]": f"rbac_group_id:{gid}"})
     assert scoped["daily_active_user_count"] == len(members) == group["distinct_user_count"]
@@ -172,18 +228,54 @@ def test_summaries_scoped_to_rbac_group(api):
 
 
 # -- users (B2) ----------------------------------------------------------------------------------------
-USER_KEYS = {"user", "chat_metrics", "claude_code_metrics", "cowork_metrics", "design_metrics", "office_metrics",
-             "science_metrics", "web_search_count", "last_activity_date", "distinct_user_count", "rbac_group_id",
-             "rbac_group_name", "chat_cowork_unified_metrics", "claude_tag_metrics"}
-CHAT_KEYS = {"message_count", "thinking_message_count", "distinct_conversation_count", "distinct_files_uploaded_count",
-             "distinct_projects_created_count", "distinct_projects_used_count", "distinct_artifacts_created_count",
-             "distinct_shared_artifacts_viewed_count", "distinct_skills_used_count", "connectors_used_count",
-             "distinct_connectors_used_count", "shared_conversations_viewed_count"}
-COWORK_NOT_ENABLED = {"plugins_used_count", "distinct_plugins_used_count", "file_edit_count", "edit_tool_count",
-                      "multi_edit_tool_count", "write_tool_count", "notebook_edit_tool_count",
-                      "sessions_with_file_edits_count"}
-OFFICE_KEYS = {"distinct_session_count", "message_count", "skills_used_count", "distinct_skills_used_count",
-               "connectors_used_count", "distinct_connectors_used_count"}
+USER_KEYS = {
+    "user",
+    "chat_metrics",
+    "claude_code_metrics",
+    "cowork_metrics",
+    "design_metrics",
+    "office_metrics",
+    "science_metrics",
+    "web_search_count",
+    "last_activity_date",
+    "distinct_user_count",
+    "rbac_group_id",
+    "rbac_group_name",
+    "chat_cowork_unified_metrics",
+    "claude_tag_metrics",
+}
+CHAT_KEYS = {
+    "message_count",
+    "thinking_message_count",
+    "distinct_conversation_count",
+    "distinct_files_uploaded_count",
+    "distinct_projects_created_count",
+    "distinct_projects_used_count",
+    "distinct_artifacts_created_count",
+    "distinct_shared_artifacts_viewed_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+    "shared_conversations_viewed_count",
+}
+COWORK_NOT_ENABLED = {
+    "plugins_used_count",
+    "distinct_plugins_used_count",
+    "file_edit_count",
+    "edit_tool_count",
+    "multi_edit_tool_count",
+    "write_tool_count",
+    "notebook_edit_tool_count",
+    "sessions_with_file_edits_count",
+}
+OFFICE_KEYS = {
+    "distinct_session_count",
+    "message_count",
+    "skills_used_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+}
 
 
 def test_user_record_shape(api, org):
@@ -196,20 +288,40 @@ def test_user_record_shape(api, org):
         assert set(r["chat_metrics"]) == CHAT_KEYS
         assert set(r["claude_code_metrics"]) == {"core_metrics", "tool_actions"}
         assert set(r["claude_code_metrics"]["core_metrics"]) == {
-            "distinct_session_count", "commit_count", "pull_request_count", "artifacts_created_count", "lines_of_code"}
-        assert set(r["claude_code_metrics"]["tool_actions"]) == {"edit_tool", "multi_edit_tool", "notebook_edit_tool",
-                                                                 "write_tool"}
+            "distinct_session_count",
+            "commit_count",
+            "pull_request_count",
+            "artifacts_created_count",
+            "lines_of_code",
+        }
+        assert set(r["claude_code_metrics"]["tool_actions"]) == {
+            "edit_tool",
+            "multi_edit_tool",
+            "notebook_edit_tool",
+            "write_tool",
+        }
         assert set(r["office_metrics"]) == {"excel", "outlook", "powerpoint", "word"}
         assert all(set(v) == OFFICE_KEYS for v in r["office_metrics"].values())
-        assert set(r["science_metrics"]) == {"distinct_session_count", "message_count", "delegation_count",
-                                             "remote_compute_job_count", "skills_used_count"}
-        assert set(r["design_metrics"]) == {"distinct_session_count", "message_count", "distinct_projects_created_count",
-                                            "distinct_projects_used_count"}
+        assert set(r["science_metrics"]) == {
+            "distinct_session_count",
+            "message_count",
+            "delegation_count",
+            "remote_compute_job_count",
+            "skills_used_count",
+        }
+        assert set(r["design_metrics"]) == {
+            "distinct_session_count",
+            "message_count",
+            "distinct_projects_created_count",
+            "distinct_projects_used_count",
+        }
         assert all(r["cowork_metrics"][k] is None for k in COWORK_NOT_ENABLED)
         for block in ("chat_metrics", "design_metrics", "science_metrics"):  # zero-filled, never null
             assert all(isinstance(v, int) for v in r[block].values()), block
         assert r["last_activity_date"] == DAY.isoformat()
-        assert r["distinct_user_count"] is None and r["rbac_group_id"] is None and r["rbac_group_name"] is None
+        assert (
+            r["distinct_user_count"] is None and r["rbac_group_id"] is None and r["rbac_group_name"] is None
+        )
         assert r["chat_cowork_unified_metrics"] is None
         assert set(r["claude_tag_metrics"]) == {"active_day_count", "active_message_count"}
         cc = r["claude_code_metrics"]["core_metrics"]
@@ -262,7 +374,8 @@ def test_users_group_by_rbac_group(api):
         assert g["chat_metrics"]["message_count"] == sum(m["chat_metrics"]["message_count"] for m in members)
         assert g["web_search_count"] == sum(m["web_search_count"] for m in members)
         assert g["claude_code_metrics"]["core_metrics"]["commit_count"] == sum(
-            m["claude_code_metrics"]["core_metrics"]["commit_count"] for m in members)
+            m["claude_code_metrics"]["core_metrics"]["commit_count"] for m in members
+        )
     # a user holding two groups is counted in both
     seen = Counter()
     for g in groups:
@@ -277,17 +390,23 @@ def test_users_filters(api):
     pick = [rows[0]["user"]["id"], rows[5]["user"]["id"]]
     filtered = users_on(api, DAY, **{"filter[]": [f"user_id:{u}" for u in pick]})  # OR within a dimension
     assert [r["user"]["id"] for r in filtered] == pick  # still in email order
-    groups = [g["rbac_group_id"] for g in get(api, "/users", date=DAY.isoformat(), **{"group_by[]": "rbac_group_id"})[
-        "data"]]
-    holds = {g: pick[0] in {r["user"]["id"] for r in users_on(api, DAY, **{"filter[]": f"rbac_group_id:{g}"})}
-             for g in groups}
+    groups = [
+        g["rbac_group_id"]
+        for g in get(api, "/users", date=DAY.isoformat(), **{"group_by[]": "rbac_group_id"})["data"]
+    ]
+    holds = {
+        g: pick[0] in {r["user"]["id"] for r in users_on(api, DAY, **{"filter[]": f"rbac_group_id:{g}"})}
+        for g in groups
+    }
     for g, member in holds.items():  # AND across dimensions
         both = users_on(api, DAY, **{"filter[]": [f"user_id:{pick[0]}", f"rbac_group_id:{g}"]})
         assert [r["user"]["id"] for r in both] == ([pick[0]] if member else [])
     assert any(holds.values()) and not all(holds.values())
     assert users_on(api, DAY, **{"filter[]": "user_id:user_01doesnotexist"}) == []
     # project filter: each row is the member's chat activity in that project only
-    projects = pull(api, "/apps/chat/projects", date=DAY.isoformat(), limit=1000, **{"group_by[]": "user_id"})[0]
+    projects = pull(
+        api, "/apps/chat/projects", date=DAY.isoformat(), limit=1000, **{"group_by[]": "user_id"}
+    )[0]
     proj = projects[0]["project_id"]
     in_project = users_on(api, DAY, **{"filter[]": f"project_id:{proj}"})
     expected = {p["user_id"]: p for p in projects if p["project_id"] == proj}
@@ -298,8 +417,12 @@ def test_users_filters(api):
         assert r["chat_metrics"]["message_count"] <= full[r["user"]["id"]]["chat_metrics"]["message_count"]
         assert r["chat_metrics"]["distinct_projects_used_count"] == 1
         assert r["claude_code_metrics"]["core_metrics"]["distinct_session_count"] == 0
-    status, msg = error(api, "/users", date=DAY.isoformat(), **{"filter[]": f"project_id:{proj}",
-                                                                "group_by[]": "rbac_group_id"})
+    status, msg = error(
+        api,
+        "/users",
+        date=DAY.isoformat(),
+        **{"filter[]": f"project_id:{proj}", "group_by[]": "rbac_group_id"},
+    )
     assert status == 400 and "project_id" in msg
 
 
@@ -316,7 +439,9 @@ def test_users_rollup_mode(api):
         days = daily[r["user"]["id"]]
         assert r["last_activity_date"] == max(d for d, _ in days).isoformat()
         assert r["chat_metrics"]["message_count"] == sum(x["chat_metrics"]["message_count"] for _, x in days)
-        assert r["cowork_metrics"]["skills_used_count"] == sum(x["cowork_metrics"]["skills_used_count"] for _, x in days)
+        assert r["cowork_metrics"]["skills_used_count"] == sum(
+            x["cowork_metrics"]["skills_used_count"] for _, x in days
+        )
         # distinct projects over the window: never more than the sum of the daily counts, never less than the max
         used = [x["chat_metrics"]["distinct_projects_used_count"] for _, x in days]
         assert max(used) <= r["chat_metrics"]["distinct_projects_used_count"] <= sum(used)
@@ -330,11 +455,22 @@ def test_deleted_user_appears_only_while_member(api, org):
     found = 0
     for u in candidates[:4]:
         start = max(floor, u.added)
-        before = pull(api, "/users", starting_date=start.isoformat(), ending_date=u.removed.isoformat(), limit=1000,
-                      **{"filter[]": f"user_id:{u.id}"})[0]
-        after = pull(api, "/users", starting_date=u.removed.isoformat(),
-                     ending_date=(LATEST + timedelta(days=1)).isoformat(), limit=1000,
-                     **{"filter[]": f"user_id:{u.id}"})[0]
+        before = pull(
+            api,
+            "/users",
+            starting_date=start.isoformat(),
+            ending_date=u.removed.isoformat(),
+            limit=1000,
+            **{"filter[]": f"user_id:{u.id}"},
+        )[0]
+        after = pull(
+            api,
+            "/users",
+            starting_date=u.removed.isoformat(),
+            ending_date=(LATEST + timedelta(days=1)).isoformat(),
+            limit=1000,
+            **{"filter[]": f"user_id:{u.id}"},
+        )[0]
         assert after == []
         if before:
             found += 1
@@ -367,18 +503,26 @@ def test_entities_sorted_and_paginated(api, kind):
     assert error(api, path, date=DAY.isoformat(), order_by="nonsense")[0] == 400
 
 
-ADDITIVE = {"projects": lambda r: r["message_count"], "skills": lambda r: r["invocation_count"],
-            "connectors": lambda r: r["chat_metrics"]["distinct_conversation_connector_used_count"]
-            + r["claude_code_metrics"]["distinct_session_connector_used_count"],
-            "plugins": lambda r: r["invocation_count"]}
+ADDITIVE = {
+    "projects": lambda r: r["message_count"],
+    "skills": lambda r: r["invocation_count"],
+    "connectors": lambda r: (
+        r["chat_metrics"]["distinct_conversation_connector_used_count"]
+        + r["claude_code_metrics"]["distinct_session_connector_used_count"]
+    ),
+    "plugins": lambda r: r["invocation_count"],
+}
 
 
 @pytest.mark.parametrize("kind", list(ENTITY_PATHS))
 @pytest.mark.parametrize("mode", ["single", "rollup"])
 def test_entity_group_by_user_matches_ungrouped(api, kind, mode):
     path, col = ENTITY_PATHS[kind], SORT_COLUMN[kind]
-    when = ({"date": DAY.isoformat()} if mode == "single"
-            else {"starting_date": "2026-11-09", "ending_date": "2026-11-16"})
+    when = (
+        {"date": DAY.isoformat()}
+        if mode == "single"
+        else {"starting_date": "2026-11-09", "ending_date": "2026-11-16"}
+    )
     ungrouped = {r[col]: r for r in pull(api, path, limit=1000, **when)[0]}
     by_user, _ = pull(api, path, limit=11, **when, **{"group_by[]": "user_id"})
     keys = [(r[col], r["user_id"]) for r in by_user]
@@ -396,8 +540,12 @@ def test_entity_group_by_user_matches_ungrouped(api, kind, mode):
 
 def test_rollup_distinct_users_are_not_sums_of_days(api):
     start = date(2026, 11, 9)
-    rollup = {r["skill_name"]: r for r in pull(api, "/skills", starting_date=start.isoformat(),
-                                               ending_date="2026-11-16", limit=1000)[0]}
+    rollup = {
+        r["skill_name"]: r
+        for r in pull(api, "/skills", starting_date=start.isoformat(), ending_date="2026-11-16", limit=1000)[
+            0
+        ]
+    }
     daily_users, daily_inv = Counter(), Counter()
     for i in range(7):
         for r in pull(api, "/skills", date=(start + timedelta(days=i)).isoformat(), limit=1000)[0]:
@@ -426,8 +574,10 @@ def test_group_by_product_and_rbac_group(api):
     # rbac_group_id: each group row equals the same query filtered to that group
     grouped, _ = pull(api, "/connectors", date=d, limit=1000, **{"group_by[]": "rbac_group_id"})
     gid = grouped[0]["rbac_group_id"]
-    filtered = {r["connector_name"]: r for r in pull(api, "/connectors", date=d, limit=1000,
-                                                      **{"filter[]": f"rbac_group_id:{gid}"})[0]}
+    filtered = {
+        r["connector_name"]: r
+        for r in pull(api, "/connectors", date=d, limit=1000, **{"filter[]": f"rbac_group_id:{gid}"})[0]
+    }
     mine = {r["connector_name"]: r for r in grouped if r["rbac_group_id"] == gid}
     assert set(mine) == set(filtered)
     for name, r in mine.items():
@@ -446,34 +596,56 @@ def test_cross_endpoint_totals_agree_with_user_rows(api):
         return sum(f(r) for r in pull(api, path, date=d, limit=1000, **params)[0])
 
     assert entity_sum("/skills", lambda r: r["invocation_count"], **{"filter[]": "product:cowork"}) == total(
-        lambda r: r["cowork_metrics"]["skills_used_count"])
+        lambda r: r["cowork_metrics"]["skills_used_count"]
+    )
     calls = lambda r: r["read_call_count"] + r["write_call_count"] + r["unclassified_call_count"]  # noqa: E731
     assert entity_sum("/connectors", calls, **{"filter[]": "product:chat"}) == total(
-        lambda r: r["chat_metrics"]["connectors_used_count"])
+        lambda r: r["chat_metrics"]["connectors_used_count"]
+    )
     assert entity_sum("/connectors", calls, **{"filter[]": "product:office_agent"}) == total(
-        lambda r: sum(a["connectors_used_count"] for a in r["office_metrics"].values()))
-    assert entity_sum("/artifacts", lambda r: r["artifacts_created_count"], **{"filter[]": "product:chat"}) == total(
-        lambda r: r["chat_metrics"]["distinct_artifacts_created_count"])
-    assert entity_sum("/artifacts", lambda r: r["artifacts_created_count"], **{"filter[]": "product:claude_code"}) == \
-        total(lambda r: r["claude_code_metrics"]["core_metrics"]["artifacts_created_count"])
+        lambda r: sum(a["connectors_used_count"] for a in r["office_metrics"].values())
+    )
+    assert entity_sum(
+        "/artifacts", lambda r: r["artifacts_created_count"], **{"filter[]": "product:chat"}
+    ) == total(lambda r: r["chat_metrics"]["distinct_artifacts_created_count"])
+    assert entity_sum(
+        "/artifacts", lambda r: r["artifacts_created_count"], **{"filter[]": "product:claude_code"}
+    ) == total(lambda r: r["claude_code_metrics"]["core_metrics"]["artifacts_created_count"])
     # per user: projects used and chat skills used are the user's rows in the grouped entity endpoints
-    per_user_projects = Counter(r["user_id"] for r in pull(api, "/apps/chat/projects", date=d, limit=1000,
-                                                           **{"group_by[]": "user_id"})[0])
-    per_user_skills = Counter(r["user_id"] for r in pull(api, "/skills", date=d, limit=1000,
-                                                         **{"group_by[]": "user_id", "filter[]": "product:chat"})[0])
+    per_user_projects = Counter(
+        r["user_id"]
+        for r in pull(api, "/apps/chat/projects", date=d, limit=1000, **{"group_by[]": "user_id"})[0]
+    )
+    per_user_skills = Counter(
+        r["user_id"]
+        for r in pull(
+            api, "/skills", date=d, limit=1000, **{"group_by[]": "user_id", "filter[]": "product:chat"}
+        )[0]
+    )
     for r in rows:
         assert r["chat_metrics"]["distinct_projects_used_count"] == per_user_projects[r["user"]["id"]]
         assert r["chat_metrics"]["distinct_skills_used_count"] == per_user_skills[r["user"]["id"]]
 
 
 def test_project_records(api, org):
-    rows = pull(api, "/apps/chat/projects", starting_date="2026-10-01", ending_date="2026-11-01", limit=1000)[0]
+    rows = pull(api, "/apps/chat/projects", starting_date="2026-10-01", ending_date="2026-11-01", limit=1000)[
+        0
+    ]
     members = {u.id for u in org.users}
     assert len(rows) >= 10
     for r in rows:
-        assert set(r) == {"project_id", "project_name", "created_at", "created_by", "distinct_user_count",
-                          "message_count", "distinct_conversation_count", "user_id", "rbac_group_id",
-                          "rbac_group_name"}
+        assert set(r) == {
+            "project_id",
+            "project_name",
+            "created_at",
+            "created_by",
+            "distinct_user_count",
+            "message_count",
+            "distinct_conversation_count",
+            "user_id",
+            "rbac_group_id",
+            "rbac_group_name",
+        }
         assert r["project_id"].startswith("claude_proj_") and r["project_name"]
         assert r["distinct_conversation_count"] <= r["message_count"]
         if r["created_at"] is not None:
@@ -492,15 +664,29 @@ def test_skill_money_and_share_fields(api):
         for k in ("estimated_overage_spend", "attributed_list_price"):
             if r[k] is not None:
                 assert Decimal(r[k]) >= 0 and "." in r[k]
-        assert r["currency"] == ("USD" if r["estimated_overage_spend"] or r["attributed_list_price"] else None)
+        assert r["currency"] == (
+            "USD" if r["estimated_overage_spend"] or r["attributed_list_price"] else None
+        )
         office = r["office_metrics"]
         assert set(office) == {"excel", "outlook", "powerpoint", "word"}
-    private = pull(api, "/skills", starting_date="2026-11-01", ending_date="2026-11-15", limit=1000,
-                   **{"filter[]": "share_status:private"})[0]
+    private = pull(
+        api,
+        "/skills",
+        starting_date="2026-11-01",
+        ending_date="2026-11-15",
+        limit=1000,
+        **{"filter[]": "share_status:private"},
+    )[0]
     assert private and all(r["share_status"] == "private" for r in private)
     name = rows[0]["skill_name"]
-    upper = pull(api, "/skills", starting_date="2026-11-01", ending_date="2026-11-15", limit=1000,
-                 **{"filter[]": f"skill_name:{name.upper()}"})[0]
+    upper = pull(
+        api,
+        "/skills",
+        starting_date="2026-11-01",
+        ending_date="2026-11-15",
+        limit=1000,
+        **{"filter[]": f"skill_name:{name.upper()}"},
+    )[0]
     assert [r["skill_name"] for r in upper] == [name]
 
 
@@ -508,18 +694,36 @@ def test_connector_names_are_normalized_for_filters(api):
     rows = pull(api, "/connectors", starting_date="2026-11-01", ending_date="2026-11-15", limit=1000)[0]
     names = {r["connector_name"] for r in rows}
     assert {"atlassian", "github", "slack"} <= names
-    for display, expected in (("Atlassian MCP server", "atlassian"), ("mcp-atlassian", "atlassian"),
-                              ("GitHub MCP", "github"), ("SLACK", "slack")):
-        got = pull(api, "/connectors", starting_date="2026-11-01", ending_date="2026-11-15", limit=1000,
-                   **{"filter[]": f"connector_name:{display}"})[0]
+    for display, expected in (
+        ("Atlassian MCP server", "atlassian"),
+        ("mcp-atlassian", "atlassian"),
+        ("GitHub MCP", "github"),
+        ("SLACK", "slack"),
+    ):
+        got = pull(
+            api,
+            "/connectors",
+            starting_date="2026-11-01",
+            ending_date="2026-11-15",
+            limit=1000,
+            **{"filter[]": f"connector_name:{display}"},
+        )[0]
         assert [r["connector_name"] for r in got] == [expected], display
     opaque = [r for r in rows if r["connector_display_name"]]
     for r in opaque:  # an opaque connector id also matches its display name
-        got = pull(api, "/connectors", starting_date="2026-11-01", ending_date="2026-11-15", limit=1000,
-                   **{"filter[]": f"connector_name:{r['connector_display_name'].lower()}"})[0]
+        got = pull(
+            api,
+            "/connectors",
+            starting_date="2026-11-01",
+            ending_date="2026-11-15",
+            limit=1000,
+            **{"filter[]": f"connector_name:{r['connector_display_name'].lower()}"},
+        )[0]
         assert r["connector_name"] in [x["connector_name"] for x in got]
     early = get(api, "/connectors", date="2026-03-02", limit=1000)["data"]
-    assert early and all(r["read_call_count"] is None and r["managed_auth_distinct_user_count"] is None for r in early)
+    assert early and all(
+        r["read_call_count"] is None and r["managed_auth_distinct_user_count"] is None for r in early
+    )
 
 
 def test_plugins_third_party_bucket_and_products(api):
@@ -528,8 +732,14 @@ def test_plugins_third_party_bucket_and_products(api):
     assert len(third) == 1 and third[0]["plugin_id"] is None
     for r in rows:
         assert r["install_count"] <= r["distinct_user_count"]
-    by_product = pull(api, "/plugins", starting_date="2026-11-01", ending_date="2026-11-15", limit=1000,
-                      **{"group_by[]": "product"})[0]
+    by_product = pull(
+        api,
+        "/plugins",
+        starting_date="2026-11-01",
+        ending_date="2026-11-15",
+        limit=1000,
+        **{"group_by[]": "product"},
+    )[0]
     assert {r["product"] for r in by_product} == {"claude_code", "cowork"}
     assert error(api, "/plugins", date=DAY.isoformat(), **{"filter[]": "product:chat"})[0] == 400
 
@@ -552,7 +762,9 @@ def test_artifacts_cube(api):
     total = Counter()
     for r in grouped:
         total[(r["artifact_type"], r["is_shared"])] += r["artifacts_created_count"]
-    assert total == Counter({(r["artifact_type"], r["is_shared"]): r["artifacts_created_count"] for r in cube})
+    assert total == Counter(
+        {(r["artifact_type"], r["is_shared"]): r["artifacts_created_count"] for r in cube}
+    )
     shared = get(api, "/artifacts", date=d, **{"filter[]": "is_shared:true"})["data"]
     assert shared == [r for r in cube if r["is_shared"]]
     # Claude Code / Cowork artifacts are counted from 2026-08-17 only, as text/html
@@ -566,32 +778,35 @@ def test_artifacts_cube(api):
 
 
 # -- errors, freshness, cursors ------------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "params", "needle"), [
-    ("/users", {}, "date"),
-    ("/users", {"date": "2025-12-31"}, "2026-01-01"),
-    ("/users", {"date": "2026-13-01"}, "YYYY-MM-DD"),
-    ("/users", {"date": "2026-11-01", "starting_date": "2026-11-01"}, "not both"),
-    ("/users", {"ending_date": "2026-11-02"}, "starting_date"),
-    ("/users", {"starting_date": "2026-11-05", "ending_date": "2026-11-05"}, "after"),
-    ("/users", {"starting_date": "2026-11-05", "ending_date": "2026-11-01"}, "after"),
-    ("/users", {"starting_date": "2025-12-01", "ending_date": "2026-01-05"}, "2026-01-01"),
-    ("/users", {"date": "2026-11-01", "limit": "0"}, "limit"),
-    ("/users", {"date": "2026-11-01", "limit": "1001"}, "limit"),
-    ("/users", {"date": "2026-11-01", "filter[]": "product:chat"}, "product"),
-    ("/users", {"date": "2026-11-01", "filter[]": "rbac_group_id"}, "dimension:value"),
-    ("/users", {"date": "2026-11-01", "filter[]": "user_id:ana@acme.example"}, "user_"),
-    ("/users", {"date": "2026-11-01", "group_by[]": "user_id"}, "group_by"),
-    ("/skills", {"date": "2026-11-01", "group_by[]": "model"}, "group_by"),
-    ("/skills", {"date": "2026-11-01", "filter[]": "share_status:secret"}, "share_status"),
-    ("/skills", {"date": "2026-11-01", "filter[]": "product:chat_cowork_unified"}, "chat_cowork_unified"),
-    ("/connectors", {"date": "2026-11-01", "filter[]": "skill_name:pdf"}, "skill_name"),
-    ("/connectors", {"date": "2026-11-01", "page": "page_garbage"}, "cursor"),
-    ("/artifacts", {"date": "2026-11-01", "filter[]": "is_shared:maybe"}, "is_shared"),
-    ("/summaries", {}, "starting_date"),
-    ("/summaries", {"starting_date": "2026-11-01", "filter[]": "user_id:user_01x"}, "user_id"),
-    ("/summaries", {"starting_date": "2025-12-25"}, "2026-01-01"),
-    ("/summaries", {"starting_date": "2026-11-01", "filter[]": "rbac_group_id:finance"}, "rbac_group"),
-])
+@pytest.mark.parametrize(
+    ("path", "params", "needle"),
+    [
+        ("/users", {}, "date"),
+        ("/users", {"date": "2025-12-31"}, "2026-01-01"),
+        ("/users", {"date": "2026-13-01"}, "YYYY-MM-DD"),
+        ("/users", {"date": "2026-11-01", "starting_date": "2026-11-01"}, "not both"),
+        ("/users", {"ending_date": "2026-11-02"}, "starting_date"),
+        ("/users", {"starting_date": "2026-11-05", "ending_date": "2026-11-05"}, "after"),
+        ("/users", {"starting_date": "2026-11-05", "ending_date": "2026-11-01"}, "after"),
+        ("/users", {"starting_date": "2025-12-01", "ending_date": "2026-01-05"}, "2026-01-01"),
+        ("/users", {"date": "2026-11-01", "limit": "0"}, "limit"),
+        ("/users", {"date": "2026-11-01", "limit": "1001"}, "limit"),
+        ("/users", {"date": "2026-11-01", "filter[]": "product:chat"}, "product"),
+        ("/users", {"date": "2026-11-01", "filter[]": "rbac_group_id"}, "dimension:value"),
+        ("/users", {"date": "2026-11-01", "filter[]": "user_id:ana@acme.example"}, "user_"),
+        ("/users", {"date": "2026-11-01", "group_by[]": "user_id"}, "group_by"),
+        ("/skills", {"date": "2026-11-01", "group_by[]": "model"}, "group_by"),
+        ("/skills", {"date": "2026-11-01", "filter[]": "share_status:secret"}, "share_status"),
+        ("/skills", {"date": "2026-11-01", "filter[]": "product:chat_cowork_unified"}, "chat_cowork_unified"),
+        ("/connectors", {"date": "2026-11-01", "filter[]": "skill_name:pdf"}, "skill_name"),
+        ("/connectors", {"date": "2026-11-01", "page": "page_garbage"}, "cursor"),
+        ("/artifacts", {"date": "2026-11-01", "filter[]": "is_shared:maybe"}, "is_shared"),
+        ("/summaries", {}, "starting_date"),
+        ("/summaries", {"starting_date": "2026-11-01", "filter[]": "user_id:user_01x"}, "user_id"),
+        ("/summaries", {"starting_date": "2025-12-25"}, "2026-01-01"),
+        ("/summaries", {"starting_date": "2026-11-01", "filter[]": "rbac_group_id:finance"}, "rbac_group"),
+    ],
+)
 def test_bad_requests(api, path, params, needle):
     status, message = error(api, path, **params)
     assert status == 400
@@ -604,8 +819,10 @@ def test_filter_list_limit(api):
     assert get(api, "/users", date=DAY.isoformat(), **{"filter[]": too_many[:100]})["data"] == []
 
 
-@pytest.mark.parametrize("path", ["/summaries", "/users", "/apps/chat/projects", "/skills", "/connectors",
-                                  "/artifacts", "/plugins"])
+@pytest.mark.parametrize(
+    "path",
+    ["/summaries", "/users", "/apps/chat/projects", "/skills", "/connectors", "/artifacts", "/plugins"],
+)
 def test_too_recent_dates_name_the_latest_available_day(api, path):
     tomorrow = (LATEST + timedelta(days=1)).isoformat()
     if path == "/summaries":
@@ -614,20 +831,30 @@ def test_too_recent_dates_name_the_latest_available_day(api, path):
         status, message = error(api, path, date=tomorrow)
     assert status == 400 and LATEST.isoformat() in message
     if path != "/artifacts":
-        status, message = error(api, path, starting_date="2026-11-01",
-                                ending_date=(LATEST + timedelta(days=2)).isoformat())
+        status, message = error(
+            api, path, starting_date="2026-11-01", ending_date=(LATEST + timedelta(days=2)).isoformat()
+        )
         assert status == 400 and LATEST.isoformat() in message
         ok = {"starting_date": "2026-11-20", "ending_date": (LATEST + timedelta(days=1)).isoformat()}
         assert api.get(B + path, params=ok).status_code == 200
-    latest_only = {"starting_date": LATEST.isoformat()} if path == "/summaries" else {"date": LATEST.isoformat()}
+    latest_only = (
+        {"starting_date": LATEST.isoformat()} if path == "/summaries" else {"date": LATEST.isoformat()}
+    )
     assert api.get(B + path, params=latest_only).status_code == 200
 
 
-@pytest.mark.parametrize(("now", "lag", "latest"), [
-    (datetime(2026, 11, 22, 12, 0, tzinfo=UTC), 3, date(2026, 11, 19)),
-    (datetime(2026, 11, 22, 9, 59, tzinfo=UTC), 1, date(2026, 11, 20)),  # before the 10:00 UTC aggregation
-    (datetime(2026, 11, 22, 10, 0, tzinfo=UTC), 1, date(2026, 11, 21)),
-])
+@pytest.mark.parametrize(
+    ("now", "lag", "latest"),
+    [
+        (datetime(2026, 11, 22, 12, 0, tzinfo=UTC), 3, date(2026, 11, 19)),
+        (
+            datetime(2026, 11, 22, 9, 59, tzinfo=UTC),
+            1,
+            date(2026, 11, 20),
+        ),  # before the 10:00 UTC aggregation
+        (datetime(2026, 11, 22, 10, 0, tzinfo=UTC), 1, date(2026, 11, 21)),
+    ],
+)
 def test_engagement_lag_is_configurable(now, lag, latest):
     with serve_in_thread(_sim(now=now, engagement_lag_days=lag)) as running, client_for(running, ORG) as c:
         r = c.get(B + "/users", params={"date": (latest + timedelta(days=1)).isoformat()})
@@ -638,11 +865,16 @@ def test_engagement_lag_is_configurable(now, lag, latest):
 
 
 def test_range_is_limited_to_366_days():
-    with serve_in_thread(_sim(now=datetime(2027, 3, 1, 12, tzinfo=UTC))) as running, client_for(running, ORG) as c:
+    with (
+        serve_in_thread(_sim(now=datetime(2027, 3, 1, 12, tzinfo=UTC))) as running,
+        client_for(running, ORG) as c,
+    ):
         for path in ("/summaries", "/users", "/skills"):
             r = c.get(B + path, params={"starting_date": "2026-01-01", "ending_date": "2027-01-03"})
             assert r.status_code == 400 and "366" in r.json()["error"]["message"]
-            r = c.get(B + path, params={"starting_date": "2026-01-01", "ending_date": "2027-01-02", "limit": 1})
+            r = c.get(
+                B + path, params={"starting_date": "2026-01-01", "ending_date": "2027-01-02", "limit": 1}
+            )
             assert r.status_code == 200, r.text
 
 
@@ -650,9 +882,14 @@ def test_cursor_is_bound_to_its_query(api):
     first = get(api, "/users", date=DAY.isoformat(), limit=5)
     page = first["next_page"]
     assert page
-    assert api.get(B + "/users", params={"date": DAY.isoformat(), "limit": 50, "page": page}).status_code == 200
-    for changed in ({"date": WEEKEND.isoformat()}, {"date": DAY.isoformat(), "order": "desc"},
-                    {"date": DAY.isoformat(), "filter[]": "user_id:user_01x"}):
+    assert (
+        api.get(B + "/users", params={"date": DAY.isoformat(), "limit": 50, "page": page}).status_code == 200
+    )
+    for changed in (
+        {"date": WEEKEND.isoformat()},
+        {"date": DAY.isoformat(), "order": "desc"},
+        {"date": DAY.isoformat(), "filter[]": "user_id:user_01x"},
+    ):
         status, message = error(api, "/users", page=page, limit=5, **changed)
         assert status == 400 and "cursor" in message
     assert error(api, "/skills", date=DAY.isoformat(), page=page)[0] == 400
@@ -661,6 +898,7 @@ def test_cursor_is_bound_to_its_query(api):
 def test_default_ending_date_is_resolved_once_per_pagination():
     sim = _sim()
     with serve_in_thread(sim) as running, client_for(running, ORG) as c:
+
         def page(**p):
             r = c.get(B + "/users", params={"starting_date": "2026-11-15", "limit": 40, **p})
             assert r.status_code == 200, r.text
@@ -673,7 +911,9 @@ def test_default_ending_date_is_resolved_once_per_pagination():
             body = page(page=nxt)
             rows += body["data"]
             nxt = body["next_page"]
-        r = c.get(B + "/users", params={"starting_date": "2026-11-15", "ending_date": "2026-11-22", "limit": 1000})
+        r = c.get(
+            B + "/users", params={"starting_date": "2026-11-15", "ending_date": "2026-11-22", "limit": 1000}
+        )
         assert rows == r.json()["data"]
         fresh = c.get(B + "/users", params={"starting_date": "2026-11-15", "limit": 1000}).json()["data"]
         assert max(x["last_activity_date"] for x in fresh) == "2026-11-23"
@@ -687,34 +927,54 @@ def test_admin_key_is_rejected(server):
 
 # -- SDK, determinism, ground truth, performance -------------------------------------------------------------
 def test_official_sdk_parses_every_endpoint_strictly(server, monkeypatch):
-    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_CUSTOM_HEADERS"):
+    for var in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_CUSTOM_HEADERS",
+    ):
         monkeypatch.delenv(var, raising=False)
-    client = anthropic.Anthropic(api_key=server.sim.world.by_slug(ORG).api_key, base_url=server.base_url,
-                                 max_retries=0, _strict_response_validation=True)
+    client = anthropic.Anthropic(
+        api_key=server.sim.world.by_slug(ORG).api_key,
+        base_url=server.base_url,
+        max_retries=0,
+        _strict_response_validation=True,
+    )
     d = DAY.isoformat()
     for ns in (client.organization.analytics, client.beta.organization.analytics):
-        assert len(list(ns.summaries.list(starting_date="2026-11-01"))) == (LATEST - date(2026, 11, 1)).days + 1
-        for when in ({"date": d}, {"starting_date": "2026-11-10", "ending_date": "2026-11-17"}, {"date": "2026-04-01"}):
+        assert (
+            len(list(ns.summaries.list(starting_date="2026-11-01"))) == (LATEST - date(2026, 11, 1)).days + 1
+        )
+        for when in (
+            {"date": d},
+            {"starting_date": "2026-11-10", "ending_date": "2026-11-17"},
+            {"date": "2026-04-01"},
+        ):
             n_users = len(list(ns.users.list(limit=25, **when)))
             assert n_users > 0
             assert len(list(ns.users.list(group_by=["rbac_group_id"], **when))) > 0
             assert len(list(ns.apps.chat.projects.list(limit=50, group_by=["user_id"], **when))) > 0
             for res in (ns.skills, ns.connectors, ns.plugins):
                 assert len(list(res.list(limit=50, **when))) > 0
-                assert len(list(res.list(limit=50, group_by=["product", "user_id", "rbac_group_id"], **when))) > 0
+                assert (
+                    len(list(res.list(limit=50, group_by=["product", "user_id", "rbac_group_id"], **when)))
+                    > 0
+                )
         assert len(list(ns.artifacts.list(date=d))) > 0
         assert len(list(ns.artifacts.list(date=d, group_by=["product", "user_id"], limit=5))) > 0
 
 
 def test_two_fresh_simulators_give_identical_bytes():
-    requests = [("/summaries", {"starting_date": "2026-10-01"}),
-                ("/users", {"date": DAY.isoformat(), "limit": 30}),
-                ("/users", {"starting_date": "2026-11-01", "group_by[]": "rbac_group_id"}),
-                ("/apps/chat/projects", {"date": DAY.isoformat(), "group_by[]": "user_id", "limit": 5}),
-                ("/skills", {"starting_date": "2026-11-01", "ending_date": "2026-11-10"}),
-                ("/connectors", {"date": DAY.isoformat(), "group_by[]": "product"}),
-                ("/artifacts", {"date": DAY.isoformat()}),
-                ("/plugins", {"date": DAY.isoformat(), "order_by": "invocation_count"})]
+    requests = [
+        ("/summaries", {"starting_date": "2026-10-01"}),
+        ("/users", {"date": DAY.isoformat(), "limit": 30}),
+        ("/users", {"starting_date": "2026-11-01", "group_by[]": "rbac_group_id"}),
+        ("/apps/chat/projects", {"date": DAY.isoformat(), "group_by[]": "user_id", "limit": 5}),
+        ("/skills", {"starting_date": "2026-11-01", "ending_date": "2026-11-10"}),
+        ("/connectors", {"date": DAY.isoformat(), "group_by[]": "product"}),
+        ("/artifacts", {"date": DAY.isoformat()}),
+        ("/plugins", {"date": DAY.isoformat(), "order_by": "invocation_count"}),
+    ]
     bodies = []
     for _ in range(2):
         with serve_in_thread(_sim()) as running, client_for(running, ORG) as c:
@@ -726,8 +986,9 @@ def test_ground_truth_providers_match_the_api(server, api):
     sim = server.sim
     start, end = date(2026, 11, 12), date(2026, 11, 15)
     days = truth(sim, ORG, "enterprise_summaries", start, end)["days"]
-    assert [d["daily_active_user_count"] for d in days] == [summary(api, start + timedelta(days=i))[
-        "daily_active_user_count"] for i in range(3)]
+    assert [d["daily_active_user_count"] for d in days] == [
+        summary(api, start + timedelta(days=i))["daily_active_user_count"] for i in range(3)
+    ]
     activity = truth(sim, ORG, "enterprise_user_activity", start, end)["days"]
     minimum = truth(sim, ORG, "min_requests_engagement", start, end)
     spent = Counter({"summaries": 1})
@@ -738,7 +999,8 @@ def test_ground_truth_providers_match_the_api(server, api):
         assert row["active_user_count"] == len(rows)
         assert row["chat_message_count"] == sum(r["chat_metrics"]["message_count"] for r in rows)
         assert row["claude_code_commit_count"] == sum(
-            r["claude_code_metrics"]["core_metrics"]["commit_count"] for r in rows)
+            r["claude_code_metrics"]["core_metrics"]["commit_count"] for r in rows
+        )
         for kind, path in ENTITY_PATHS.items():
             spent[kind] += pull(api, path, date=d, limit=1000)[1]
         spent["artifacts"] += 1

@@ -28,19 +28,48 @@ BASE = "/v1/organizations/analytics"
 BETA = {"anthropic-beta": "analytics-usage-cost-2026-08-24"}
 ORG = "acme-enterprise"
 D = Decimal
-LEGACY_DIMS = {"product", "model", "context_window", "inference_geo", "speed", "rbac_group_id", "slack_channel_id",
-               "claude_tag_category", "claude_tag_user_id"}
-V2_DIMS = {"actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
-           "context_window", "deployment_id", "environment_id", "inference_geo", "model", "organization_id", "product",
-           "rbac_group_id", "service_tier", "session_id", "slack_channel_id", "speed", "user_profile_id",
-           "workspace_id"}
+LEGACY_DIMS = {
+    "product",
+    "model",
+    "context_window",
+    "inference_geo",
+    "speed",
+    "rbac_group_id",
+    "slack_channel_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+}
+V2_DIMS = {
+    "actor",
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
+    "workspace_id",
+}
 TOKEN_KEYS = ("uncached_input_tokens", "output_tokens", "cache_read_input_tokens")
 NOV1, NOV21 = "2026-11-01T00:00:00Z", "2026-11-21T00:00:00Z"
 
 
 def unlimited_sim(now: datetime = FIXED_NOW, world: str = "demo") -> Simulator:
     """A simulator like the shared demo one, without the 60 requests/minute Enterprise limit."""
-    return Simulator(World.build(world, 7, rate_limits={"enterprise": 10**6, "console": 10**6}), clock=SimClock(now))
+    return Simulator(
+        World.build(world, 7, rate_limits={"enterprise": 10**6, "console": 10**6}), clock=SimClock(now)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +123,14 @@ def cents(s: str) -> D:
 
 def tokens(r: dict) -> tuple[int, ...]:
     c = r["cache_creation"]
-    return (r["uncached_input_tokens"], c["ephemeral_5m_input_tokens"], c["ephemeral_1h_input_tokens"],
-            r["cache_read_input_tokens"], r["output_tokens"], r["server_tool_use"]["web_search_requests"])
+    return (
+        r["uncached_input_tokens"],
+        c["ephemeral_5m_input_tokens"],
+        c["ephemeral_1h_input_tokens"],
+        r["cache_read_input_tokens"],
+        r["output_tokens"],
+        r["server_tool_use"]["web_search_requests"],
+    )
 
 
 def add(a, b):
@@ -107,11 +142,16 @@ def bucket_totals(pages, *, cost: bool) -> dict[str, tuple]:
     out = {}
     for b in buckets(pages):
         if cost:
-            out[b["starting_at"]] = (sum((cents(r["amount"]) for r in b["results"]), D(0)),
-                                     sum((cents(r["list_amount"]) for r in b["results"]), D(0)))
+            out[b["starting_at"]] = (
+                sum((cents(r["amount"]) for r in b["results"]), D(0)),
+                sum((cents(r["list_amount"]) for r in b["results"]), D(0)),
+            )
         else:
-            out[b["starting_at"]] = tuple(map(sum, zip(*(tokens(r) for r in b["results"]), strict=True))) \
-                if b["results"] else (0,) * 6
+            out[b["starting_at"]] = (
+                tuple(map(sum, zip(*(tokens(r) for r in b["results"]), strict=True)))
+                if b["results"]
+                else (0,) * 6
+            )
     return out
 
 
@@ -130,7 +170,8 @@ def test_usage_report_envelope_defaults_and_shape(ent, org):
     assert days == [f"2026-11-{d:02d}T00:00:00Z" for d in range(10, 23)]
     for b in buckets(pages):
         assert b["ending_at"] == (datetime.fromisoformat(b["starting_at"]) + timedelta(days=1)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
         assert len(b["results"]) == 1  # ungrouped: one combined row per non-empty bucket
         r = b["results"][0]
         assert set(r) >= LEGACY_DIMS and all(r[d] is None for d in LEGACY_DIMS)
@@ -140,8 +181,11 @@ def test_usage_report_envelope_defaults_and_shape(ent, org):
 
 
 def test_cost_report_shape_and_requests_null_with_cost_grouping(ent):
-    plain = get(ent, "cost_report", {"starting_at": NOV1, "ending_at": "2026-11-03T00:00:00Z",
-                                     "group_by[]": ["product"]})
+    plain = get(
+        ent,
+        "cost_report",
+        {"starting_at": NOV1, "ending_at": "2026-11-03T00:00:00Z", "group_by[]": ["product"]},
+    )
     for r in rows([plain])[0]["results"]:
         assert r["currency"] == "USD" and isinstance(r["requests"], int)
         assert r["cost_type"] is None and r["token_type"] is None and r["model"] is None
@@ -150,8 +194,11 @@ def test_cost_report_shape_and_requests_null_with_cost_grouping(ent):
     products = {r["product"] for b in plain["data"] for r in b["results"]}
     assert {"chat", "claude_code", "claude-tag", None} <= products  # None: code execution
     for group in (["cost_type"], ["token_type"], ["cost_type", "token_type", "model"]):
-        body = get(ent, "cost_report", {"starting_at": NOV1, "ending_at": "2026-11-03T00:00:00Z",
-                                        "group_by[]": group})
+        body = get(
+            ent,
+            "cost_report",
+            {"starting_at": NOV1, "ending_at": "2026-11-03T00:00:00Z", "group_by[]": group},
+        )
         results = [r for b in body["data"] for r in b["results"]]
         assert results and all(r["requests"] is None for r in results)
         assert {r["cost_type"] for r in results} == {"tokens", "web_search", "code_execution"}
@@ -162,8 +209,11 @@ def test_cost_report_shape_and_requests_null_with_cost_grouping(ent):
 
 
 def test_buckets_include_empty_ones_and_the_partial_day(ent):
-    body = get(ent, "usage_report", {"starting_at": "2026-11-22T00:00:00Z", "ending_at": "2026-11-23T00:00:00Z",
-                                     "bucket_width": "1h"})
+    body = get(
+        ent,
+        "usage_report",
+        {"starting_at": "2026-11-22T00:00:00Z", "ending_at": "2026-11-23T00:00:00Z", "bucket_width": "1h"},
+    )
     assert [b["starting_at"][11:13] for b in body["data"]] == [f"{h:02d}" for h in range(24)]
     assert not body["has_more"]
     # nothing after data_refreshed_at (12:00) yet; the morning is there, one row per non-empty bucket
@@ -172,16 +222,23 @@ def test_buckets_include_empty_ones_and_the_partial_day(ent):
     assert all(len(b["results"]) <= 1 for b in body["data"])
 
 
-@pytest.mark.parametrize(("width", "default", "maximum", "start"), [
-    ("1d", 7, 31, "2026-10-22T00:00:00Z"), ("1h", 24, 168, "2026-11-10T00:00:00Z"),
-    ("1m", 60, 256, "2026-11-21T00:00:00Z")])
+@pytest.mark.parametrize(
+    ("width", "default", "maximum", "start"),
+    [
+        ("1d", 7, 31, "2026-10-22T00:00:00Z"),
+        ("1h", 24, 168, "2026-11-10T00:00:00Z"),
+        ("1m", 60, 256, "2026-11-21T00:00:00Z"),
+    ],
+)
 def test_bucket_limits(ent, width, default, maximum, start):
     params = {"starting_at": start, "bucket_width": width}
     assert len(get(ent, "usage_report", params)["data"]) == default
     assert len(get(ent, "cost_report", {**params, "limit": maximum})["data"]) == maximum
     for bad in (0, maximum + 1):
         err = get(ent, "usage_report", {**params, "limit": bad}, status=400)
-        assert err["type"] == "error" and err["error"]["type"] == "invalid_request_error" and err["request_id"]
+        assert (
+            err["type"] == "error" and err["error"]["type"] == "invalid_request_error" and err["request_id"]
+        )
 
 
 # -- errors ------------------------------------------------------------------------------------------
@@ -194,7 +251,10 @@ ERRORS = [
     ("usage_report", {"starting_at": "2026-11-23T00:00:00Z"}),  # future
     ("usage_report", {"starting_at": NOV1, "ending_at": "2026-10-31T00:00:00Z"}),  # reversed
     ("cost_report", {"starting_at": NOV1, "ending_at": NOV1}),  # empty
-    ("cost_report", {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-11-01T00:00:01Z"}),  # > 31 days
+    (
+        "cost_report",
+        {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-11-01T00:00:01Z"},
+    ),  # > 31 days
     ("usage_report", {"starting_at": NOV1, "bucket_width": "1w"}),
     ("usage_report", {"starting_at": NOV1, "group_by[]": "cost_type"}),  # cost-only dimension
     ("cost_report", {"starting_at": NOV1, "group_by[]": "workspace_id"}),
@@ -220,14 +280,22 @@ ERRORS = [
 @pytest.mark.parametrize(("path", "params"), ERRORS)
 def test_parameter_errors(ent, path, params):
     err = get(ent, path, params, status=400)
-    assert err["type"] == "error" and err["error"]["type"] == "invalid_request_error" and err["error"]["message"]
+    assert (
+        err["type"] == "error" and err["error"]["type"] == "invalid_request_error" and err["error"]["message"]
+    )
 
 
 V2_ERRORS = [
     ("usage", {"starting_at": NOV1}, {}),  # no beta header
     ("cost", {"starting_at": NOV1}, {"anthropic-beta": "some-other-beta"}),
-    ("usage", {"starting_at": NOV1, "group_by[]": ["actor", "model", "product", "speed", "context_window",
-                                                    "inference_geo"]}, BETA),  # 6 dimensions
+    (
+        "usage",
+        {
+            "starting_at": NOV1,
+            "group_by[]": ["actor", "model", "product", "speed", "context_window", "inference_geo"],
+        },
+        BETA,
+    ),  # 6 dimensions
     ("usage", {"starting_at": NOV1, "group_by[]": "cost_type"}, BETA),
     ("usage", {"starting_at": NOV1, "time_bucket_width": "1d"}, BETA),  # ending_at required
     ("cost", {"starting_at": NOV1, "ending_at": "2026-11-02T01:00:00Z", "time_bucket_width": "1m"}, BETA),
@@ -257,11 +325,18 @@ def test_key_types(server, ent):
         console = admin.get("/v1/organizations/cost_report", params={**window, "limit": 31}).json()
         billed = sum((cents(r["amount"]) for b in console["data"] for r in b["results"]), D(0))
         assert billed > 0 and cents(body["data"][0]["cost"]["amount"]) == billed
-        by_key = rows(pull(admin, "usage", {**window, "group_by[]": ["actor", "workspace_id"], "limit": 100}, BETA))
-        assert {r["group"]["actor"]["type"] for r in by_key if r["group"]["actor"]} >= {"api_actor", "user_actor"}
+        by_key = rows(
+            pull(admin, "usage", {**window, "group_by[]": ["actor", "workspace_id"], "limit": 100}, BETA)
+        )
+        assert {r["group"]["actor"]["type"] for r in by_key if r["group"]["actor"]} >= {
+            "api_actor",
+            "user_actor",
+        }
         assert all(r["group"]["workspace_id"].startswith("wrkspc_") for r in by_key)
         get(admin, "cost", {"starting_at": NOV1}, status=400)  # ...still with the beta header
-    both = get(ent, "usage", {"starting_at": NOV1}, {"anthropic-beta": f"foo-2026-01-01, {BETA['anthropic-beta']}"})
+    both = get(
+        ent, "usage", {"starting_at": NOV1}, {"anthropic-beta": f"foo-2026-01-01, {BETA['anthropic-beta']}"}
+    )
     assert len(both["data"]) == 1
 
 
@@ -280,18 +355,28 @@ def test_beta_reports_for_a_console_organization(server):
         assert one["requests"] is None  # the Console records carry no request counts
         by_actor = rows(pull(admin, "usage", {**day, "group_by[]": ["actor_type"], "limit": 100}, BETA))
         keyless = get(admin, "usage", {**day, "api_key_ids[]": ""}, BETA)["data"][0]["usage"]["total_tokens"]
-        assert keyless == sum(r["usage"]["total_tokens"] for r in by_actor
-                              if r["group"]["actor_type"] in ("user_actor", "service_account_actor"))
+        assert keyless == sum(
+            r["usage"]["total_tokens"]
+            for r in by_actor
+            if r["group"]["actor_type"] in ("user_actor", "service_account_actor")
+        )
         month = {"starting_at": NOV1, "ending_at": NOV21, "group_by[]": ["service_tier"], "limit": 100}
         used = {r["group"]["service_tier"] for r in rows(pull(admin, "usage", month, BETA))}
         billed = {r["group"]["service_tier"] for r in rows(pull(admin, "cost", month, BETA))}
         assert "priority" in used and billed == used - {"priority"} | {None}  # priority: billed elsewhere
-        assert get(admin, "usage", {**day, "rbac_group_ids[]": "rbac_group_01x", "group_by[]": "model"},
-                   BETA)["data"] == []
+        assert (
+            get(admin, "usage", {**day, "rbac_group_ids[]": "rbac_group_01x", "group_by[]": "model"}, BETA)[
+                "data"
+            ]
+            == []
+        )
 
 
 def test_lookback_is_365_days():
-    with serve_in_thread(unlimited_sim(datetime(2027, 3, 1, 12, tzinfo=UTC))) as srv, client_for(srv, ORG) as c:
+    with (
+        serve_in_thread(unlimited_sim(datetime(2027, 3, 1, 12, tzinfo=UTC))) as srv,
+        client_for(srv, ORG) as c,
+    ):
         get(c, "usage_report", {"starting_at": "2026-02-28T00:00:00Z"}, status=400)
         get(c, "usage", {"starting_at": "2026-02-28T00:00:00Z"}, BETA, status=400)
         ok = get(c, "usage_report", {"starting_at": "2026-03-02T00:00:00Z"})
@@ -315,8 +400,17 @@ def test_user_report_pagination_is_complete(ent):
 
 
 def test_bucket_pagination(ent):
-    pages = pull(ent, "cost_report", {"starting_at": "2026-11-18T00:00:00Z", "ending_at": "2026-11-21T00:00:00Z",
-                                      "bucket_width": "1h", "limit": 24, "group_by[]": ["product"]})
+    pages = pull(
+        ent,
+        "cost_report",
+        {
+            "starting_at": "2026-11-18T00:00:00Z",
+            "ending_at": "2026-11-21T00:00:00Z",
+            "bucket_width": "1h",
+            "limit": 24,
+            "group_by[]": ["product"],
+        },
+    )
     starts = [b["starting_at"] for b in buckets(pages)]
     assert len(pages) == 3 and len(starts) == 72
     expected = [datetime(2026, 11, 18, tzinfo=UTC) + timedelta(hours=h) for h in range(72)]
@@ -329,8 +423,12 @@ def test_cursor_is_bound_to_the_query(ent):
     cursor = first["next_page"]
     assert get(ent, "user_cost_report", {**params, "page": cursor})["data"][0] != first["data"][0]
     assert get(ent, "user_cost_report", {**params, "limit": 50, "page": cursor})["data"]  # limit may change
-    for changed in ({"group_by[]": ["product"]}, {"order": "asc"}, {"ending_at": "2026-11-20T00:00:00Z"},
-                    {"products[]": "chat"}):
+    for changed in (
+        {"group_by[]": ["product"]},
+        {"order": "asc"},
+        {"ending_at": "2026-11-20T00:00:00Z"},
+        {"products[]": "chat"},
+    ):
         err = get(ent, "user_cost_report", {**params, **changed, "page": cursor}, status=400)
         assert err["error"]["type"] == "invalid_request_error"
 
@@ -339,9 +437,10 @@ def test_cursor_expires_after_a_refresh():
     sim = unlimited_sim()
     with serve_in_thread(sim) as srv, client_for(srv, ORG) as c:
         for path, params, headers in (
-                ("user_usage_report", {"starting_at": NOV1, "limit": 3}, None),
-                ("usage_report", {"starting_at": NOV1, "limit": 2}, None),
-                ("cost", {"starting_at": NOV1, "limit": 2, "group_by[]": "actor"}, BETA)):
+            ("user_usage_report", {"starting_at": NOV1, "limit": 3}, None),
+            ("usage_report", {"starting_at": NOV1, "limit": 2}, None),
+            ("cost", {"starting_at": NOV1, "limit": 2, "group_by[]": "actor"}, BETA),
+        ):
             first = get(c, path, params, headers)
             sim.clock.advance(4 * 3600)  # next 4-hourly export
             gone = get(c, path, {**params, "page": first["next_page"]}, headers, status=410)
@@ -352,12 +451,30 @@ def test_cursor_expires_after_a_refresh():
 
 def test_responses_are_deterministic():
     requests = [
-        ("user_cost_report", {"starting_at": "2026-10-25T00:00:00Z", "group_by[]": ["product", "token_type"],
-                              "limit": 50}, None),
-        ("cost_report", {"starting_at": "2026-11-19T00:00:00Z", "bucket_width": "1h", "limit": 48,
-                         "group_by[]": ["model", "rbac_group_id"]}, None),
-        ("usage", {"starting_at": "2026-10-25T00:00:00Z", "group_by[]": ["actor", "slack_channel_id"],
-                   "limit": 200}, BETA),
+        (
+            "user_cost_report",
+            {"starting_at": "2026-10-25T00:00:00Z", "group_by[]": ["product", "token_type"], "limit": 50},
+            None,
+        ),
+        (
+            "cost_report",
+            {
+                "starting_at": "2026-11-19T00:00:00Z",
+                "bucket_width": "1h",
+                "limit": 48,
+                "group_by[]": ["model", "rbac_group_id"],
+            },
+            None,
+        ),
+        (
+            "usage",
+            {
+                "starting_at": "2026-10-25T00:00:00Z",
+                "group_by[]": ["actor", "slack_channel_id"],
+                "limit": 200,
+            },
+            BETA,
+        ),
     ]
     bodies = []
     for _ in range(2):
@@ -369,9 +486,18 @@ def test_responses_are_deterministic():
 # -- consistency ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("group", [["product"], ["model", "context_window"], ["inference_geo", "speed"],
-                                   ["cost_type"], ["token_type"], ["slack_channel_id", "claude_tag_category"],
-                                   ["claude_tag_user_id"]])
+@pytest.mark.parametrize(
+    "group",
+    [
+        ["product"],
+        ["model", "context_window"],
+        ["inference_geo", "speed"],
+        ["cost_type"],
+        ["token_type"],
+        ["slack_channel_id", "claude_tag_category"],
+        ["claude_tag_user_id"],
+    ],
+)
 def test_grouped_totals_equal_ungrouped(ent, group):
     params = {"starting_at": NOV1, "ending_at": NOV21, "limit": 31}
     total = bucket_totals([get(ent, "cost_report", params)], cost=True)
@@ -411,13 +537,17 @@ def test_per_user_cost_is_below_org_total_by_exactly_the_non_user_lines(ent):
     assert org_list - user_list == cents(non_user[0]["cost"]["list_amount"])
     # the gap holds code execution (product null) and usage no seat user is accountable for
     products = get(ent, "cost_report", {**window, "limit": 31, "group_by[]": "product"})
-    code_exec = sum((cents(r["amount"]) for b in products["data"] for r in b["results"] if r["product"] is None),
-                    D(0))
+    code_exec = sum(
+        (cents(r["amount"]) for b in products["data"] for r in b["results"] if r["product"] is None), D(0)
+    )
     assert D(0) < code_exec < org_amount - user_amount
     # the per-user usage report covers the same seat users' tokens as the beta report's user actors
     usage_users = rows(pull(ent, "user_usage_report", {**window, "limit": 1000}))
-    beta_users = [r for r in rows(pull(ent, "usage", {**window, "group_by[]": "actor", "limit": 1000}, BETA))
-                  if r["group"]["actor"]]
+    beta_users = [
+        r
+        for r in rows(pull(ent, "usage", {**window, "group_by[]": "actor", "limit": 1000}, BETA))
+        if r["group"]["actor"]
+    ]
     assert sum(r["total_tokens"] for r in usage_users) == sum(r["usage"]["total_tokens"] for r in beta_users)
 
 
@@ -434,33 +564,46 @@ def test_amounts_equal_the_ground_truth(ent, server, org):
         assert D(day["amount_usd"]) == amount / 100 and D(day["list_amount_usd"]) == list_amount / 100
     by_product = get(ent, "cost_report", {**window, "group_by[]": "product"})
     for b, day in zip(by_product["data"], cost["days"], strict=True):
-        assert {r["product"]: cents(r["amount"]) / 100 for r in b["results"]} == \
-               {p["product"]: D(p["amount_usd"]) for p in day["by_product"]}
+        assert {r["product"]: cents(r["amount"]) / 100 for r in b["results"]} == {
+            p["product"]: D(p["amount_usd"]) for p in day["by_product"]
+        }
     usage = truth(sim, ORG, "enterprise_usage", start, end)
     api_tokens = bucket_totals([get(ent, "usage_report", window)], cost=False)
     for day in usage["days"]:
         t = api_tokens[f"{day['date']}T00:00:00Z"]
         assert (t[0], t[1], t[2], t[3], t[4], t[5]) == (
-            day["uncached_input_tokens"], day["cache_creation.ephemeral_5m_input_tokens"],
-            day["cache_creation.ephemeral_1h_input_tokens"], day["cache_read_input_tokens"], day["output_tokens"],
-            day["web_search_requests"])
+            day["uncached_input_tokens"],
+            day["cache_creation.ephemeral_5m_input_tokens"],
+            day["cache_creation.ephemeral_1h_input_tokens"],
+            day["cache_read_input_tokens"],
+            day["output_tokens"],
+            day["web_search_requests"],
+        )
     user_truth = truth(sim, ORG, "enterprise_user_cost", start, end)
-    api_users = {r["actor"]["user_id"]: (cents(r["amount"]), cents(r["list_amount"]))
-                 for r in rows(pull(ent, "user_cost_report", {"starting_at": NOV1, "ending_at": NOV21,
-                                                              "limit": 1000}))}
-    assert {u["user_id"]: (D(u["amount_usd"]) * 100, D(u["list_amount_usd"]) * 100)
-            for u in user_truth["users"]} == api_users
+    api_users = {
+        r["actor"]["user_id"]: (cents(r["amount"]), cents(r["list_amount"]))
+        for r in rows(pull(ent, "user_cost_report", {"starting_at": NOV1, "ending_at": NOV21, "limit": 1000}))
+    }
+    assert {
+        u["user_id"]: (D(u["amount_usd"]) * 100, D(u["list_amount_usd"]) * 100) for u in user_truth["users"]
+    } == api_users
     for day in user_truth["days"]:
         assert D(day["org_amount_usd"]) - D(day["users_amount_usd"]) == D(day["non_user_amount_usd"]) > 0
 
 
 # pricing.md list prices (USD per MTok): input, output, cache read; 5m write 1.25x, 1h write 2x input
-PRICES = {"claude-sonnet-4-5": ("3", "15", "0.30"), "claude-haiku-4-5": ("1", "5", "0.10"),
-          "claude-opus-4-6": ("5", "25", "0.50"), "claude-sonnet-4-6": ("3", "15", "0.30"),
-          "claude-opus-4-5": ("5", "25", "0.50")}
+PRICES = {
+    "claude-sonnet-4-5": ("3", "15", "0.30"),
+    "claude-haiku-4-5": ("1", "5", "0.10"),
+    "claude-opus-4-6": ("5", "25", "0.50"),
+    "claude-sonnet-4-6": ("3", "15", "0.30"),
+    "claude-opus-4-5": ("5", "25", "0.50"),
+}
 
 
-def list_microcents(model: str, row: dict, context_window: str | None, geo: str | None, speed: str | None) -> D:
+def list_microcents(
+    model: str, row: dict, context_window: str | None, geo: str | None, speed: str | None
+) -> D:
     inp, out, read = (D(x) for x in PRICES[model])
     per_type = {"in": inp, "5m": inp * D("1.25"), "1h": inp * 2, "read": read, "out": out}
     if context_window == "200k-1M" and model == "claude-sonnet-4-5":  # long-context surcharge
@@ -470,14 +613,18 @@ def list_microcents(model: str, row: dict, context_window: str | None, geo: str 
     if geo == "us":
         per_type = {k: v * D("1.1") for k, v in per_type.items()}
     t = tokens(row)
-    usd_per_mtok = sum((n * per_type[k] for n, k in zip(t[:5], ("in", "5m", "1h", "read", "out"), strict=True)),
-                       D(0))
+    usd_per_mtok = sum(
+        (n * per_type[k] for n, k in zip(t[:5], ("in", "5m", "1h", "read", "out"), strict=True)), D(0)
+    )
     return usd_per_mtok * 100 + t[5] * 1_000_000  # 1e-6 USD/token = 100 micro-cents; 1 cent per search
 
 
 def test_cost_is_usage_times_the_price_list_less_the_discount(ent, org):
-    params = {"starting_at": "2026-11-16T00:00:00Z", "ending_at": NOV21,
-              "group_by[]": ["model", "context_window", "inference_geo", "speed"]}
+    params = {
+        "starting_at": "2026-11-16T00:00:00Z",
+        "ending_at": NOV21,
+        "group_by[]": ["model", "context_window", "inference_geo", "speed"],
+    }
     usage = get(ent, "usage_report", params)
     cost = get(ent, "cost_report", params)
     kept = 1 - org.discount
@@ -509,7 +656,9 @@ def test_revisions_change_only_unsettled_days():
     with serve_in_thread(sim) as srv, client_for(srv, ORG) as c:
         before = bucket_totals([get(c, "cost_report", window)], cost=True)
         before_tokens = bucket_totals([get(c, "usage_report", window)], cost=False)
-        today_before = get(c, "usage_report", {"starting_at": "2026-11-22T00:00:00Z"})["data"][0]["results"][0]
+        today_before = get(c, "usage_report", {"starting_at": "2026-11-22T00:00:00Z"})["data"][0]["results"][
+            0
+        ]
         sim.clock.advance(2 * 86_400)  # 12 exports later
         after = bucket_totals([get(c, "cost_report", window)], cost=True)
         after_tokens = bucket_totals([get(c, "usage_report", window)], cost=False)
@@ -566,10 +715,13 @@ def test_rbac_groups_overlap_and_filter(ent, server):
     assert any(named_sum[d][4] > 0 for d in total)
     g = groups[0]
     only = bucket_totals([get(ent, "usage_report", {**window, "rbac_group_ids[]": g})], cost=False)
-    rows_g = {b["starting_at"]: tokens(r) for b in grouped["data"] for r in b["results"] if r["rbac_group_id"] == g}
+    rows_g = {
+        b["starting_at"]: tokens(r) for b in grouped["data"] for r in b["results"] if r["rbac_group_id"] == g
+    }
     assert {d: t for d, t in only.items() if t != (0,) * 6} == rows_g
-    bare = bucket_totals([get(ent, "usage_report", {**window, "rbac_group_ids[]": g.removeprefix("rbac_group_")})],
-                         cost=False)
+    bare = bucket_totals(
+        [get(ent, "usage_report", {**window, "rbac_group_ids[]": g.removeprefix("rbac_group_")})], cost=False
+    )
     assert bare == only
 
 
@@ -586,23 +738,32 @@ def test_filters_match_their_grouped_rows(ent, server):
         return out
 
     def filtered(**f) -> dict:
-        return {d: t for d, t in bucket_totals([get(ent, "usage_report", {**window, **f})], cost=False).items()
-                if t != (0,) * 6}
+        return {
+            d: t
+            for d, t in bucket_totals([get(ent, "usage_report", {**window, **f})], cost=False).items()
+            if t != (0,) * 6
+        }
 
     assert filtered(**{"products[]": "claude_code"}) == grouped_row("product", "claude_code")
     tag = grouped_row("product", "claude-tag")
-    assert tag and filtered(**{"products[]": "claude-tag"}) == tag == filtered(**{"products[]": "claude-in-slack"})
+    assert tag and filtered(**{"products[]": "claude-tag"}) == tag == filtered(
+        **{"products[]": "claude-in-slack"}
+    )
     assert filtered(**{"inference_geos[]": "not_available"}) == grouped_row("inference_geo", None)
     assert filtered(**{"models[]": "claude-haiku-4-5"}) == grouped_row("model", "claude-haiku-4-5")
     assert filtered(**{"speeds[]": "fast"}) == grouped_row("speed", "fast")
     channels = get(ent, "usage_report", {**window, "group_by[]": "slack_channel_id"})
-    channel = next(r["slack_channel_id"] for b in channels["data"] for r in b["results"] if r["slack_channel_id"])
-    assert channel.startswith("C") and filtered(**{"slack_channel_ids[]": channel}) == \
-        grouped_row("slack_channel_id", channel)
+    channel = next(
+        r["slack_channel_id"] for b in channels["data"] for r in b["results"] if r["slack_channel_id"]
+    )
+    assert channel.startswith("C") and filtered(**{"slack_channel_ids[]": channel}) == grouped_row(
+        "slack_channel_id", channel
+    )
     assert filtered(**{"models[]": "claude-nonexistent-9"}) == {}
     # user_ids[] on the org report selects exactly that user's per-user row
-    top = get(ent, "user_usage_report", {"starting_at": "2026-11-16T00:00:00Z", "ending_at": NOV21,
-                                         "limit": 1})["data"][0]
+    top = get(
+        ent, "user_usage_report", {"starting_at": "2026-11-16T00:00:00Z", "ending_at": NOV21, "limit": 1}
+    )["data"][0]
     mine = filtered(**{"user_ids[]": top["actor"]["user_id"]})
     assert tuple(map(sum, zip(*mine.values(), strict=True))) == tokens(top)
 
@@ -620,12 +781,20 @@ def test_user_rows_order_and_actor(ent, org):
     users = {u.id: u for u in org.users}
     actor = desc[0]["actor"]
     user = users[actor["user_id"]]
-    assert actor == {"type": "user_actor", "user_id": user.id, "email": user.email, "email_address": user.email,
-                     "name": user.name, "deleted": False}
+    assert actor == {
+        "type": "user_actor",
+        "user_id": user.id,
+        "email": user.email,
+        "email_address": user.email,
+        "name": user.name,
+        "deleted": False,
+    }
     asc = get(ent, "user_usage_report", {**window, "order_by": "output_tokens", "order": "asc"})["data"]
     assert [r["output_tokens"] for r in asc] == sorted(r["output_tokens"] for r in asc)
     costs = get(ent, "user_cost_report", {**window, "order_by": "list_amount"})["data"]
-    assert [cents(r["list_amount"]) for r in costs] == sorted((cents(r["list_amount"]) for r in costs), reverse=True)
+    assert [cents(r["list_amount"]) for r in costs] == sorted(
+        (cents(r["list_amount"]) for r in costs), reverse=True
+    )
     assert {r["actor"]["user_id"] for r in costs} == {r["actor"]["user_id"] for r in desc}
 
 
@@ -634,15 +803,25 @@ def test_deleted_users(ent, org):
     assert removed
     for user in removed:
         start = max(user.removed - timedelta(days=30), date(2026, 1, 1))
-        params = {"starting_at": f"{start}T00:00:00Z", "ending_at": f"{user.removed}T00:00:00Z", "limit": 1000}
+        params = {
+            "starting_at": f"{start}T00:00:00Z",
+            "ending_at": f"{user.removed}T00:00:00Z",
+            "limit": 1000,
+        }
         data = get(ent, "user_usage_report", params)["data"]
         mine = [r for r in data if r["actor"]["user_id"] == user.id]
         if mine:
             break
     else:
         pytest.fail("no removed user has usage before leaving")
-    assert mine[0]["actor"] == {"type": "user_actor", "user_id": user.id, "email": None, "email_address": None,
-                                "name": "Deleted User", "deleted": True}
+    assert mine[0]["actor"] == {
+        "type": "user_actor",
+        "user_id": user.id,
+        "email": None,
+        "email_address": None,
+        "name": "Deleted User",
+        "deleted": True,
+    }
     kept = get(ent, "user_usage_report", {**params, "exclude_deleted_users": "true"})["data"]
     assert kept == [r for r in data if not r["actor"]["deleted"]] and len(kept) < len(data)
 
@@ -653,19 +832,26 @@ def test_cost_fan_out_rows_do_not_count_toward_limit(ent):
     fan = get(ent, "user_cost_report", {**window, "limit": 5, "group_by[]": "token_type"})["data"]
     actors = [r["actor"]["user_id"] for r in fan]
     assert len(fan) > 5 and list(dict.fromkeys(actors)) == [r["actor"]["user_id"] for r in plain]
-    assert all(actors[i] == actors[i - 1] or actors[i] not in actors[:i] for i in range(1, len(actors)))  # adjacent
+    assert all(
+        actors[i] == actors[i - 1] or actors[i] not in actors[:i] for i in range(1, len(actors))
+    )  # adjacent
     for r in plain:
         parts = [f for f in fan if f["actor"]["user_id"] == r["actor"]["user_id"]]
         assert all(p["requests"] is None and p["cost_type"] in ("tokens", "web_search") for p in parts)
         assert all((p["token_type"] is None) == (p["cost_type"] != "tokens") for p in parts)
         assert sum((cents(p["amount"]) for p in parts), D(0)) == cents(r["amount"])
-    assert len(pull(ent, "user_cost_report", {**window, "limit": 40, "group_by[]": "cost_type"})) == \
-        len(pull(ent, "user_cost_report", {**window, "limit": 40}))
+    assert len(pull(ent, "user_cost_report", {**window, "limit": 40, "group_by[]": "cost_type"})) == len(
+        pull(ent, "user_cost_report", {**window, "limit": 40})
+    )
 
 
 def test_user_report_buckets(ent):
-    params = {"starting_at": "2026-11-18T00:00:00Z", "ending_at": "2026-11-21T00:00:00Z", "bucket_width": "1d",
-              "limit": 1000}
+    params = {
+        "starting_at": "2026-11-18T00:00:00Z",
+        "ending_at": "2026-11-21T00:00:00Z",
+        "bucket_width": "1d",
+        "limit": 1000,
+    }
     data = rows(pull(ent, "user_usage_report", params))
     assert {r["starting_at"] for r in data} == {f"2026-11-{d}T00:00:00Z" for d in (18, 19, 20)}
     whole = get(ent, "user_usage_report", {k: v for k, v in params.items() if k != "bucket_width"})["data"]
@@ -674,8 +860,11 @@ def test_user_report_buckets(ent):
         assert r["ending_at"][:10] == str(date.fromisoformat(r["starting_at"][:10]) + timedelta(days=1))
         per_user[r["actor"]["user_id"]] += r["total_tokens"]
     assert per_user == Counter({r["actor"]["user_id"]: r["total_tokens"] for r in whole})
-    hourly = get(ent, "user_cost_report", {"starting_at": "2026-11-20T00:00:00Z", "ending_at": NOV21,
-                                           "bucket_width": "1m", "limit": 10})["data"]
+    hourly = get(
+        ent,
+        "user_cost_report",
+        {"starting_at": "2026-11-20T00:00:00Z", "ending_at": NOV21, "bucket_width": "1m", "limit": 10},
+    )["data"]
     assert all(r["starting_at"][17:] == "00Z" and r["starting_at"] < r["ending_at"] for r in hourly)
 
 
@@ -683,7 +872,9 @@ def test_user_report_buckets(ent):
 
 
 def test_beta_rows(ent, org):
-    one = get(ent, "usage", {"starting_at": "2026-11-01T10:30:00Z", "ending_at": "2026-11-20T18:45:00Z"}, BETA)
+    one = get(
+        ent, "usage", {"starting_at": "2026-11-01T10:30:00Z", "ending_at": "2026-11-20T18:45:00Z"}, BETA
+    )
     assert len(one["data"]) == 1 and not one["has_more"]
     row = one["data"][0]
     assert row["starting_at"] == "2026-11-01T10:00:00Z" and row["ending_at"] == "2026-11-20T18:00:00Z"
@@ -691,48 +882,102 @@ def test_beta_rows(ent, org):
     assert {"total_tokens", "requests", "cache_creation", "server_tool_use"} <= set(row["usage"])
     assert row["usage"]["total_tokens"] == sum(tokens(row["usage"])[:5])
 
-    grouped = rows(pull(ent, "usage", {"starting_at": NOV1, "ending_at": NOV21, "limit": 1000,
-                                       "group_by[]": ["product", "organization_id", "actor_type"]}, BETA))
+    grouped = rows(
+        pull(
+            ent,
+            "usage",
+            {
+                "starting_at": NOV1,
+                "ending_at": NOV21,
+                "limit": 1000,
+                "group_by[]": ["product", "organization_id", "actor_type"],
+            },
+            BETA,
+        )
+    )
     assert {r["group"]["organization_id"] for r in grouped} == {org.uuid}
     assert "claude_tag" in {r["group"]["product"] for r in grouped}
     assert {r["group"]["actor_type"] for r in grouped} == {"user_actor", None}
-    assert [r["usage"]["total_tokens"] for r in grouped] == sorted((r["usage"]["total_tokens"] for r in grouped),
-                                                                   reverse=True)
+    assert [r["usage"]["total_tokens"] for r in grouped] == sorted(
+        (r["usage"]["total_tokens"] for r in grouped), reverse=True
+    )
     for platform_only in ({"service_tiers[]": "standard"}, {"workspace_ids[]": "wrkspc_01x"}):
         nothing = get(ent, "usage", {"starting_at": NOV1, **platform_only}, BETA)["data"]
-        assert len(nothing) == 1 and nothing[0]["usage"]["total_tokens"] == nothing[0]["usage"]["requests"] == 0
-        assert get(ent, "usage", {"starting_at": NOV1, "group_by[]": "model", **platform_only}, BETA)["data"] == []
+        assert (
+            len(nothing) == 1 and nothing[0]["usage"]["total_tokens"] == nothing[0]["usage"]["requests"] == 0
+        )
+        assert (
+            get(ent, "usage", {"starting_at": NOV1, "group_by[]": "model", **platform_only}, BETA)["data"]
+            == []
+        )
     keyless = get(ent, "usage", {"starting_at": NOV1, "api_key_ids[]": ""}, BETA)["data"]
     assert keyless == get(ent, "usage", {"starting_at": NOV1}, BETA)["data"]
-    tag = get(ent, "usage", {"starting_at": NOV1, "ending_at": NOV21, "products[]": "claude_tag"}, BETA)["data"][0]
-    assert tag["usage"]["total_tokens"] == sum(r["usage"]["total_tokens"] for r in grouped
-                                               if r["group"]["product"] == "claude_tag")
+    tag = get(ent, "usage", {"starting_at": NOV1, "ending_at": NOV21, "products[]": "claude_tag"}, BETA)[
+        "data"
+    ][0]
+    assert tag["usage"]["total_tokens"] == sum(
+        r["usage"]["total_tokens"] for r in grouped if r["group"]["product"] == "claude_tag"
+    )
 
 
 def test_beta_time_buckets_and_every_combination(ent):
-    params = {"starting_at": "2026-11-18T00:00:00Z", "ending_at": NOV21, "time_bucket_width": "1d",
-              "group_by[]": ["model", "cost_type"], "order_by": "time", "limit": 4}
+    params = {
+        "starting_at": "2026-11-18T00:00:00Z",
+        "ending_at": NOV21,
+        "time_bucket_width": "1d",
+        "group_by[]": ["model", "cost_type"],
+        "order_by": "time",
+        "limit": 4,
+    }
     data = rows(pull(ent, "cost", params, BETA))
     days = [r["starting_at"] for r in data]
     assert days == sorted(days, reverse=True) and len(set(days)) == 3  # newest first by default
     units = [(r["starting_at"], r["group"]["model"]) for r in data]
     for day in set(days):
-        amounts = [cents(r["cost"]["amount"]) for r in data if r["starting_at"] == day
-                   and r["group"]["cost_type"] == "tokens"]
+        amounts = [
+            cents(r["cost"]["amount"])
+            for r in data
+            if r["starting_at"] == day and r["group"]["cost_type"] == "tokens"
+        ]
         assert amounts == sorted(amounts, reverse=True)
     assert all(r["cost"]["requests"] is None and r["cost"]["currency"] == "USD" for r in data)
     assert sum((cents(r["cost"]["amount"]) for r in data), D(0)) == sum(
-        (a for a, _ in bucket_totals([get(ent, "cost_report", {"starting_at": "2026-11-18T00:00:00Z",
-                                                               "ending_at": NOV21})], cost=True).values()), D(0))
+        (
+            a
+            for a, _ in bucket_totals(
+                [get(ent, "cost_report", {"starting_at": "2026-11-18T00:00:00Z", "ending_at": NOV21})],
+                cost=True,
+            ).values()
+        ),
+        D(0),
+    )
     asc = rows(pull(ent, "cost", {**params, "order": "asc"}, BETA))
     assert [r["starting_at"] for r in asc] == sorted(days)
     assert len(dict.fromkeys(units)) >= 12  # model x day units, each fanned out into its cost types
-    actors = rows(pull(ent, "usage", {"starting_at": NOV1, "ending_at": NOV21, "group_by[]": "actor",
-                                      "limit": 1000}, BETA))
+    actors = rows(
+        pull(
+            ent,
+            "usage",
+            {"starting_at": NOV1, "ending_at": NOV21, "group_by[]": "actor", "limit": 1000},
+            BETA,
+        )
+    )
     legacy = rows(pull(ent, "user_usage_report", {"starting_at": NOV1, "ending_at": NOV21, "limit": 1000}))
     assert len(actors) == len(legacy) + 1  # every seat user plus the usage with no attributable identity
-    kept = rows(pull(ent, "usage", {"starting_at": NOV1, "ending_at": NOV21, "group_by[]": "actor", "limit": 1000,
-                                    "exclude_deleted_users": "true"}, BETA))
+    kept = rows(
+        pull(
+            ent,
+            "usage",
+            {
+                "starting_at": NOV1,
+                "ending_at": NOV21,
+                "group_by[]": "actor",
+                "limit": 1000,
+                "exclude_deleted_users": "true",
+            },
+            BETA,
+        )
+    )
     assert kept == [r for r in actors if not (r["group"]["actor"] or {}).get("deleted")]
 
 
@@ -747,8 +992,12 @@ def test_min_requests_truth_matches_a_real_pull(ent, server):
         p = spec["params"]
         total = 0
         for w0, w1 in (("2026-10-01", "2026-11-01"), ("2026-11-01", "2026-11-21")):
-            params = {"starting_at": f"{w0}T00:00:00Z", "ending_at": f"{w1}T00:00:00Z", "limit": p["limit"],
-                      "group_by[]": p["group_by"]}
+            params = {
+                "starting_at": f"{w0}T00:00:00Z",
+                "ending_at": f"{w1}T00:00:00Z",
+                "limit": p["limit"],
+                "group_by[]": p["group_by"],
+            }
             params.update({k: v for k, v in p.items() if k.endswith("bucket_width")})
             total += len(pull(ent, name, params, BETA if name in ("usage", "cost") else None))
         counted[name] = total
@@ -758,31 +1007,69 @@ def test_min_requests_truth_matches_a_real_pull(ent, server):
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_CUSTOM_HEADERS"):
+    for var in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_CUSTOM_HEADERS",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
 def test_sdk_parses_every_report_strictly(server, ent, clean_env):
     key = server.sim.world.by_slug(ORG).api_key
-    with anthropic.Anthropic(api_key=key, base_url=server.base_url, max_retries=0,
-                             _strict_response_validation=True) as client:
+    with anthropic.Anthropic(
+        api_key=key, base_url=server.base_url, max_retries=0, _strict_response_validation=True
+    ) as client:
         a = client.beta.organization.analytics
         s, e = "2026-11-15T00:00:00Z", NOV21
         page = a.usage_report.list(starting_at=s, ending_at=e, group_by=["product", "model", "rbac_group_id"])
         assert page.data_refreshed_at == FIXED_NOW and len(list(page)) == 6
-        cost_buckets = list(a.cost_report.list(starting_at=s, ending_at=e, bucket_width="1h", limit=48,
-                                               group_by=["cost_type", "token_type", "slack_channel_id"]))
+        cost_buckets = list(
+            a.cost_report.list(
+                starting_at=s,
+                ending_at=e,
+                bucket_width="1h",
+                limit=48,
+                group_by=["cost_type", "token_type", "slack_channel_id"],
+            )
+        )
         assert len(cost_buckets) == 144 and cost_buckets[12].results[0].amount
         users = list(a.user_usage_report.list(starting_at=s, ending_at=e, limit=25, group_by=["product"]))
-        raw = rows(pull(ent, "user_usage_report", {"starting_at": s, "ending_at": e, "limit": 1000,
-                                                   "group_by[]": "product"}))
+        raw = rows(
+            pull(
+                ent,
+                "user_usage_report",
+                {"starting_at": s, "ending_at": e, "limit": 1000, "group_by[]": "product"},
+            )
+        )
         assert len(users) == len(raw) and users[0].actor.email_address == raw[0]["actor"]["email_address"]
-        items = list(a.user_cost_report.list(starting_at=s, ending_at=e, limit=40, bucket_width="1d",
-                                             group_by=["token_type", "claude_tag_category"]))
+        items = list(
+            a.user_cost_report.list(
+                starting_at=s,
+                ending_at=e,
+                limit=40,
+                bucket_width="1d",
+                group_by=["token_type", "claude_tag_category"],
+            )
+        )
         assert items and {i.cost_type for i in items} <= {"tokens", "web_search"}
-        usage = list(a.usage.list(starting_at=s, ending_at=e, limit=100,
-                                  group_by=["actor", "actor_type", "product", "claude_tag_user_id"]))
+        usage = list(
+            a.usage.list(
+                starting_at=s,
+                ending_at=e,
+                limit=100,
+                group_by=["actor", "actor_type", "product", "claude_tag_user_id"],
+            )
+        )
         assert any(i.group.actor is None for i in usage) and any(i.group.actor for i in usage)
-        cost = list(a.cost.list(starting_at=s, ending_at=e, time_bucket_width="1d", limit=100,
-                                group_by=["actor", "model", "cost_type", "token_type"]))
+        cost = list(
+            a.cost.list(
+                starting_at=s,
+                ending_at=e,
+                time_bucket_width="1d",
+                limit=100,
+                group_by=["actor", "model", "cost_type", "token_type"],
+            )
+        )
         assert {i.group.cost_type for i in cost} == {"tokens", "web_search", "code_execution"}

@@ -16,8 +16,9 @@ from simulator.serve import Running
 
 def sdk(server: Running, slug: str) -> anthropic.Anthropic:
     org = server.sim.world.by_slug(slug)
-    return anthropic.Anthropic(api_key=org.api_key, base_url=server.base_url, max_retries=0,
-                               _strict_response_validation=True)
+    return anthropic.Anthropic(
+        api_key=org.api_key, base_url=server.base_url, max_retries=0, _strict_response_validation=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,12 @@ def admin(demo_server, monkeypatch_module) -> Iterator[anthropic.Anthropic]:
 @pytest.fixture(scope="module")
 def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
     mp = pytest.MonkeyPatch()
-    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_CUSTOM_HEADERS"):
+    for var in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_CUSTOM_HEADERS",
+    ):
         mp.delenv(var, raising=False)
     yield mp
     mp.undo()
@@ -56,10 +62,15 @@ def test_admin_inventory_parses_strictly(admin, demo_sim, namespace):
     assert ns.workspaces.retrieve(ws.id).name == ws.name
     members = list(ns.workspaces.members.list(ws.id, limit=3))
     assert members and all(m.workspace_id == ws.id for m in members)
-    assert ns.workspaces.members.retrieve(members[0].user_id, workspace_id=ws.id).workspace_role == members[0].workspace_role
+    assert (
+        ns.workspaces.members.retrieve(members[0].user_id, workspace_id=ws.id).workspace_role
+        == members[0].workspace_role
+    )
 
     keys = list(ns.api_keys.list(limit=5))
-    assert len(keys) == len(org.api_keys) - sum(1 for k in org.api_keys if k.created.isoformat() > "2026-11-22")
+    assert len(keys) == len(org.api_keys) - sum(
+        1 for k in org.api_keys if k.created.isoformat() > "2026-11-22"
+    )
     assert all(k.scope.type == "workspace" for k in keys)
     assert ns.api_keys.retrieve(keys[0].id).name == keys[0].name
 
@@ -107,7 +118,9 @@ def test_legacy_reports_parse_strictly(analytics):
     window = {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-10-20T00:00:00Z"}
     buckets = list(ns.usage_report.list(**window, bucket_width="1d", limit=5, group_by=["product", "model"]))
     assert len(buckets) == 19 and any(b.results for b in buckets)
-    costs = list(ns.cost_report.list(**window, bucket_width="1d", limit=31, group_by=["cost_type", "token_type"]))
+    costs = list(
+        ns.cost_report.list(**window, bucket_width="1d", limit=31, group_by=["cost_type", "token_type"])
+    )
     assert len(costs) == 19
     users = list(ns.user_usage_report.list(**window, limit=50))
     assert len(users) > 50
@@ -120,7 +133,9 @@ def test_beta_usage_and_cost_parse_strictly(demo_server, monkeypatch_module, slu
     with sdk(demo_server, slug) as client:
         ns = client.beta.organization.analytics
         window = {"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-08T00:00:00Z"}
-        usage = list(ns.usage.list(**window, time_bucket_width="1d", group_by=["model", "product"], limit=100))
+        usage = list(
+            ns.usage.list(**window, time_bucket_width="1d", group_by=["model", "product"], limit=100)
+        )
         assert usage and all(u.usage.total_tokens >= 0 for u in usage)
         cost = list(ns.cost.list(**window, group_by=["actor", "cost_type"], limit=100))
         assert cost
