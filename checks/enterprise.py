@@ -91,28 +91,10 @@ def dau_result(
             [summary.qualified, users.qualified, *params],
         ).fetchall():
             logged[table_name][(org, day)] = run_id
-    dau = (
-        dict(
-            ((o, d), n)
-            for o, d, n in con.execute(
-                f"SELECT org_id, usage_date, daily_active_user_count FROM {summary.qualified} WHERE {where}",
-                params,
-            ).fetchall()
-        )
-        if _exists(con, summary)
-        else {}
+    dau = _per_org_day(
+        con, summary, f"daily_active_user_count FROM {summary.qualified} WHERE {where}", params
     )
-    rows = (
-        dict(
-            ((o, d), n)
-            for o, d, n in con.execute(
-                f"SELECT org_id, usage_date, count(*) FROM {users.qualified} WHERE {where} GROUP BY ALL",
-                params,
-            ).fetchall()
-        )
-        if _exists(con, users)
-        else {}
-    )
+    rows = _per_org_day(con, users, f"count(*) FROM {users.qualified} WHERE {where} GROUP BY ALL", params)
     compared, mismatches, same_run_mismatch = 0, [], False
     without: dict[str, list[str]] = {summary.qualified: [], users.qualified: []}
     for key in _days(windows):
@@ -158,3 +140,10 @@ def dau_result(
         metadata=metadata,
         severity=dg.AssetCheckSeverity.ERROR if same_run_mismatch else dg.AssetCheckSeverity.WARN,
     )
+
+
+def _per_org_day(con, table: Table, select: str, params: list) -> dict:
+    """``{(org_id, usage_date): value}`` of ``SELECT org_id, usage_date, <select>``; empty if the table is absent."""
+    if not _exists(con, table):
+        return {}
+    return {(o, d): n for o, d, n in con.execute(f"SELECT org_id, usage_date, {select}", params).fetchall()}

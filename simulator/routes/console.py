@@ -117,17 +117,9 @@ def usage_messages(ctx: Ctx) -> dict:
                 "server_tool_use": {"web_search_requests": m[5]},
             }
             grouped = dict(zip(group_by, key, strict=True))
-            for dim in (
-                "account_id",
-                "api_key_id",
-                "service_account_id",
-                "workspace_id",
-                "model",
-                "service_tier",
-                "context_window",
-                "inference_geo",
-            ):
-                row[dim] = grouped.get(dim)
+            for dim in DIMS:
+                if dim != "speed":  # speed is returned only with the fast-mode beta header
+                    row[dim] = grouped.get(dim)
             if fast_beta:
                 row["speed"] = grouped.get("speed")
             results.append(row)
