@@ -265,17 +265,33 @@ class ApiClient:
     def pages(
         self, path: str, params: dict[str, Any], *, stats: CallStats, headers: dict[str, str] | None = None
     ) -> list[dict]:
-        """Every page of a ``page``/``next_page`` pagination: the report style (``has_more`` +
-        ``next_page``) and the opaque-cursor style (``next_page`` only, no ``has_more``).
+        """Every page of one query, collected (for small results; large ones use ``iter_pages``)."""
+        out: list[dict] = []
+        for page in self.iter_pages(path, params, stats=stats, headers=headers, restart=out.clear):
+            out.append(page)
+        return out
+
+    def iter_pages(
+        self,
+        path: str,
+        params: dict[str, Any],
+        *,
+        stats: CallStats,
+        restart: Callable[[], None],
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[dict]:
+        """The pages of a ``page``/``next_page`` pagination, one at a time: the report style
+        (``has_more`` + ``next_page``) and the opaque-cursor style (``next_page`` only).
 
         Pagination ends when ``next_page`` is null (or ``has_more`` is false); a missing
-        ``has_more`` never ends it. Pages are collected for one query (one window) and returned
-        together: when the cursor expires (410), the whole window restarts from its first page, so
-        no row is kept twice.
+        ``has_more`` never ends it. When the cursor expires (410: the data was refreshed), the
+        query restarts from its first page after calling ``restart``, which must drop whatever the
+        caller kept from the pages already yielded, so no row is kept twice or from two exports.
         """
         first = {k: v for k, v in params.items() if k != "page"}
-        for _ in range(self.max_restarts + 1):
-            out: list[dict] = []
+        for attempt in range(self.max_restarts + 1):
+            if attempt:
+                restart()
             cursor: str | None = None
             seen: set[str] = set()
             try:
@@ -287,10 +303,12 @@ class ApiClient:
                         headers,
                         _cursor_page_problem,
                     )
-                    out.append(body)
                     cursor = body.get("next_page")
-                    if not cursor or body.get("has_more") is False:
-                        return out
+                    done = not cursor or body.get("has_more") is False
+                    yield body
+                    del body  # the caller holds a page only as long as it wants it
+                    if done:
+                        return
                     if cursor in seen:
                         raise InvalidRequest(
                             f"GET {path} for organization {self.organization!r}: the API returned "
@@ -301,7 +319,7 @@ class ApiClient:
             except CursorExpired:
                 stats.add(restarts=1)
                 logger.info(
-                    "GET %s for %s: the cursor expired (data refreshed); restarting the window from its "
+                    "GET %s for %s: the cursor expired (data refreshed); restarting the query from its "
                     "first page",
                     path,
                     self.organization,
@@ -346,8 +364,8 @@ class ApiClient:
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """``fn`` over items, in order, with at most ``max_concurrency`` running at once.
 
-        The shared limiter still governs the rate. At most ``2 * max_concurrency`` results are
-        held ahead of the consumer, so memory stays bounded however many items there are; if one
+        The shared limiter still governs the rate. At most ``max_concurrency`` calls run or wait
+        ahead of the consumer, so memory stays bounded however many items there are; if one
         call fails (or the consumer stops), calls not yet started are cancelled.
         """
         items = list(items)
@@ -358,7 +376,7 @@ class ApiClient:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"api-{self.organization}")
         todo = iter(items)
         pending: deque[Future] = deque(
-            pool.submit(fn, item) for _, item in zip(range(2 * workers), todo, strict=False)
+            pool.submit(fn, item) for _, item in zip(range(workers), todo, strict=False)
         )
         try:
             while pending:

@@ -10,6 +10,7 @@ import pytest
 
 from simulator.app import Simulator
 from simulator.clock import SimClock
+from simulator.faults import FaultPlan
 from simulator.serve import Running, serve_in_thread
 from simulator.world import World
 
@@ -57,3 +58,21 @@ def console(demo_server: Running) -> Iterator[httpx.Client]:
 def enterprise(demo_server: Running) -> Iterator[httpx.Client]:
     with client_for(demo_server, "acme-enterprise") as c:
         yield c
+
+
+class EveryNthCursorExpires(FaultPlan):
+    """A 410 on every nth request that carries a cursor (deterministic whatever the order of concurrent requests)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__({"410": 1.0})
+        self.n, self.cursors, self.expired = n, 0, 0
+
+    def draw(self, has_cursor: bool) -> str | None:
+        if not has_cursor:
+            return None
+        with self._lock:
+            self.cursors += 1
+            if self.cursors % self.n:
+                return None
+            self.expired += 1
+            return "410"

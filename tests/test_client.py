@@ -297,6 +297,32 @@ def test_expired_cursor_after_a_real_refresh_restarts_the_window():
     assert stats.requests == stats.pages + 1
 
 
+def test_iter_pages_streams_page_by_page_and_a_restart_clears_the_consumer():
+    """Pages are asked one at a time as the consumer takes them; on a 410 the consumer's rows are dropped."""
+    sim = make_sim()
+    sent: list[str | None] = []
+
+    def refresh_after_first_page(request: httpx.Request) -> None:
+        sent.append(request.url.params.get("page"))
+        if len(sent) == 2:
+            sim.clock.advance(4 * 3600)  # the next export: the second page's cursor has expired
+
+    with serve_in_thread(sim) as server:
+        stats, kept = CallStats(), []
+        with api_client(server, ENTERPRISE, transport=Hooked(refresh_after_first_page)) as client:
+            pages = client.iter_pages(
+                USER_USAGE, {**USER_USAGE_PARAMS, "limit": 30}, stats=stats, restart=kept.clear
+            )
+            kept.extend(next(pages)["data"])
+            assert len(sent) == 1  # nothing is fetched ahead of the consumer
+            for page in pages:
+                kept.extend(page["data"])
+        with api_client(server, ENTERPRISE) as client:
+            after = client.get(USER_USAGE, {**USER_USAGE_PARAMS, "limit": 1000}, stats=CallStats())
+    assert stats.restarts == 1 and sent[2] is None  # the query started over from its first page
+    assert kept == after["data"] and len(kept) > 30
+
+
 def test_a_cursor_that_keeps_expiring_fails_with_advice():
     sim = make_sim(faults=FaultPlan.parse("410=1"))
     with serve_in_thread(sim) as server, api_client(server, CONSOLE, max_restarts=2) as client:

@@ -16,12 +16,13 @@ from dagster_duckdb import DuckDBResource
 from checks import enterprise as enterprise_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest import enterprise_engagement as ee
+from claude_assets.ingest import runner
 from resources.apis import EnterpriseAnalyticsApi
 from simulator.engagement_data import engagement
 from simulator.faults import FaultPlan
 from simulator.serve import Running, serve_in_thread
 from simulator.truth import truth
-from tests.conftest import client_for, make_sim
+from tests.conftest import EveryNthCursorExpires, client_for, make_sim
 
 SLUG = "acme-enterprise"
 KEY_ENV = "TEST_ENGAGEMENT_ANALYTICS_KEY"
@@ -438,6 +439,39 @@ def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
     assert sum(m["api_retries"] for m in meta.values()) > 0
     assert sum(m["api_pages"] for m in meta.values()) > 6 * (end - start).days  # several pages a day
     assert snapshot(tmp_path / "faulty.duckdb") == snapshot(tmp_path / "clean.duckdb")
+
+
+def test_expired_cursors_mid_day_keep_no_row_twice(sim_server, tmp_path, monkeypatch):
+    """A 410 on a later page restarts the day's query; the rows of its first pages are dropped, not kept twice."""
+    monkeypatch.setattr(ee, "PAGE_LIMIT", 10)
+    start, end = START + timedelta(days=1), START + timedelta(days=3)
+    clean = materialize(sim_server.base_url, tmp_path / "clean.duckdb", start, end)
+    assert clean.success, failure_messages(clean)
+    expiring = EveryNthCursorExpires(13)
+    with serve_in_thread(make_sim(faults=expiring)) as faulty:
+        result = materialize(faulty.base_url, tmp_path / "faulty.duckdb", start, end)
+    assert result.success, failure_messages(result)
+    assert expiring.expired >= 3
+    assert sum(m["api_restarts"] for m in materialization_metadata(result).values()) == expiring.expired
+    assert snapshot(tmp_path / "faulty.duckdb") == snapshot(tmp_path / "clean.duckdb")
+
+
+def test_row_bounded_writes_leave_identical_tables(sim_server, tmp_path, monkeypatch):
+    """A run writes a batch once it stages WRITE_ROWS rows (bounded memory); the tables do not depend on it."""
+    start, end = START, START + timedelta(days=4)
+    whole = materialize(sim_server.base_url, tmp_path / "whole.duckdb", start, end)
+    assert whole.success, failure_messages(whole)
+    monkeypatch.setattr(runner, "WRITE_ROWS", 25)
+    flushes = []
+    real_flush = runner._Batch.flush
+    monkeypatch.setattr(
+        runner._Batch, "flush", lambda self, *a: (flushes.append(self.rows), real_flush(self, *a))
+    )
+    chunked = materialize(sim_server.base_url, tmp_path / "chunked.duckdb", start, end)
+    assert chunked.success, failure_messages(chunked)
+    written = [n for n in flushes if n]
+    assert len(written) > 2 * len(ee.DAILY_ENDPOINTS)  # users activity alone is written day by day
+    assert snapshot(tmp_path / "chunked.duckdb") == snapshot(tmp_path / "whole.duckdb")
 
 
 # -- the API's range: floor and latest day ------------------------------------------------------------------

@@ -423,8 +423,9 @@ def test_beta_assets_only_read_flagged_organizations(server, tmp_path):
     assert only_unflagged.success and metadata_of(only_unflagged, "analytics_usage")["api_requests"] == 0
 
 
-def test_a_revision_changes_only_days_inside_the_revision_window(tmp_path):
+def test_a_revision_changes_only_days_inside_the_revision_window(tmp_path, monkeypatch):
     sim = make_sim()
+    monkeypatch.setenv(KEY_ENV, sim.world.by_slug(ORG).api_key)
     start, end = date(2026, 10, 19), date(2026, 11, 22)
     tables = ("enterprise_cost", "enterprise_user_cost")
     warehouse = tmp_path / "w.duckdb"
@@ -622,6 +623,9 @@ class FakeReports:
             day += timedelta(days=1)
         return [{"data": buckets, "has_more": False, "next_page": None, "data_refreshed_at": refreshed}]
 
+    def iter_pages(self, path, params, *, stats, restart, headers=None):
+        yield from self.pages(path, params, stats=stats, headers=headers)
+
 
 def _fake_records():
     d1, d2, d3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
@@ -696,3 +700,26 @@ def test_a_refresh_between_groupings_pulls_the_report_again():
     assert len(fake.calls) == 4
     assert set(frames[er.ENTERPRISE_COST].data_refreshed_at) == {"2026-11-22T12:00:00Z"}
     assert "pulled again" in plan.markdown()
+
+
+class RestartingReports(FakeReports):
+    """Every query's cursor expires once after its first page: the client calls ``restart`` and starts over."""
+
+    def iter_pages(self, path, params, *, stats, restart, headers=None):
+        pages = self.pages(path, params, stats=stats, headers=headers)
+        yield pages[0]
+        restart()
+        yield from pages
+
+
+def test_a_restarted_query_keeps_nothing_from_its_first_pass():
+    def pull(client):
+        part = er.bucketed_part(er.ENTERPRISE_COST, "cost_report", (er.TOTAL, er.Grouping("g", ("product",))))
+        org = OrgConfig(slug="e", kind="enterprise", key_env="K")
+        frames, days, _ = part(client, org, date(2026, 3, 1), date(2026, 3, 4), None, set(), er.PlanLog())
+        frame = frames[er.ENTERPRISE_COST].drop(columns=["fetched_at"])
+        return sorted(map(tuple, frame.astype(str).values.tolist())), days
+
+    restarted, clean = RestartingReports(_fake_records()), FakeReports(_fake_records())
+    assert pull(restarted) == pull(clean)
+    assert len(restarted.calls) == len(clean.calls) == 6  # the refinement steps are the same too

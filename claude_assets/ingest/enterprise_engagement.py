@@ -41,6 +41,7 @@ from checks import schemas as sc
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.runner import Availability, Fetched, describe_request, now_iso, run_windows
+from claude_assets.ingest.staging import RowBuffer
 from claude_assets.partitions import daily_by_org
 from claude_assets.warehouse import LINEAGE, MONEY, ORG_ID, OWNERS, Column, Table, cents_to_usd
 from claude_assets.warehouse import col as _c
@@ -716,19 +717,20 @@ def daily_fetcher(endpoint: Endpoint):
     """One ``date``-mode query per day (every page at ``limit=1000``); the day counts once it is answered."""
 
     def fetch(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
-        rows, requests = [], []
+        rows, requests = RowBuffer(endpoint.table), []
         for day in _days(start, end):
             params: dict = {"date": day.isoformat(), "limit": PAGE_LIMIT}
             if endpoint.group_by:
                 params["group_by[]"] = list(endpoint.group_by)
             request = describe_request(endpoint.path, params)
             requests.append(request)
-            pages = client.pages(endpoint.path, params, stats=stats)
-            fetched_at = now_iso()
-            for page in pages:
+            mark, fetched_at = rows.mark(), now_iso()
+            for page in client.iter_pages(
+                endpoint.path, params, stats=stats, restart=lambda m=mark: rows.truncate(m)
+            ):
                 for record in page.get("data") or []:
                     values, extra = parse_record(record, endpoint.layout)
-                    rows.append(
+                    rows.add(
                         {
                             "org_id": org.slug,
                             "usage_date": day.isoformat(),
@@ -738,9 +740,7 @@ def daily_fetcher(endpoint: Endpoint):
                             "source_request": request,
                         }
                     )
-        return Fetched(
-            {endpoint.table: frame(rows, endpoint.table)}, frozenset(_days(start, end)), "; ".join(requests)
-        )
+        return Fetched({endpoint.table: rows.frame()}, frozenset(_days(start, end)), "; ".join(requests))
 
     return fetch
 

@@ -30,7 +30,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -45,6 +44,7 @@ from checks import schemas as sc
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.runner import Availability, Fetched, Windows, describe_request, now_iso, run_windows
+from claude_assets.ingest.staging import RowBuffer
 from claude_assets.partitions import contiguous, daily_by_org
 from claude_assets.warehouse import LINEAGE, MONEY, ORG_ID, OWNERS, Table, cents_to_usd
 from claude_assets.warehouse import col as _c
@@ -426,47 +426,6 @@ def _money(r: dict) -> dict:
     }
 
 
-class _Rows:
-    """Staged rows of one table in column order, repeated strings stored once (a large window stays small)."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.names = table.column_names
-        self.rows: list[tuple] = []
-        self._strings: dict[str, str] = {}
-
-    def add(self, row: dict) -> None:
-        shared = self._strings
-        self.rows.append(
-            tuple(
-                shared.setdefault(v, v) if isinstance(v, str) else v for v in (row.get(n) for n in self.names)
-            )
-        )
-
-    def frame(self) -> pd.DataFrame:
-        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.names)
-        self.rows, self._strings = [], {}
-        data = {}
-        for c, values in zip(self.table.columns, columns, strict=True):
-            series = pd.Series(
-                values, dtype=object
-            )  # no inference: an int next to a None never becomes a float
-            if c.type == "BIGINT":
-                with suppress(
-                    TypeError, ValueError
-                ):  # exact nullable integers (else the schema and cast report it)
-                    series = series.astype("Int64")
-            data[c.name] = series
-        return pd.DataFrame(data, columns=self.names)
-
-
-def _drain(pages: list[dict]) -> Iterator[dict]:
-    """The pages in order, each released once processed (a window's JSON is never held twice)."""
-    pages.reverse()
-    while pages:
-        yield pages.pop()
-
-
 @dataclass
 class _Kept:
     """One result the API returned in a bucket we keep (fewer than 100 results)."""
@@ -514,10 +473,16 @@ def _pull_bucketed(
         requests.append(request)
         split = f"inference_geos[]={geo}" if geo else None
         cut: set[date] = set()
-        pages = client.pages(path, params, stats=stats)
+        mark, first_day_answered = len(kept), set(answered)
+
+        def restart() -> None:  # the data was refreshed mid-query: forget its pages
+            del kept[mark:]
+            cut.clear()
+            answered.intersection_update(first_day_answered)
+
         step = "daily" if width == "1d" and not geo else ("per geo" if width == "1d" else "per geo and hour")
-        plan.add(f"{endpoint} {grouping.name} {step}: requests", len(pages))
-        for page in pages:
+        for page in client.iter_pages(path, params, stats=stats, restart=restart):
+            plan.add(f"{endpoint} {grouping.name} {step}: requests")
             refreshes.add(page.get("data_refreshed_at"))
             for bucket in page["data"]:
                 day = _day(bucket["starting_at"])
@@ -779,7 +744,7 @@ def bucketed_part(table: Table, endpoint: str, groupings: Sequence[Grouping]) ->
         seen: list[list[str]] = []
         for _ in range(REFRESH_ATTEMPTS):
             mine: set = set()
-            fetched_at, rows, days, requests = now_iso(), _Rows(table), None, []
+            fetched_at, rows, days, requests = now_iso(), RowBuffer(table), None, []
             for grouping in groupings:
                 kept, answered, reqs = _pull_bucketed(client, path, grouping, start, end, stats, mine, plan)
                 for k in kept:
@@ -808,10 +773,11 @@ def ranked_part(
     def part(client, org, start, end, stats, refreshes, plan):
         query = {"starting_at": _instant(start), "ending_at": _instant(end), **params}
         request = describe_request(path, query)
-        fetched_at, rows = now_iso(), _Rows(table)
-        pages = client.pages(path, query, stats=stats, headers=headers)
-        plan.add(f"{path.rsplit('/', 1)[-1]}: requests", len(pages))
-        for page in _drain(pages):
+        fetched_at, rows = now_iso(), RowBuffer(table)
+        for page in client.iter_pages(
+            path, query, stats=stats, headers=headers, restart=lambda: rows.truncate(0)
+        ):
+            plan.add(f"{path.rsplit('/', 1)[-1]}: requests")
             refreshes.add(page.get("data_refreshed_at"))
             for r in page["data"]:
                 rows.add(build(org, r, page, request, fetched_at, cost=cost))

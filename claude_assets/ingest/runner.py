@@ -118,6 +118,8 @@ def run_windows(
                 if batch.windows and (batch.end != start or batch.days >= WRITE_DAYS):
                     batch.flush(context, duckdb, rows)
                 batch.add(start, end, fetched)
+                if batch.rows >= WRITE_ROWS:
+                    batch.flush(context, duckdb, rows)
             batch.flush(context, duckdb, rows)
     with duckdb.get_connection() as con:
         for table in tables:
@@ -134,8 +136,10 @@ def run_windows(
             yield from extra_checks(con, covered)
 
 
-#: Consecutive API windows (e.g. one-day requests) are written together, up to this many days a transaction.
+#: Consecutive API windows (e.g. one-day requests) are written together, up to this many days a transaction
+#: or until this many rows are staged (so a run's memory stays bounded whatever the organization's size).
 WRITE_DAYS = 31
+WRITE_ROWS = 200_000
 
 
 class _Batch:
@@ -148,6 +152,10 @@ class _Batch:
     @property
     def end(self) -> date | None:
         return self.windows[-1][1] if self.windows else None
+
+    @property
+    def rows(self) -> int:
+        return sum(len(frame) for _, _, f in self.windows for frame in f.frames.values())
 
     @property
     def days(self) -> int:
@@ -165,6 +173,7 @@ class _Batch:
         tables = list(self.windows[0][2].frames)
         frames = {t: _concat([f.frames[t] for _, _, f in self.windows]) for t in tables}
         requests = {d: f.source_request for _, _, f in self.windows for d in f.days}
+        self.windows = []  # the windows' frames are released as soon as they are concatenated
         with duckdb.get_connection() as con:
             written = write_windows(
                 con,
@@ -184,7 +193,6 @@ class _Batch:
             f"{self.org_id} {start}..{end}: "
             + ", ".join(f"{t.qualified} {n} rows" for t, n in written.items())
         )
-        self.windows = []
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
