@@ -1401,26 +1401,47 @@ def _truth_user_activity(sim, org, start: date, end: date, params: dict):
     return {"organization_id": org.analytics_id, "days": out}
 
 
+#: The ``group_by[]`` the client sends on each per-day activity endpoint (``/users`` is read ungrouped). It
+#: mirrors ``DAILY_ENDPOINTS`` of ``claude_assets/ingest/enterprise_engagement.py``: keep the two in step,
+#: or ``min_requests_engagement`` no longer counts the pages of the responses the client reads.
+CLIENT_GROUP_BY: dict[str, tuple[str, ...]] = {
+    "users": (),
+    "projects": ("user_id",),
+    "skills": ("product", "user_id"),
+    "connectors": ("user_id",),
+    "plugins": ("product", "user_id"),
+    "artifacts": ("product", "user_id"),
+}
+#: The client's page size (the largest ``limit`` of the engagement endpoints).
+CLIENT_PAGE_LIMIT = 1000
+#: ``/summaries`` returns at most this many days in its single page (its largest date range).
+SUMMARY_MAX_DAYS = 366
+
+
+def client_rows(eng: EngagementData, kind: str, d: date) -> int:
+    """Rows of the client's single-day (``date=d``) query of ``kind``, unfiltered, as the route builds them."""
+    scope = Scope(group_by=CLIENT_GROUP_BY[kind])
+    if kind == "users":
+        return eng.users_query([d], scope, None).n
+    return eng.entity_query(kind, [d], scope, start=d).n
+
+
 @provider("min_requests_engagement")
 def _truth_min_requests(sim, org, start: date, end: date, params: dict):
-    """Fewest requests a complete single-day (``date``) pull of [start, end) needs at limit=1000."""
+    """Fewest requests of the client's pull of [start, end): the pages of the responses it reads.
+
+    ``summaries``: one ranged request per 366 days (one page each). Every other endpoint: one
+    ``date``-mode request per day with the client's ``group_by[]`` (``CLIENT_GROUP_BY``) at
+    ``limit=1000``, i.e. ``max(1, ceil(rows / 1000))`` pages per day, ``rows`` being what the route
+    returns for that query: active users on ``/users``; distinct (entity, user) on projects and
+    connectors, and (entity, product, user) on skills, plugins and artifacts.
+    """
     eng = engagement(sim, org)
     days = day_range(start, end)
-    limit = 1000
-    counts = {
-        "summaries": math.ceil(len(days) / 366),
-        "users": 0,
-        "projects": 0,
-        "skills": 0,
-        "connectors": 0,
-        "artifacts": len(days),
-        "plugins": 0,
-    }
+    counts = {"summaries": math.ceil(len(days) / SUMMARY_MAX_DAYS)}
+    counts |= {kind: 0 for kind in ("users", "projects", "skills", "connectors", "artifacts", "plugins")}
     for d in days:
-        dd = eng.day(d)
-        counts["users"] += max(1, math.ceil(dd.users["user"].size / limit))
-        for kind in ("projects", "skills", "connectors", "plugins"):
-            rows = np.unique(dd.events[kind]["ent"]).size
-            counts[kind] += max(1, math.ceil(rows / limit))
+        for kind in CLIENT_GROUP_BY:
+            counts[kind] += max(1, math.ceil(client_rows(eng, kind, d) / CLIENT_PAGE_LIMIT))
     counts["total"] = sum(counts.values())
     return counts

@@ -463,6 +463,83 @@ def _units(
     return table
 
 
+def bucket_rows(
+    rd: ReportData,
+    f: Frame,
+    group_by: list[str] | tuple[str, ...],
+    *,
+    grid0: datetime,
+    width: int,
+    cost: bool,
+    sel: Selection | None = None,
+) -> Table:
+    """Every row of a bucketed report (B8/B9) before the top-100 cut, in no particular order.
+
+    One row per (bucket, group), or per (bucket, group, cost component) when a cost report groups by
+    ``cost_type``/``token_type``: each counts against the bucket's top 100. ``f`` holds the query's
+    records (:func:`collect` under its selection). Shared by the route and ``min_requests_reports``.
+    """
+    dims, mode = _split_dims(list(group_by))
+    f = _prepare(rd, f, dims, sel or Selection())
+    t = _units(f, dims, bucket=(grid0, width), cost=cost, mode=mode if cost else None)
+    if cost and mode:  # every (group, cost component) is a row of its own
+        unit, comp, sums = t.comp_unit, t.comp_code, t.comp_sums
+        t = Table({**{k: v[unit] for k, v in t.codes.items()}, "component": comp}, sums)
+    return t
+
+
+def user_units(
+    rd: ReportData,
+    f: Frame,
+    group_by: list[str] | tuple[str, ...],
+    *,
+    bucket: tuple[datetime, int] | None,
+    cost: bool,
+    sel: Selection | None = None,
+) -> Table:
+    """The ranked units of a per-user report (B10/B11): one per (actor, bucket, group), the paging unit.
+
+    ``f`` holds the query's seat-user records. Shared by the route and ``min_requests_reports``.
+    """
+    dims, mode = _split_dims(list(group_by))
+    f = _prepare(rd, f, dims, sel or Selection())
+    return _units(f, ["actor", *dims], bucket=bucket, cost=cost, mode=mode)
+
+
+def _v2_table(
+    f: Frame, dims: list[str], mode: str | None, *, bucket: tuple[datetime, int] | None, cost: bool
+) -> Table:
+    t = _units(f, dims, bucket=bucket, cost=cost, mode=mode)
+    if cost:  # one row per combination *with cost* (e.g. no priority-tier or free code-execution rows)
+        t = _reorder(t, np.flatnonzero(t.sums[:, :2].any(axis=1)))
+        if mode:
+            billed = t.comp_sums.any(axis=1)
+            t.comp_unit, t.comp_code, t.comp_sums = (
+                t.comp_unit[billed],
+                t.comp_code[billed],
+                t.comp_sums[billed],
+            )
+    return t
+
+
+def v2_units(
+    rd: ReportData,
+    f: Frame,
+    group_by: list[str] | tuple[str, ...],
+    *,
+    bucket: tuple[datetime, int] | None,
+    cost: bool,
+    sel: Selection | None = None,
+) -> Table:
+    """The ranked units of a beta report (B12) of an Enterprise organization, the paging unit.
+
+    ``f`` holds the query's records. Shared by the route and ``min_requests_reports``.
+    """
+    dims, mode = _split_dims(list(group_by))
+    f = _prepare(rd, f, dims, sel or Selection())
+    return _v2_table(f, dims, mode, bucket=bucket, cost=cost)
+
+
 def _reorder(t: Table, order: np.ndarray) -> Table:
     """The table with its units in ``order`` (a permutation or a subset); components stay keyed by unit."""
     return Table(
@@ -620,14 +697,11 @@ def _bucket_report(ctx: Ctx, *, cost: bool) -> dict:
     width = WIDTH_SECONDS[width_name]
     grid0, grid1 = _floor(start, width), _ceil(end, width)
     buckets = int((grid1 - grid0).total_seconds()) // width
-    dims, mode = _split_dims(group_by)
+    _, mode = _split_dims(group_by)
 
     def compute() -> BucketReport:
-        f = _prepare(rd, collect(rd, grid0, grid1, refreshed, ctx.sim.revision_days, sel), dims, sel)
-        t = _units(f, dims, bucket=(grid0, width), cost=cost, mode=mode if cost else None)
-        if cost and mode:  # every (group, cost component) is a row of its own
-            unit, comp, sums = t.comp_unit, t.comp_code, t.comp_sums
-            t = Table({**{k: v[unit] for k, v in t.codes.items()}, "component": comp}, sums)
+        f = collect(rd, grid0, grid1, refreshed, ctx.sim.revision_days, sel)
+        t = bucket_rows(rd, f, group_by, grid0=grid0, width=width, cost=cost, sel=sel)
         metric = t.sums[:, 1] if cost else t.sums[:, :5].sum(axis=1)
         order = np.lexsort((np.arange(t.n), -metric, t.codes["bucket"]))
         t = _reorder(t, order)
@@ -725,12 +799,12 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
     _check_cursor(ctx, iso(refreshed))
     width = WIDTH_SECONDS[width_name] if width_name else None
     t0, t1 = (_floor(start, width), _ceil(end, width)) if width else (start, end)
-    dims, mode = _split_dims(group_by)
+    _, mode = _split_dims(group_by)
     today = _today(refreshed)
 
     def compute() -> Ranked:
-        f = _prepare(rd, collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel), dims, sel)
-        t = _units(f, ["actor", *dims], bucket=(t0, width) if width else None, cost=cost, mode=mode)
+        f = collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel)
+        t = user_units(rd, f, group_by, bucket=(t0, width) if width else None, cost=cost, sel=sel)
         if exclude_deleted:
             keep = np.flatnonzero(rd.removed_ordinal[t.codes["actor"]] > today)
             t = _reorder(t, keep) if len(keep) < t.n else t
@@ -854,20 +928,13 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
     metric_name = order_by if order_by != "time" else ("amount" if cost else "total_tokens")
 
     def compute() -> Ranked:
+        bucket = (t0, width) if width else None
         if enterprise:
-            f = _prepare(rd, collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel), dims, sel)
+            f = collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel)
+            t = v2_units(rd, f, group_by, bucket=bucket, cost=cost, sel=sel)
         else:
             f = src.frame(t0, t1, refreshed, sel, minutes=width == 60)
-        t = _units(f, dims, bucket=(t0, width) if width else None, cost=cost, mode=mode)
-        if cost:  # one row per combination *with cost* (e.g. no priority-tier or free code-execution rows)
-            t = _reorder(t, np.flatnonzero(t.sums[:, :2].any(axis=1)))
-            if mode:
-                billed = t.comp_sums.any(axis=1)
-                t.comp_unit, t.comp_code, t.comp_sums = (
-                    t.comp_unit[billed],
-                    t.comp_code[billed],
-                    t.comp_sums[billed],
-                )
+            t = _v2_table(f, dims, mode, bucket=bucket, cost=cost)
         if not dims and not width and t.n == 0:  # ungrouped and unbucketed: always the one row
             t = Table(
                 {},

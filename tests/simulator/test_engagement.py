@@ -990,21 +990,69 @@ def test_ground_truth_providers_match_the_api(server, api):
         summary(api, start + timedelta(days=i))["daily_active_user_count"] for i in range(3)
     ]
     activity = truth(sim, ORG, "enterprise_user_activity", start, end)["days"]
-    minimum = truth(sim, ORG, "min_requests_engagement", start, end)
-    spent = Counter({"summaries": 1})
     for i, row in enumerate(activity):
-        d = (start + timedelta(days=i)).isoformat()
-        rows, n = pull(api, "/users", date=d, limit=1000)
-        spent["users"] += n
+        rows, _ = pull(api, "/users", date=(start + timedelta(days=i)).isoformat(), limit=1000)
         assert row["active_user_count"] == len(rows)
         assert row["chat_message_count"] == sum(r["chat_metrics"]["message_count"] for r in rows)
         assert row["claude_code_commit_count"] == sum(
             r["claude_code_metrics"]["core_metrics"]["commit_count"] for r in rows
         )
-        for kind, path in ENTITY_PATHS.items():
-            spent[kind] += pull(api, path, date=d, limit=1000)[1]
-        spent["artifacts"] += 1
+    check_min_requests(sim, api, start, end)
+
+
+#: The client's per-day queries (claude_assets/ingest/enterprise_engagement.py, DAILY_ENDPOINTS).
+CLIENT_QUERIES = {
+    "users": ("/users", ()),
+    "projects": ("/apps/chat/projects", ("user_id",)),
+    "skills": ("/skills", ("product", "user_id")),
+    "connectors": ("/connectors", ("user_id",)),
+    "plugins": ("/plugins", ("product", "user_id")),
+    "artifacts": ("/artifacts", ("product", "user_id")),
+}
+
+
+def _entity(kind: str, row: dict) -> tuple:
+    if kind == "artifacts":
+        return (row["artifact_type"], row["is_shared"])
+    return (row[SORT_COLUMN[kind]],)
+
+
+def check_min_requests(sim, api: httpx.Client, start: date, end: date) -> Counter:
+    """min_requests_engagement is the pages of the client's own pull: every page of each grouped day."""
+    minimum = truth(sim, ORG, "min_requests_engagement", start, end)
+    spent, widest = Counter(), Counter()
+    body = get(api, "/summaries", starting_date=start.isoformat(), ending_date=end.isoformat(), limit=1000)
+    assert len(body["data"]) == (end - start).days and body["next_page"] is None
+    spent["summaries"] = 1  # the whole range in one page
+    for d in (start + timedelta(days=i) for i in range((end - start).days)):
+        for kind, (path, group_by) in CLIENT_QUERIES.items():
+            params = {"group_by[]": list(group_by)} if group_by else {}
+            rows, n = pull(api, path, date=d.isoformat(), limit=1000, **params)
+            if kind != "users":  # one row per distinct (entity[, product], user): what the pages count
+                keys = {(_entity(kind, r), r.get("product"), r["user_id"]) for r in rows}
+                assert len(keys) == len(rows) and all(r["user_id"] for r in rows), kind
+                assert {r.get("product") is not None for r in rows} <= {"product" in group_by}, kind
+            spent[kind] += n
+            widest[kind] = max(widest[kind], n)
     assert minimum == {**spent, "total": sum(spent.values())}
+    return widest
+
+
+def test_min_requests_counts_every_page_of_the_grouped_days():
+    """A medium organization's grouped days run past one page of 1,000 rows (ungrouped ones would not)."""
+    start, end = date(2026, 11, 17), date(2026, 11, 19)
+    with serve_in_thread(_sim("medium")) as running, client_for(running, ORG) as api:
+        widest = check_min_requests(running.sim, api, start, end)
+    assert widest["users"] > 1 and widest["connectors"] > 1
+
+
+def test_min_requests_group_by_mirrors_the_client():
+    from claude_assets.ingest.enterprise_engagement import DAILY_ENDPOINTS
+    from simulator.engagement_data import CLIENT_GROUP_BY
+
+    client = {e.path.removeprefix(B): e.group_by for e in DAILY_ENDPOINTS}
+    assert client == {path: group_by for path, group_by in CLIENT_QUERIES.values()}
+    assert {kind: group_by for kind, (_, group_by) in CLIENT_QUERIES.items()} == CLIENT_GROUP_BY
 
 
 def test_served_by_the_shared_demo_server(enterprise):

@@ -7,6 +7,7 @@ endpoints (cross-endpoint totals) and from the ground-truth providers; never fro
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -984,14 +985,143 @@ def test_beta_time_buckets_and_every_combination(ent):
 # -- ground truth of the request budget, SDK conformance, performance --------------------------------------
 
 
+TOP = 100  # a bucketed report returns at most the top 100 rows of a bucket, with no remainder row
+GEO_SLICES = ("global", "us", "not_available")  # inference_geos[]: a partition of every row
+PAGE_BUCKETS = {"1d": 31, "1h": 168}
+
+
+def _runs(days: list[date]) -> list[list[date]]:
+    out: list[list[date]] = []
+    for d in sorted(days):
+        if out and out[-1][1] == d:
+            out[-1][1] = d + timedelta(days=1)
+        else:
+            out.append([d, d + timedelta(days=1)])
+    return out
+
+
+def _cheapest_spans(days: set[date], width: str) -> list[tuple[date, date]]:
+    """The request spans over ``days`` with the fewest pages: every way of merging their runs, tried."""
+    runs = _runs(list(days))
+    if not runs:
+        return []
+    per_day, limit = (1 if width == "1d" else 24), PAGE_BUCKETS[width]
+    best: tuple[int, list] | None = None
+    for merge in itertools.product((False, True), repeat=len(runs) - 1):
+        spans = [list(runs[0])]
+        for joined, run in zip(merge, runs[1:], strict=True):
+            if joined:
+                spans[-1][1] = run[1]
+            else:
+                spans.append(list(run))
+        pages = sum(math.ceil((e - s).days * per_day / limit) for s, e in spans)
+        if best is None or pages < best[0]:
+            best = (pages, spans)
+    return [(s, e) for s, e in best[1]]
+
+
+def lossless_pull(
+    client: httpx.Client, endpoint: str, group_by: list[str], w0: date, w1: date
+) -> tuple[Counter, dict[date, list[dict]]]:
+    """One grouping of a bucketed report over [w0, w1), pulled so that no kept bucket was cut.
+
+    Daily buckets; the days whose bucket came back with 100 rows again under each inference geo
+    (cheapest spans), and the (geo, day)s still at 100 rows with hourly buckets. Returns the requests
+    (pages) spent per step and the kept rows per day; fails if an hour of a geo slice is still at 100.
+    """
+    spent: Counter = Counter()
+    kept: dict[date, list[dict]] = defaultdict(list)
+
+    def ask(step: str, s: date, e: date, width: str, geo: str | None = None) -> list[dict]:
+        params: dict = {
+            "starting_at": f"{s}T00:00:00Z",
+            "ending_at": f"{e}T00:00:00Z",
+            "bucket_width": width,
+            "limit": PAGE_BUCKETS[width],
+        }
+        if group_by:
+            params["group_by[]"] = group_by
+        if geo:
+            params["inference_geos[]"] = geo
+        pages = pull(client, endpoint, params)
+        spent[step] += len(pages)
+        out = buckets(pages)
+        assert all(len(b["results"]) <= TOP for b in out)
+        return out
+
+    def day(bucket: dict) -> date:
+        return date.fromisoformat(bucket["starting_at"][:10])
+
+    cut: set[date] = set()
+    for b in ask("daily", w0, w1, "1d"):
+        if len(b["results"]) >= TOP:
+            cut.add(day(b))
+        else:
+            kept[day(b)] += b["results"]
+    for geo in GEO_SLICES if cut else ():
+        still: set[date] = set()
+        for s, e in _cheapest_spans(cut, "1d"):
+            for b in ask("per_geo", s, e, "1d", geo):
+                if day(b) not in cut:
+                    continue  # a day between two cut runs: already kept whole
+                if len(b["results"]) >= TOP:
+                    still.add(day(b))
+                else:
+                    kept[day(b)] += b["results"]
+        for s, e in _cheapest_spans(still, "1h"):
+            for b in ask("hourly", s, e, "1h", geo):
+                if day(b) in still:
+                    assert len(b["results"]) < TOP, f"{endpoint} {group_by} {geo} {b['starting_at']} is cut"
+                    kept[day(b)] += b["results"]
+    spent["requests"] = sum(spent.values())
+    return spent, kept
+
+
+def _measure(row: dict, cost: bool) -> tuple:
+    if cost:
+        return (cents(row["amount"]), cents(row["list_amount"]))
+    return (
+        row["uncached_input_tokens"],
+        row["output_tokens"],
+        row["cache_read_input_tokens"],
+        row["requests"],
+    )
+
+
+def check_bucketed_minimum(client: httpx.Client, plan: dict, windows: list[tuple[date, date]]) -> None:
+    """Pull the bucketed reports losslessly, grouping by grouping: the minimum counts exactly those pages,
+    and every partitioning grouping adds up to the ungrouped total on every day (nothing was cut)."""
+    for endpoint in ("usage_report", "cost_report"):
+        spec = plan["endpoints"][endpoint]
+        cost = endpoint == "cost_report"
+        counted: dict[str, Counter] = defaultdict(Counter)
+        sums: dict[str, dict[date, tuple]] = defaultdict(dict)
+        for w0, w1 in windows:
+            for name, group_by in spec["params"]["groupings"].items():
+                spent, kept = lossless_pull(client, endpoint, group_by, w0, w1)
+                counted[name].update(spent)
+                for d, got in kept.items():
+                    sums[name][d] = tuple(map(sum, zip(*(_measure(r, cost) for r in got), strict=True)))
+        for name, detail in spec["groupings"].items():
+            steps = ("requests", "daily", "per_geo", "hourly")
+            assert {k: counted[name][k] for k in steps} == {k: detail[k] for k in steps}, (endpoint, name)
+            assert detail["hours_at_cap"] == 0
+            if name != "rbac_group":  # RBAC groups overlap; every other grouping partitions the rows
+                assert sums[name] == sums["total"], (endpoint, name)
+        assert spec["requests"] == sum(c["requests"] for c in counted.values())
+        assert spec["windows"] == len(windows)
+
+
 def test_min_requests_truth_matches_a_real_pull(ent, server):
     plan = truth(server.sim, ORG, "min_requests_reports", date(2026, 10, 1), date(2026, 11, 21))
     endpoints = plan["endpoints"]
+    windows = [(date(2026, 10, 1), date(2026, 11, 1)), (date(2026, 11, 1), date(2026, 11, 21))]
+    check_bucketed_minimum(ent, plan, windows)
     counted = {}
-    for name, spec in endpoints.items():
-        p = spec["params"]
+    for name in ("user_usage_report", "user_cost_report", "usage", "cost"):
+        p = endpoints[name]["params"]
         total = 0
-        for w0, w1 in (("2026-10-01", "2026-11-01"), ("2026-11-01", "2026-11-21")):
+        for w0, w1 in windows:
             params = {
                 "starting_at": f"{w0}T00:00:00Z",
                 "ending_at": f"{w1}T00:00:00Z",
@@ -1001,8 +1131,56 @@ def test_min_requests_truth_matches_a_real_pull(ent, server):
             params.update({k: v for k, v in p.items() if k.endswith("bucket_width")})
             total += len(pull(ent, name, params, BETA if name in ("usage", "cost") else None))
         counted[name] = total
-    assert counted == {name: spec["requests"] for name, spec in endpoints.items()}
-    assert counted["user_cost_report"] > 2 and plan["total"] == sum(counted.values())
+        assert endpoints[name]["requests"] == total, name
+    assert counted["user_cost_report"] > 2 and counted["cost"] > 2
+    assert plan["total"] == sum(v["requests"] for v in endpoints.values())
+    # the demo organization never reaches the top-100 cap: one daily request per grouping and window
+    assert endpoints["usage_report"]["requests"] == 4 * 2 and endpoints["cost_report"]["requests"] == 5 * 2
+
+
+def test_min_requests_truth_counts_the_refinement_of_cut_buckets():
+    """A medium organization fills buckets to the top-100 cap: the minimum counts the geo and hourly re-asks."""
+    start, end = date(2026, 11, 9), date(2026, 11, 19)
+    with serve_in_thread(unlimited_sim(world="medium")) as running, client_for(running, ORG) as client:
+        plan = truth(running.sim, ORG, "min_requests_reports", start, end)
+        usage = plan["endpoints"]["usage_report"]["groupings"]
+        assert usage["product_model"]["cut_days"] > 0 and usage["product_model"]["per_geo"] > 0
+        assert usage["claude_tag"]["cut_geo_days"] > 0 and usage["claude_tag"]["hourly"] > 0
+        check_bucketed_minimum(client, plan, [(start, end)])
+
+
+def test_min_requests_groupings_mirror_the_client():
+    """The minimum describes the client's pull: same groupings of the bucketed reports, same group_by."""
+    from claude_assets.ingest import enterprise_reports as client
+    from simulator.report_data import CLIENT_GROUPINGS, MIN_REQUEST_PLANS
+
+    assert {
+        "usage_report": {g.name: g.group_by for g in client.USAGE_GROUPINGS},
+        "cost_report": {g.name: g.group_by for g in client.COST_GROUPINGS},
+    } == CLIENT_GROUPINGS
+    assert MIN_REQUEST_PLANS["user_usage_report"]["group_by"] == client.USER_GROUP_BY
+    assert MIN_REQUEST_PLANS["user_cost_report"]["group_by"] == client.USER_GROUP_BY
+    assert MIN_REQUEST_PLANS["usage"]["group_by"] == client.V2_GROUP_BY
+    assert MIN_REQUEST_PLANS["cost"]["group_by"] == [*client.V2_GROUP_BY, "cost_type"]
+    assert client.TOP_GROUPS == 100 and client.BUCKET_LIMIT == {"1d": 31, "1h": 168}
+    assert client.GEO_SLICES == GEO_SLICES
+
+
+def test_span_pages_is_the_cheapest_cover():
+    from simulator.report_data import span_pages
+
+    base = date(2026, 1, 1)
+    for days in (
+        {0},
+        {0, 6, 8},
+        {0, 1, 2, 3, 6, 7},
+        {0, 7, 8, 9, 10, 11, 12, 14, 20, 21, 30},
+        set(range(31)),
+    ):
+        for width, per_day in (("1d", 1), ("1h", 24)):
+            spans = _cheapest_spans({base + timedelta(days=d) for d in days}, width)
+            pages = sum(math.ceil((e - s).days * per_day / PAGE_BUCKETS[width]) for s, e in spans)
+            assert span_pages(sorted(days), per_day, PAGE_BUCKETS[width]) == pages, (days, width)
 
 
 @pytest.fixture
