@@ -35,7 +35,10 @@ class Table:
     columns: tuple[Column, ...]
     grain: tuple[str, ...]  # the columns that identify a row (NULLs compare equal)
     description: str = ""
-    money: tuple[str, ...] = field(default=())
+    money: tuple[str, ...] = field(default=())  # USD columns whose exact totals a materialization reports
+    counts: tuple[str, ...] = field(default=())  # integer columns whose totals a materialization reports
+    #: the rows whose sum is the table's total, for a table holding several groupings of the same facts
+    totals_where: str | None = None
 
     @property
     def qualified(self) -> str:

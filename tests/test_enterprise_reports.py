@@ -194,7 +194,7 @@ def test_cost_totals_equal_the_truth_per_day(server, pulled):
 
 
 def test_usage_totals_equal_the_truth_per_day(server, pulled):
-    warehouse, _ = pulled
+    warehouse, result = pulled
     want = truth(server.sim, ORG, "enterprise_usage", START, END)
     keys = (
         "uncached_input_tokens",
@@ -217,6 +217,10 @@ def test_usage_totals_equal_the_truth_per_day(server, pulled):
                 [grouping],
             )
             assert got == expected, grouping
+    meta = metadata_of(result, "enterprise_usage")  # the ungrouped rows only: no grouping is counted twice
+    assert meta["total_output_tokens"] == sum(d["output_tokens"] for d in want["days"])
+    assert meta["total_requests"] == sum(d["requests"] for d in want["days"])
+    with connect(warehouse) as con:
         assert con.execute("SELECT typeof(output_tokens) FROM raw.enterprise_usage LIMIT 1").fetchone() == (
             "BIGINT",
         )

@@ -162,6 +162,8 @@ USER = (
     _c("actor_type", "VARCHAR", "user_actor"),
 )
 
+#: the ungrouped rows of a table holding several groupings: summing every grouping would count the facts several times
+TOTAL_ROWS = "grouping = 'total'"
 ENTERPRISE_USAGE = Table(
     "raw",
     "enterprise_usage",
@@ -171,6 +173,8 @@ ENTERPRISE_USAGE = Table(
     "usage_date for daily figures; rbac_group rows overlap.",
     columns=(*KEYS, *GROUPING, *SPAN, *DIMS, REQUESTS, *TOKEN_COLUMNS, *ENVELOPE, *LINEAGE),
     grain=("org_id", "usage_date", "grouping", "split_filter", "starting_at", *LEGACY_DIMS),
+    counts=(*TOKENS, "requests"),
+    totals_where=TOTAL_ROWS,
 )
 ENTERPRISE_COST = Table(
     "raw",
@@ -189,6 +193,8 @@ ENTERPRISE_COST = Table(
         "cost_type",
         "token_type",
     ),
+    money=("amount_usd", "list_amount_usd"),
+    totals_where=TOTAL_ROWS,
 )
 ENTERPRISE_USER_USAGE = Table(
     "raw",
@@ -291,7 +297,7 @@ ANALYTICS_COST = Table(
     grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS, "cost_type", "token_type"),
     money=("amount_usd", "list_amount_usd"),
 )
-#: tables whose rows hold several groupings: their money/token totals come from grouping = 'total'
+#: tables whose rows hold several groupings (their totals come from TOTAL_ROWS)
 GROUPED_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST)
 
 
@@ -912,29 +918,6 @@ def check_specs(table: Table) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def _totals(con: duckdb.DuckDBPyConnection, table: Table, covered: Windows) -> dict:
-    """Totals of a grouped table from its ungrouped rows (summing every grouping would count them several times)."""
-    if not covered:
-        return {}
-    spans = [(o, s, e) for o, ss in covered.items() for s, e in ss]
-    where = " OR ".join("(org_id = ? AND usage_date >= ? AND usage_date < ?)" for _ in spans)
-    params = [x for span in spans for x in span]
-    cols = ["amount_usd", "list_amount_usd"] if table is ENTERPRISE_COST else [*TOKENS, "requests"]
-    values = con.execute(
-        f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in cols)} FROM {table.qualified} "
-        f"WHERE grouping = 'total' AND ({where})",
-        params,
-    ).fetchone()
-    meta: dict = {}
-    for c, v in zip(cols, values, strict=True):
-        if table is ENTERPRISE_COST:
-            meta[f"total_{c}"] = dg.MetadataValue.float(float(v))
-            meta[f"total_{c}_exact"] = str(v)
-        else:
-            meta[f"total_{c}"] = dg.MetadataValue.int(int(v))
-    return meta
-
-
 def _run(
     context: dg.AssetExecutionContext,
     *,
@@ -945,14 +928,6 @@ def _run(
     beta: bool,
 ) -> Iterator:
     plan = PlanLog()
-    holder: dict = {}
-    checks = _extra_checks(set(context.selected_asset_check_keys), tables)
-
-    def extra(con: duckdb.DuckDBPyConnection, covered: Windows):
-        results = list(checks(con, covered))
-        holder.update({t: _totals(con, t, covered) for t in tables if t in GROUPED_TABLES})
-        return results
-
     outputs = list(
         run_windows(
             context,
@@ -964,14 +939,12 @@ def _run(
             fetch=combined_fetcher(tables, plan),
             max_days=MAX_WINDOW_DAYS,
             availability=availability(beta=beta),
-            extra_checks=extra,
+            extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
         )
     )
-    by_key = {t.asset_key: t for t in tables}
     for out in outputs:
         if isinstance(out, dg.MaterializeResult):
             meta = {**(out.metadata or {}), "request_plan": dg.MetadataValue.md(plan.markdown())}
-            meta |= holder.get(by_key[out.asset_key], {})
             out = dg.MaterializeResult(asset_key=out.asset_key, metadata=meta)
         yield out
 

@@ -304,14 +304,20 @@ def _metadata(
         "(org_id = ? AND usage_date >= ? AND usage_date < ?)" for spans in covered.values() for _ in spans
     )
     params = [x for org, spans in covered.items() for s, e in spans for x in (org, s, e)]
-    for col in table.money:
-        total = con.execute(
-            f'SELECT coalesce(sum("{col}"), 0) FROM {table.qualified} WHERE {where}', params
-        ).fetchall()[0][0]
-        meta[f"total_{col}"] = dg.MetadataValue.float(
-            float(total)
-        )  # for plotting; exact values stay in the table
-        meta[f"total_{col}_exact"] = str(total)
+    summed = (*table.money, *table.counts)
+    if summed:
+        only = f" AND ({table.totals_where})" if table.totals_where else ""
+        totals = con.execute(
+            f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in summed)} FROM {table.qualified} "
+            f"WHERE ({where}){only}",
+            params,
+        ).fetchall()[0]
+        for col, total in zip(summed, totals, strict=True):
+            if col in table.money:
+                meta[f"total_{col}"] = dg.MetadataValue.float(float(total))  # to plot; exact below
+                meta[f"total_{col}_exact"] = str(total)
+            else:
+                meta[f"total_{col}"] = dg.MetadataValue.int(int(total))
     preview = con.execute(
         f"SELECT * EXCLUDE (extra, fetched_at, source_request) FROM {table.qualified} "
         f"WHERE {where} ORDER BY ALL LIMIT 10",
