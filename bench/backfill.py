@@ -390,11 +390,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {endpoint + ' (request_plan)':32} {'':>7} {pages:>8} {low:>7} {ratio:>6}")
     if "enterprise" in kinds and any(org_kind[s] == "enterprise" for s in minimum):
         print(
-            "  (Enterprise, by design above the minimum: the first engagement step also sends one latest-day "
-            "probe per organization; the activity endpoints are grouped by user_id (and product), so a day "
-            "has more rows, and pages, than the minimum's one row per entity; the usage/cost reports read "
-            "every grouping separately, and split buckets at the top-100 cap by geo and hour. request_plan "
-            "counts pages, without retries)"
+            "  (Enterprise: the minimum is the fewest requests of a lossless pull of the same content: the "
+            "activity endpoints grouped as the assets group them, every grouping of the usage/cost reports "
+            "with the geo and hourly re-asks their top-100 cap needs. The first engagement step also sends one "
+            "latest-day probe per organization, which the minimum does not count. request_plan counts pages, "
+            "without retries)"
         )
     print(
         "simulator minimum: "
