@@ -32,7 +32,6 @@ from decimal import Decimal
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 
@@ -167,17 +166,6 @@ def parse_record(record: dict, layout: Layout) -> tuple[dict[str, object], str |
             extra[path] = value
     text = json.dumps(extra, sort_keys=True, default=_json_default) if extra else None
     return out, text
-
-
-def frame(rows: list[dict], table: Table) -> pd.DataFrame:
-    """Column-wise staging: counts as exact nullable integers, everything else as Python objects."""
-    data = {}
-    for col in table.columns:
-        values = [r[col.name] for r in rows]
-        data[col.name] = (
-            pd.array(values, dtype="Int64") if col.type == "BIGINT" else pd.Series(values, dtype="object")
-        )
-    return pd.DataFrame(data, columns=table.column_names)
 
 
 # -- B1 summaries --------------------------------------------------------------------------------------------
@@ -692,14 +680,14 @@ def _days(start: date, end: date) -> list[date]:
 def fetch_summaries(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
     params = {"starting_date": start.isoformat(), "ending_date": end.isoformat(), "limit": PAGE_LIMIT}
     request = describe_request(SUMMARIES_PATH, params)
-    fetched_at, rows, days = now_iso(), [], set()
+    fetched_at, rows, days = now_iso(), RowBuffer(ENTERPRISE_SUMMARY), set()
     for page in client.pages(SUMMARIES_PATH, params, stats=stats):
         for record in _summary_records(page):
             day = date.fromisoformat(str(record.get("starting_at"))[:10])
             if not start <= day < end:
                 raise ValueError(f"{org.slug}: {request} returned {day}, outside the requested window")
             values, extra = parse_record(record, SUMMARY_LAYOUT)
-            rows.append(
+            rows.add(
                 {
                     "org_id": org.slug,
                     "usage_date": day.isoformat(),
@@ -710,7 +698,7 @@ def fetch_summaries(client: ApiClient, org: OrgConfig, start: date, end: date, s
                 }
             )
             days.add(day)
-    return Fetched({ENTERPRISE_SUMMARY: frame(rows, ENTERPRISE_SUMMARY)}, frozenset(days), request)
+    return Fetched({ENTERPRISE_SUMMARY: rows.frame()}, frozenset(days), request)
 
 
 def daily_fetcher(endpoint: Endpoint):

@@ -479,12 +479,12 @@ def _pull_bucketed(
         requests.append(request)
         split = f"inference_geos[]={geo}" if geo else None
         cut: set[date] = set()
-        mark, first_day_answered = len(kept), set(answered)
+        mark, answered_before = len(kept), set(answered)
 
         def restart() -> None:  # the data was refreshed mid-query: forget its pages
             del kept[mark:]
             cut.clear()
-            answered.intersection_update(first_day_answered)
+            answered.intersection_update(answered_before)
 
         step = "daily" if width == "1d" and not geo else ("per geo" if width == "1d" else "per geo and hour")
         for page in client.iter_pages(path, params, stats=stats, restart=restart):

@@ -23,9 +23,6 @@ class RowBuffer:
         self.rows: list[tuple] = []
         self._strings: dict[str, str] = {}
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def add(self, row: dict) -> None:
         """Stage one row (a dict by column name; missing columns are null)."""
         shared = self._strings
@@ -55,5 +52,4 @@ class RowBuffer:
                 ):  # exact nullable integers (else the schema and cast report it)
                     series = series.astype("Int64")
             data[c.name] = series
-        del rows
         return pd.DataFrame(data, columns=self.names)
