@@ -24,7 +24,7 @@ from rich.table import Table
 
 from claude_assets import demo_config
 from simulator.app import Simulator
-from simulator.clock import SimClock
+from simulator.clock import SimClock, parse_instant
 from simulator.freshness import latest_engagement_day
 from simulator.serve import serve_in_thread
 
@@ -231,10 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=0, help="loopback port of the simulator (default: a free one)"
     )
+    parser.add_argument(
+        "--now",
+        type=parse_instant,
+        default=None,
+        help="the simulator's clock at start, e.g. 2026-11-30T12:00:00Z (default: the real time); "
+        "the same instant gives the same tables and totals",
+    )
     args = parser.parse_args(argv)
     out = Console()
     started = time.monotonic()
-    sim = Simulator(demo_config.world(), SimClock(datetime.now(UTC)))
+    sim = Simulator(demo_config.world(), SimClock(args.now or datetime.now(UTC)))
     with serve_in_thread(sim, port=args.port) as running:
         world, config, env = demo_config.prepare(running.base_url)
         os.environ.update(env)  # the keys live in this process's environment only
