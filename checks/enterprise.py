@@ -20,7 +20,8 @@ from datetime import date, timedelta
 import dagster as dg
 import duckdb
 
-from claude_assets.warehouse import INGEST_LOG, Table
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.writes import INGEST_LOG
 
 DAU_CHECK = {
     "enterprise_summary": "dau_matches_user_activity",

@@ -18,7 +18,8 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from claude_assets.warehouse import INGEST_LOG, MONEY, Table
+from claude_assets.warehouse.contract import MONEY, Table
+from claude_assets.warehouse.writes import INGEST_LOG
 
 GROUPED_EQUALS_TOTAL = "grouped_equals_total"
 AMOUNT_WITHIN_LIST = "amount_within_list"

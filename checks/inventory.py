@@ -17,7 +17,8 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
-from claude_assets.warehouse import VALIDITY, Table
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.history import VALIDITY
 
 SCHEMA, ONE_CURRENT, NO_OVERLAP, VALID_RANGE, HAS_ROWS = (
     "snapshot_schema",

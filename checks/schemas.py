@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import pandera.pandas as pa
 
-from claude_assets.warehouse import Table
+from claude_assets.warehouse.contract import Table
 
 
 def _is_decimal(value: object) -> bool:

@@ -14,7 +14,8 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
-from claude_assets.warehouse import INGEST_LOG, Table, duplicate_grain_count
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.writes import INGEST_LOG, duplicate_grain_count
 
 SCHEMA, GRAIN, DAYS, NOT_EMPTY = "schema", "grain_unique", "days_complete", "not_empty"
 

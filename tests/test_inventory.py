@@ -21,7 +21,8 @@ from checks.window import SchemaViolation, validate
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.inventory import console as inv
 from claude_assets.inventory import inventory_assets
-from claude_assets.warehouse import HistoryOrderError, apply_snapshot, ensure, transaction
+from claude_assets.warehouse.history import HistoryOrderError, apply_snapshot
+from claude_assets.warehouse.writes import ensure, transaction
 from resources.apis import ConsoleAdminApi
 from simulator.serve import serve_in_thread
 from simulator.world import day_start

@@ -24,7 +24,8 @@ from dagster_duckdb import DuckDBResource
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.partitions import split, windows_by_org
-from claude_assets.warehouse import Table, WindowWrite, write_windows
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.writes import WindowWrite, write_windows
 from resources.apis import _AnthropicApi
 from resources.client import ApiClient, CallStats
 

@@ -11,7 +11,7 @@ from contextlib import suppress
 
 import pandas as pd
 
-from claude_assets.warehouse import Table
+from claude_assets.warehouse.contract import Table
 
 
 class RowBuffer:

@@ -40,18 +40,10 @@ from checks import inventory as inventory_checks
 from checks.window import SchemaViolation, validate
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.partitions import organizations
-from claude_assets.warehouse import (
-    ORG_ID,
-    OWNERS,
-    Column,
-    SnapshotChange,
-    Table,
-    apply_snapshot,
-    canonical_hash,
-    ensure,
-    transaction,
-)
-from claude_assets.warehouse import col as _c
+from claude_assets.warehouse.contract import ORG_ID, OWNERS, Column, Table
+from claude_assets.warehouse.contract import col as _c
+from claude_assets.warehouse.history import SnapshotChange, apply_snapshot, canonical_hash
+from claude_assets.warehouse.writes import ensure, transaction
 from resources.apis import ConsoleAdminApi
 from resources.client import ApiClient, CallStats
 from resources.errors import AnthropicApiError

@@ -1,0 +1,2 @@
+"""The warehouse: the table contract (``contract``), window writes (``writes``) and history tables
+(``history``)."""
