@@ -9,10 +9,11 @@ from dagster_duckdb import DuckDBResource
 
 from checks import schemas as sc
 from checks import window as window_checks
+from claude_assets.asset_defaults import OWNERS
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.runner import Fetched, describe_request, extra_json, now_iso, run_windows
 from claude_assets.partitions import daily_by_org
-from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, OWNERS, Table, cents_to_usd
+from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table, cents_to_usd
 from claude_assets.warehouse.contract import col as _c
 from resources.apis import ConsoleAdminApi
 from resources.client import ApiClient, CallStats

@@ -38,11 +38,12 @@ from dagster_duckdb import DuckDBResource
 from checks import enterprise as enterprise_checks
 from checks import schemas as sc
 from checks import window as window_checks
+from claude_assets.asset_defaults import OWNERS
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.runner import Availability, Fetched, describe_request, now_iso, run_windows
 from claude_assets.ingest.staging import RowBuffer
 from claude_assets.partitions import daily_by_org
-from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, OWNERS, Column, Table, cents_to_usd
+from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Column, Table, cents_to_usd
 from claude_assets.warehouse.contract import col as _c
 from resources.apis import EnterpriseAnalyticsApi
 from resources.client import ApiClient, CallStats

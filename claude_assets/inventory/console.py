@@ -38,9 +38,10 @@ from dagster_duckdb import DuckDBResource
 
 from checks import inventory as inventory_checks
 from checks.window import SchemaViolation, validate
+from claude_assets.asset_defaults import OWNERS
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.partitions import organizations
-from claude_assets.warehouse.contract import ORG_ID, OWNERS, Column, Table
+from claude_assets.warehouse.contract import ORG_ID, Column, Table
 from claude_assets.warehouse.contract import col as _c
 from claude_assets.warehouse.history import SnapshotChange, apply_snapshot, canonical_hash
 from claude_assets.warehouse.writes import ensure, transaction

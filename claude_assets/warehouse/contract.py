@@ -13,7 +13,6 @@ from decimal import Decimal
 import dagster as dg
 
 MONEY = "DECIMAL(38, 12)"
-OWNERS = ["team:data-platform"]  # the owner every asset of this project declares
 
 
 @dataclass(frozen=True)

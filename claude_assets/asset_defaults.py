@@ -1,0 +1,35 @@
+"""What every asset of the project declares alike: owner, kinds, and how a partitioned table becomes a spec.
+
+Asset packages build their definitions from these, so a change of owner or of the partitioning
+policy is made once.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from claude_assets.config import ProjectConfig
+from claude_assets.partitions import daily_by_org
+from claude_assets.warehouse.contract import Table
+
+OWNERS = ["team:data-platform"]  # the owner every asset of this project declares
+KINDS = {"duckdb", "python"}
+
+
+def daily_by_org_args(config: ProjectConfig, kind: str, group: str) -> dict:
+    """``@dg.asset`` / ``@dg.multi_asset`` arguments of a date x organization asset of API family ``kind``:
+    its partitions, one run per backfill (assets read ranges, never one partition), group, kinds, owner."""
+    return {
+        "partitions_def": daily_by_org(config, kind),
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "group_name": group,
+        "kinds": KINDS,
+        "owners": OWNERS,
+    }
+
+
+def table_spec(table: Table, group: str, **extra) -> dg.AssetSpec:
+    """The spec of one table of a multi-asset: its key and description come from the declaration."""
+    return dg.AssetSpec(
+        table.asset_key, description=table.description, group_name=group, kinds=KINDS, owners=OWNERS, **extra
+    )
