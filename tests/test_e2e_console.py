@@ -19,7 +19,12 @@ from dagster._serdes import serialize_value
 
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
-from claude_assets.ingest.console import CLAUDE_CODE_MODELS, CLAUDE_CODE_USAGE, CONSOLE_COST, CONSOLE_USAGE
+from claude_assets.ingest.console.tables import (
+    CLAUDE_CODE_MODELS,
+    CLAUDE_CODE_USAGE,
+    CONSOLE_COST,
+    CONSOLE_USAGE,
+)
 from claude_assets.warehouse.writes import INGEST_LOG
 from resources.apis import ConsoleAdminApi
 from simulator.faults import FaultPlan

@@ -1,0 +1,68 @@
+"""Dagster definitions of the raw Console assets (group ``console``): usage, cost and Claude Code."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from checks import window as window_checks
+from claude_assets.asset_defaults import daily_by_org_args, table_spec
+from claude_assets.config import ProjectConfig
+from claude_assets.ingest.console.fetch import fetch_claude_code, fetch_cost, fetch_usage
+from claude_assets.ingest.console.tables import (
+    CLAUDE_CODE_MODELS,
+    CLAUDE_CODE_USAGE,
+    CONSOLE_COST,
+    CONSOLE_USAGE,
+    SCHEMAS,
+)
+from claude_assets.ingest.runner import Fetcher, run_windows
+from claude_assets.warehouse.contract import Table
+from resources.apis import ConsoleAdminApi
+
+GROUP = "console"
+REPORT_WINDOW_DAYS = 31  # the usage and cost reports answer at most 31 daily buckets a request
+
+
+def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
+    """The raw Console assets, for every Console organization of ``config``."""
+    common = daily_by_org_args(config, "console", GROUP)
+
+    def run(
+        context: dg.AssetExecutionContext, api, duckdb, tables: list[Table], fetch: Fetcher, max_days: int
+    ):
+        return run_windows(
+            context,
+            config=config,
+            api=api,
+            duckdb=duckdb,
+            tables=tables,
+            schemas=SCHEMAS,
+            fetch=fetch,
+            max_days=max_days,
+        )
+
+    def report(table: Table, fetch: Fetcher) -> dg.AssetsDefinition:
+        @dg.asset(
+            key=table.asset_key,
+            description=table.description,
+            check_specs=window_checks.specs(table),
+            **common,
+        )
+        def _asset(context: dg.AssetExecutionContext, console_api: ConsoleAdminApi, duckdb: DuckDBResource):
+            yield from run(context, console_api, duckdb, [table], fetch, REPORT_WINDOW_DAYS)
+
+        return _asset
+
+    claude_code_tables = [CLAUDE_CODE_USAGE, CLAUDE_CODE_MODELS]
+
+    @dg.multi_asset(
+        specs=[table_spec(t, GROUP) for t in claude_code_tables],
+        check_specs=[s for t in claude_code_tables for s in window_checks.specs(t)],
+        partitions_def=common["partitions_def"],
+        backfill_policy=common["backfill_policy"],
+        name="raw__claude_code",
+    )
+    def claude_code(context: dg.AssetExecutionContext, console_api: ConsoleAdminApi, duckdb: DuckDBResource):
+        """Claude Code analytics: one request per day (up to 1,000 actor rows a page)."""
+        yield from run(context, console_api, duckdb, claude_code_tables, fetch_claude_code, 1)
+
+    return [report(CONSOLE_USAGE, fetch_usage), report(CONSOLE_COST, fetch_cost), claude_code]

@@ -1,0 +1,147 @@
+"""The raw Console tables (schema ``raw``): token usage, billed cost and Claude Code activity, declared once.
+
+Each declaration gives the table's DDL, its Dagster column schema and (``SCHEMAS``) the pandera schema of
+the rows staged for it.
+"""
+
+from checks import schemas as sc
+from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table
+from claude_assets.warehouse.contract import col as _c
+
+KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket", False))
+#: the usage report's ``group_by[]`` dimensions, every one requested (so nothing is summed away)
+USAGE_DIM_COLUMNS = (
+    _c("account_id", "VARCHAR", "user account (OAuth / Workbench usage); null otherwise"),
+    _c("api_key_id", "VARCHAR", "API key; null for Console/Workbench usage without a key"),
+    _c("service_account_id", "VARCHAR", "service account (OIDC federation)"),
+    _c("workspace_id", "VARCHAR", "workspace; null is the default workspace"),
+    _c("model", "VARCHAR"),
+    _c("service_tier", "VARCHAR", "standard, batch, priority, …"),
+    _c("context_window", "VARCHAR", "0-200k or 200k-1M"),
+    _c("inference_geo", "VARCHAR", "global, us or not_available"),
+    _c("speed", "VARCHAR", "standard or fast (fast-mode beta)"),
+)
+USAGE_DIMS = tuple(c.name for c in USAGE_DIM_COLUMNS)
+USAGE_TOKEN_COLUMNS = (
+    _c("uncached_input_tokens", "BIGINT", nullable=False),
+    _c("cache_creation_5m_input_tokens", "BIGINT", "5-minute cache writes", False),
+    _c("cache_creation_1h_input_tokens", "BIGINT", "1-hour cache writes", False),
+    _c("cache_read_input_tokens", "BIGINT", nullable=False),
+    _c("output_tokens", "BIGINT", nullable=False),
+    _c("web_search_requests", "BIGINT", nullable=False),
+)
+TOKEN_COLUMNS = tuple(c.name for c in USAGE_TOKEN_COLUMNS)
+
+CONSOLE_USAGE = Table(
+    "raw",
+    "console_usage",
+    description="Console token usage per UTC day, grouped by every dimension the usage report offers.",
+    columns=(*KEYS, *USAGE_DIM_COLUMNS, *USAGE_TOKEN_COLUMNS, *LINEAGE),
+    grain=("org_id", "usage_date", *USAGE_DIMS),
+)
+
+#: the cost report's fields: its two ``group_by[]`` dimensions and what it parses out of the description
+COST_FIELD_COLUMNS = (
+    _c("workspace_id", "VARCHAR", "workspace; null is the default workspace"),
+    _c("description", "VARCHAR", "the cost line, e.g. 'Claude Sonnet 4.5 Usage - Input Tokens'"),
+    _c("cost_type", "VARCHAR", "tokens, web_search, code_execution or session_usage"),
+    _c("model", "VARCHAR"),
+    _c("token_type", "VARCHAR"),
+    _c("service_tier", "VARCHAR", "standard or batch (priority tier is billed outside this report)"),
+    _c("context_window", "VARCHAR"),
+    _c("inference_geo", "VARCHAR"),
+    _c("speed", "VARCHAR"),
+)
+COST_FIELDS = tuple(c.name for c in COST_FIELD_COLUMNS)
+CONSOLE_COST = Table(
+    "raw",
+    "console_cost",
+    description="Console billed cost per UTC day, by workspace and cost description (model, cost type, token type, "
+    "tier, context window and geo parsed out). Amounts converted once from cents to exact USD.",
+    columns=(
+        *KEYS,
+        *COST_FIELD_COLUMNS,
+        _c("currency", "VARCHAR", "always USD", False),
+        _c("amount_usd", MONEY, "billed amount in USD (the API's cents / 100, exact)", False),
+        *LINEAGE,
+    ),
+    grain=("org_id", "usage_date", *COST_FIELDS),
+    money=("amount_usd",),
+)
+
+TOOLS = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
+ACTOR = ("actor_type", "actor_id", "terminal_type", "is_remote")
+CLAUDE_CODE_USAGE = Table(
+    "raw",
+    "claude_code_usage",
+    description="Claude Code activity per actor (user or API key), UTC day, terminal and local/remote flag.",
+    columns=(
+        *KEYS,
+        _c("actor_type", "VARCHAR", "user_actor or api_actor", False),
+        _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False),
+        _c("email_address", "VARCHAR"),
+        _c("api_key_name", "VARCHAR"),
+        _c("terminal_type", "VARCHAR", nullable=False),
+        _c("is_remote", "BOOLEAN", nullable=False),
+        _c("customer_type", "VARCHAR", "api or subscription"),
+        _c("subscription_type", "VARCHAR"),
+        _c("anthropic_organization_id", "VARCHAR", "the API's organization UUID"),
+        _c("num_sessions", "BIGINT", nullable=False),
+        _c("lines_added", "BIGINT", nullable=False),
+        _c("lines_removed", "BIGINT", nullable=False),
+        _c("commits", "BIGINT", nullable=False),
+        _c("pull_requests", "BIGINT", nullable=False),
+        *(
+            _c(f"{t.removesuffix('_tool')}_{x}", "BIGINT", nullable=False)
+            for t in TOOLS
+            for x in ("accepted", "rejected")
+        ),
+        _c("tool_actions", "JSON", "every tool's accepted/rejected counts, as the API sent them"),
+        *LINEAGE,
+    ),
+    grain=("org_id", "usage_date", *ACTOR),
+)
+CLAUDE_CODE_MODELS = Table(
+    "raw",
+    "claude_code_model_usage",
+    description="Claude Code tokens and estimated cost per actor, day, terminal, remote flag and model.",
+    columns=(
+        *KEYS,
+        _c("actor_type", "VARCHAR", nullable=False),
+        _c("actor_id", "VARCHAR", nullable=False),
+        _c("terminal_type", "VARCHAR", nullable=False),
+        _c("is_remote", "BOOLEAN", nullable=False),
+        _c("model", "VARCHAR", nullable=False),
+        _c("input_tokens", "BIGINT", nullable=False),
+        _c("output_tokens", "BIGINT", nullable=False),
+        _c("cache_read_tokens", "BIGINT", nullable=False),
+        _c("cache_creation_tokens", "BIGINT", nullable=False),
+        _c("currency", "VARCHAR", nullable=False),
+        _c("estimated_cost_usd", MONEY, "estimated cost in USD (the API's cents / 100)", False),
+        *LINEAGE,
+    ),
+    grain=("org_id", "usage_date", *ACTOR, "model"),
+    money=("estimated_cost_usd",),
+)
+
+_TOKENS = [sc.NON_NEGATIVE]
+SCHEMAS = {
+    CONSOLE_USAGE: sc.staged_schema(CONSOLE_USAGE, {c: _TOKENS for c in TOKEN_COLUMNS}),
+    CONSOLE_COST: sc.staged_schema(
+        CONSOLE_COST, {"currency": [sc.USD], "amount_usd": [sc.NON_NEGATIVE_DECIMAL]}
+    ),
+    CLAUDE_CODE_USAGE: sc.staged_schema(
+        CLAUDE_CODE_USAGE, {c.name: _TOKENS for c in CLAUDE_CODE_USAGE.columns if c.type == "BIGINT"}
+    ),
+    CLAUDE_CODE_MODELS: sc.staged_schema(
+        CLAUDE_CODE_MODELS,
+        {
+            **{
+                c: _TOKENS
+                for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+            },
+            "currency": [sc.USD],
+            "estimated_cost_usd": [sc.NON_NEGATIVE_DECIMAL],
+        },
+    ),
+}
