@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from checks import enterprise as enterprise_checks
 from claude_assets.config import OrgConfig, ProjectConfig
-from claude_assets.ingest import enterprise_engagement as ee
+from claude_assets.ingest.enterprise_engagement import layouts as ee
 from claude_assets.ingest import runner
 from resources.apis import EnterpriseAnalyticsApi
 from simulator.engagement_data import engagement
