@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     from claude_assets.backfill import QUIET, backfill
     from claude_assets.config import OrgConfig, ProjectConfig
     from claude_assets.definitions import build_definitions
-    from claude_assets.ingest.enterprise_reports import first_available_day
+    from claude_assets.ingest.enterprise_reports.fetch import first_available_day
     from simulator.clock import parse_instant
     from simulator.freshness import latest_engagement_day
 

@@ -19,7 +19,13 @@ from dagster_duckdb import DuckDBResource
 
 from checks import enterprise_reports as report_checks
 from claude_assets.config import OrgConfig, ProjectConfig
-from claude_assets.ingest import enterprise_reports as er
+from claude_assets.ingest.enterprise_reports import api as er_api
+from claude_assets.ingest.enterprise_reports import assets as er_assets
+from claude_assets.ingest.enterprise_reports import bucketed as er_bucketed
+from claude_assets.ingest.enterprise_reports import fetch as er_fetch
+from claude_assets.ingest.enterprise_reports import groupings as er_groupings
+from claude_assets.ingest.enterprise_reports import rows as er_rows
+from claude_assets.ingest.enterprise_reports import tables as er_tables
 from resources.apis import EnterpriseAnalyticsApi
 from simulator.faults import FaultPlan
 from simulator.serve import Running, serve_in_thread
@@ -76,7 +82,7 @@ def materialize(
     select: tuple[str, ...] | None = None,
 ) -> dg.ExecuteInProcessResult:
     slugs = [o.slug for o in cfg.organizations]
-    assets = er.report_assets(cfg)
+    assets = er_assets.report_assets(cfg)
     selection = [dg.AssetKey(["raw", t]) for t in select] if select else None
     return dg.materialize(
         assets,
@@ -225,7 +231,7 @@ def test_usage_totals_equal_the_truth_per_day(server, pulled):
             "BIGINT",
         )
         # every dimension the endpoint offers is populated by some grouping
-        for dim in er.LEGACY_DIMS:
+        for dim in er_tables.LEGACY_DIMS:
             assert con.execute(
                 f"SELECT count(*) FROM raw.enterprise_usage WHERE {dim} IS NOT NULL"
             ).fetchone()[0], dim
@@ -238,7 +244,7 @@ def test_no_kept_bucket_is_at_the_top_100_cap(pulled):
             "SELECT max(n) FROM (SELECT count(*) AS n FROM raw.enterprise_cost "
             "GROUP BY org_id, grouping, split_filter, starting_at)"
         ).fetchone()[0]
-    assert biggest < er.TOP_GROUPS
+    assert biggest < er_api.TOP_GROUPS
 
 
 def test_grouped_equals_ungrouped_check_catches_a_lost_row(pulled):
@@ -253,12 +259,12 @@ def test_grouped_equals_ungrouped_check_catches_a_lost_row(pulled):
             "groupings": ["product_model", "token_type", "claude_tag"],
             "measures": ["amount_usd", "list_amount_usd"],
         }
-        assert report_checks.grouped_equals_total(con, er.ENTERPRISE_COST, windows, **args).passed
+        assert report_checks.grouped_equals_total(con, er_tables.ENTERPRISE_COST, windows, **args).passed
         con.execute(
             "DELETE FROM raw.enterprise_cost WHERE rowid = (SELECT min(rowid) FROM raw.enterprise_cost "
             "WHERE grouping = 'product_model' AND amount_usd > 0)"
         )
-        failed = report_checks.grouped_equals_total(con, er.ENTERPRISE_COST, windows, **args)
+        failed = report_checks.grouped_equals_total(con, er_tables.ENTERPRISE_COST, windows, **args)
         assert not failed.passed and failed.metadata["mismatches"].value == 1
     finally:
         con.close()
@@ -380,7 +386,7 @@ def test_partitions_before_2026_call_nothing(server, tmp_path):
     for table in TABLES:
         meta = metadata_of(result, table)
         assert meta["api_requests"] == 0
-        assert meta["skipped_days"] == {er.first_available_day()[1]: {ORG: 12}}
+        assert meta["skipped_days"] == {er_fetch.first_available_day()[1]: {ORG: 12}}
     assert all(c.passed for c in result.get_asset_check_evaluations())
     # a range across the floor: only 2026 is asked for
     result = materialize(cfg, warehouse, date(2025, 12, 30), date(2026, 1, 3), select=("enterprise_cost",))
@@ -402,7 +408,7 @@ def test_beta_assets_only_read_flagged_organizations(server, tmp_path):
     result = materialize(cfg, warehouse, start, end, select=("analytics_usage", "analytics_cost"))
     assert result.success
     meta = metadata_of(result, "analytics_cost")
-    assert meta["skipped_days"] == {er.BETA_DISABLED: {"unflagged-enterprise": 3}}
+    assert meta["skipped_days"] == {er_fetch.BETA_DISABLED: {"unflagged-enterprise": 3}}
     want = truth(server.sim, ORG, "enterprise_cost", start, end)
     with connect(warehouse) as con:
         orgs = {r[0] for r in con.execute("SELECT DISTINCT org_id FROM raw.analytics_cost").fetchall()}
@@ -465,13 +471,13 @@ def test_a_revision_changes_only_days_inside_the_revision_window(tmp_path, monke
 # -- pure functions ------------------------------------------------------------------------------------------------
 def test_actor_email_from_either_field_and_none_for_deleted_users():
     assert (
-        er._user(
+        er_rows.user(
             {"type": "user_actor", "user_id": "user_1", "email": "a@x.example", "name": "A", "deleted": False}
         )["email"]
         == "a@x.example"
     )
     assert (
-        er._user(
+        er_rows.user(
             {
                 "type": "user_actor",
                 "user_id": "user_1",
@@ -482,7 +488,7 @@ def test_actor_email_from_either_field_and_none_for_deleted_users():
         )["email"]
         == "a@x.example"
     )
-    gone = er._user(
+    gone = er_rows.user(
         {
             "type": "user_actor",
             "user_id": "user_2",
@@ -492,9 +498,9 @@ def test_actor_email_from_either_field_and_none_for_deleted_users():
         }
     )
     assert gone["email"] is None and gone["user_deleted"] is True and gone["user_id"] == "user_2"
-    assert er._v2_actor({"type": "api_actor", "api_key_id": "apikey_1"})["actor_id"] == "apikey_1"
+    assert er_rows.v2_actor({"type": "api_actor", "api_key_id": "apikey_1"})["actor_id"] == "apikey_1"
     assert (
-        er._v2_actor(
+        er_rows.v2_actor(
             {
                 "type": "user_actor",
                 "user_id": "user_3",
@@ -526,8 +532,12 @@ def test_unknown_fields_are_kept_in_extra_and_money_is_exact():
         "token_type": "output_tokens",
         "brand_new": {"x": 1},
     }
-    row = er._bucket_row(
-        org, er.TOKEN_TYPE, er._Kept(bucket, result, page, None, "GET /x"), "2026-03-04T09:00:00Z", cost=True
+    row = er_rows.bucket_row(
+        org,
+        er_groupings.TOKEN_TYPE,
+        er_rows.Kept(bucket, result, page, None, "GET /x"),
+        "2026-03-04T09:00:00Z",
+        cost=True,
     )
     assert row["amount_usd"] == "412.80000001" and row["list_amount_usd"] == "516.00000000"
     assert row["data_refreshed_at"] == "2026-03-04T08:00:00Z" and row["anthropic_organization_id"] == "org_1"
@@ -544,7 +554,9 @@ def test_unknown_fields_are_kept_in_extra_and_money_is_exact():
         },
         "server_tool_use": {"web_search_requests": 4},
     }
-    row = er._bucket_row(org, er.TOTAL, er._Kept(bucket, usage, page, None, "GET /x"), "t", cost=False)
+    row = er_rows.bucket_row(
+        org, er_groupings.TOTAL, er_rows.Kept(bucket, usage, page, None, "GET /x"), "t", cost=False
+    )
     assert (
         row["cache_creation_5m_input_tokens"],
         row["cache_creation_1h_input_tokens"],
@@ -556,8 +568,8 @@ def test_unknown_fields_are_kept_in_extra_and_money_is_exact():
 def test_the_first_available_day_follows_the_floor_then_the_lookback():
     from datetime import UTC, datetime
 
-    assert er.first_available_day(datetime(2026, 11, 22, 12, tzinfo=UTC))[0] == date(2026, 1, 1)
-    day, reason = er.first_available_day(datetime(2027, 6, 15, 12, tzinfo=UTC))
+    assert er_fetch.first_available_day(datetime(2026, 11, 22, 12, tzinfo=UTC))[0] == date(2026, 1, 1)
+    day, reason = er_fetch.first_available_day(datetime(2027, 6, 15, 12, tzinfo=UTC))
     assert day == date(2026, 6, 16) and "365-day lookback" in reason
 
 
@@ -599,7 +611,7 @@ class FakeReports:
                         k = key if grouped else None
                         sums[k] = sums.get(k, 0) + cents
                 rows = sorted(sums.items(), key=lambda kv: -kv[1])
-                rows = rows[: er.TOP_GROUPS] if grouped else rows
+                rows = rows[: er_api.TOP_GROUPS] if grouped else rows
                 t0 = f"{day}T{hour or 0:02d}:00:00Z"
                 t1 = (
                     f"{day}T{hour + 1:02d}:00:00Z"
@@ -645,12 +657,16 @@ def _fake_records():
 
 def test_buckets_at_the_top_100_cap_are_split_by_geo_then_by_hour():
     fake = FakeReports(_fake_records())
-    plan = er.PlanLog()
-    part = er.bucketed_part(er.ENTERPRISE_COST, "cost_report", (er.TOTAL, er.Grouping("g", ("product",))))
+    plan = er_bucketed.PlanLog()
+    part = er_bucketed.bucketed_part(
+        er_tables.ENTERPRISE_COST,
+        "cost_report",
+        (er_groupings.TOTAL, er_groupings.Grouping("g", ("product",))),
+    )
     org = OrgConfig(slug="e", kind="enterprise", key_env="K")
     refreshes = set()
     frames, days, requests = part(fake, org, date(2026, 3, 1), date(2026, 3, 4), None, refreshes, plan)
-    frame = frames[er.ENTERPRISE_COST]
+    frame = frames[er_tables.ENTERPRISE_COST]
     steps = [
         (
             c["bucket_width"],
@@ -690,8 +706,12 @@ def test_a_refresh_between_groupings_pulls_the_report_again():
         [(date(2026, 3, 2), 3, "global", "a", 5)],
         refreshes=["2026-11-22T08:00:00Z", "2026-11-22T12:00:00Z", "2026-11-22T12:00:00Z"],
     )
-    plan = er.PlanLog()
-    part = er.bucketed_part(er.ENTERPRISE_COST, "cost_report", (er.TOTAL, er.Grouping("g", ("product",))))
+    plan = er_bucketed.PlanLog()
+    part = er_bucketed.bucketed_part(
+        er_tables.ENTERPRISE_COST,
+        "cost_report",
+        (er_groupings.TOTAL, er_groupings.Grouping("g", ("product",))),
+    )
     frames, _, _ = part(
         fake,
         OrgConfig(slug="e", kind="enterprise", key_env="K"),
@@ -702,7 +722,7 @@ def test_a_refresh_between_groupings_pulls_the_report_again():
         plan,
     )
     assert len(fake.calls) == 4
-    assert set(frames[er.ENTERPRISE_COST].data_refreshed_at) == {"2026-11-22T12:00:00Z"}
+    assert set(frames[er_tables.ENTERPRISE_COST].data_refreshed_at) == {"2026-11-22T12:00:00Z"}
     assert "pulled again" in plan.markdown()
 
 
@@ -718,10 +738,16 @@ class RestartingReports(FakeReports):
 
 def test_a_restarted_query_keeps_nothing_from_its_first_pass():
     def pull(client):
-        part = er.bucketed_part(er.ENTERPRISE_COST, "cost_report", (er.TOTAL, er.Grouping("g", ("product",))))
+        part = er_bucketed.bucketed_part(
+            er_tables.ENTERPRISE_COST,
+            "cost_report",
+            (er_groupings.TOTAL, er_groupings.Grouping("g", ("product",))),
+        )
         org = OrgConfig(slug="e", kind="enterprise", key_env="K")
-        frames, days, _ = part(client, org, date(2026, 3, 1), date(2026, 3, 4), None, set(), er.PlanLog())
-        frame = frames[er.ENTERPRISE_COST].drop(columns=["fetched_at"])
+        frames, days, _ = part(
+            client, org, date(2026, 3, 1), date(2026, 3, 4), None, set(), er_bucketed.PlanLog()
+        )
+        frame = frames[er_tables.ENTERPRISE_COST].drop(columns=["fetched_at"])
         return sorted(map(tuple, frame.astype(str).values.tolist())), days
 
     restarted, clean = RestartingReports(_fake_records()), FakeReports(_fake_records())

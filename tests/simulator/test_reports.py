@@ -1151,19 +1151,19 @@ def test_min_requests_truth_counts_the_refinement_of_cut_buckets():
 
 def test_min_requests_groupings_mirror_the_client():
     """The minimum describes the client's pull: same groupings of the bucketed reports, same group_by."""
-    from claude_assets.ingest import enterprise_reports as client
+    from claude_assets.ingest.enterprise_reports import api, fetch, groupings
     from simulator.report_data import CLIENT_GROUPINGS, MIN_REQUEST_PLANS
 
     assert {
-        "usage_report": {g.name: g.group_by for g in client.USAGE_GROUPINGS},
-        "cost_report": {g.name: g.group_by for g in client.COST_GROUPINGS},
+        "usage_report": {g.name: g.group_by for g in groupings.USAGE_GROUPINGS},
+        "cost_report": {g.name: g.group_by for g in groupings.COST_GROUPINGS},
     } == CLIENT_GROUPINGS
-    assert MIN_REQUEST_PLANS["user_usage_report"]["group_by"] == client.USER_GROUP_BY
-    assert MIN_REQUEST_PLANS["user_cost_report"]["group_by"] == client.USER_GROUP_BY
-    assert MIN_REQUEST_PLANS["usage"]["group_by"] == client.V2_GROUP_BY
-    assert MIN_REQUEST_PLANS["cost"]["group_by"] == [*client.V2_GROUP_BY, "cost_type"]
-    assert client.TOP_GROUPS == 100 and client.BUCKET_LIMIT == {"1d": 31, "1h": 168}
-    assert client.GEO_SLICES == GEO_SLICES
+    assert MIN_REQUEST_PLANS["user_usage_report"]["group_by"] == fetch.USER_GROUP_BY
+    assert MIN_REQUEST_PLANS["user_cost_report"]["group_by"] == fetch.USER_GROUP_BY
+    assert MIN_REQUEST_PLANS["usage"]["group_by"] == fetch.V2_GROUP_BY
+    assert MIN_REQUEST_PLANS["cost"]["group_by"] == [*fetch.V2_GROUP_BY, "cost_type"]
+    assert api.TOP_GROUPS == 100 and api.BUCKET_LIMIT == {"1d": 31, "1h": 168}
+    assert api.GEO_SLICES == GEO_SLICES
 
 
 def test_span_pages_is_the_cheapest_cover():

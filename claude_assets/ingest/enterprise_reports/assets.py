@@ -1,0 +1,151 @@
+"""Dagster definitions of the raw Enterprise usage and cost assets (group ``enterprise``) and their checks."""
+
+from collections.abc import Iterator, Sequence
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from checks import enterprise_reports as report_checks
+from checks import window as window_checks
+from claude_assets.asset_defaults import daily_by_org_args, table_spec
+from claude_assets.config import ProjectConfig
+from claude_assets.ingest.enterprise_reports.api import MAX_WINDOW_DAYS
+from claude_assets.ingest.enterprise_reports.bucketed import PlanLog
+from claude_assets.ingest.enterprise_reports.fetch import availability, combined_fetcher
+from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
+from claude_assets.ingest.enterprise_reports.tables import (
+    ANALYTICS_COST,
+    ANALYTICS_USAGE,
+    ENTERPRISE_COST,
+    ENTERPRISE_USAGE,
+    ENTERPRISE_USER_COST,
+    ENTERPRISE_USER_USAGE,
+    GROUPED_TABLES,
+    SCHEMAS,
+    TOKENS,
+)
+from claude_assets.ingest.runner import Windows, run_windows
+from claude_assets.warehouse.contract import Table
+from resources.apis import EnterpriseAnalyticsApi
+
+GROUP = "enterprise"
+
+
+def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table]):
+    def run(con: duckdb.DuckDBPyConnection, covered: Windows) -> Iterator[dg.AssetCheckResult]:
+        def want(table: Table, name: str) -> bool:
+            return dg.AssetCheckKey(table.asset_key, name) in selected_checks
+
+        if ENTERPRISE_USAGE in tables and want(ENTERPRISE_USAGE, report_checks.GROUPED_EQUALS_TOTAL):
+            yield report_checks.grouped_equals_total(
+                con,
+                ENTERPRISE_USAGE,
+                covered,
+                groupings=[g.name for g in USAGE_GROUPINGS[1:] if g.partitions],
+                measures=[*TOKENS, "requests"],
+                nullable=["requests"],
+            )
+        if ENTERPRISE_COST in tables and want(ENTERPRISE_COST, report_checks.GROUPED_EQUALS_TOTAL):
+            yield report_checks.grouped_equals_total(
+                con,
+                ENTERPRISE_COST,
+                covered,
+                groupings=[g.name for g in COST_GROUPINGS[1:] if g.partitions],
+                measures=["amount_usd", "list_amount_usd", "requests"],
+                nullable=["requests"],
+            )
+        for table in (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST):
+            if table in tables and want(table, report_checks.AMOUNT_WITHIN_LIST):
+                yield report_checks.amount_within_list(con, table, covered)
+        if ENTERPRISE_USER_COST in tables and want(ENTERPRISE_USER_COST, report_checks.USER_COST_VS_ORG_COST):
+            yield report_checks.user_cost_vs_org_cost(con, ENTERPRISE_USER_COST, ENTERPRISE_COST, covered)
+
+    return run
+
+
+def check_specs(table: Table) -> list[dg.AssetCheckSpec]:
+    specs = list(window_checks.specs(table))
+    if table in GROUPED_TABLES:
+        specs.append(report_checks.grouped_spec(table))
+    if table in (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST):
+        specs.append(report_checks.amount_spec(table))
+    if table is ENTERPRISE_USER_COST:
+        specs.append(report_checks.user_vs_org_spec(ENTERPRISE_USER_COST, ENTERPRISE_COST))
+    return specs
+
+
+def _run(
+    context: dg.AssetExecutionContext,
+    *,
+    config: ProjectConfig,
+    api: EnterpriseAnalyticsApi,
+    duckdb_resource: DuckDBResource,
+    tables: list[Table],
+    beta: bool,
+) -> Iterator:
+    plan = PlanLog()
+    outputs = list(
+        run_windows(
+            context,
+            config=config,
+            api=api,
+            duckdb=duckdb_resource,
+            tables=tables,
+            schemas=SCHEMAS,
+            fetch=combined_fetcher(tables, plan),
+            max_days=MAX_WINDOW_DAYS,
+            availability=availability(beta=beta),
+            extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
+        )
+    )
+    for out in outputs:
+        if isinstance(out, dg.MaterializeResult):
+            meta = {**(out.metadata or {}), "request_plan": dg.MetadataValue.md(plan.markdown())}
+            out = dg.MaterializeResult(asset_key=out.asset_key, metadata=meta)
+        yield out
+
+
+def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool, description: str):
+    common = daily_by_org_args(config, "enterprise", GROUP)
+
+    @dg.multi_asset(
+        name=name,
+        description=description,
+        specs=[table_spec(t, GROUP, skippable=True) for t in tables],
+        check_specs=[s for t in tables for s in check_specs(t)],
+        partitions_def=common["partitions_def"],
+        backfill_policy=common["backfill_policy"],
+        can_subset=True,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, analytics_api: EnterpriseAnalyticsApi, duckdb: DuckDBResource
+    ):
+        selected = [t for t in tables if t.asset_key in context.selected_asset_keys]
+        yield from _run(
+            context, config=config, api=analytics_api, duckdb_resource=duckdb, tables=selected, beta=beta
+        )
+
+    return _asset
+
+
+def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
+    """The Enterprise usage and cost raw assets (group ``enterprise``)."""
+    legacy = _multi(
+        "raw__enterprise_reports",
+        [ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST],
+        config,
+        beta=False,
+        description="Claude Enterprise usage and cost reports (organization-level by several groupings, and per "
+        "seat user), one 31-day window at a time, every selected table of a window written in one "
+        "transaction.",
+    )
+    beta = _multi(
+        "raw__analytics_usage_cost",
+        [ANALYTICS_USAGE, ANALYTICS_COST],
+        config,
+        beta=True,
+        description="Beta Usage and Cost Analytics endpoints, for organizations with analytics_beta: true; other "
+        "organizations' partitions send no request and say so in their metadata.",
+    )
+    return [legacy, beta]

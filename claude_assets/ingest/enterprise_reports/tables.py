@@ -1,0 +1,262 @@
+"""The raw Enterprise usage and cost tables (schema ``raw``), declared once, and the pandera schemas of their
+staged rows."""
+
+import pandera.pandas as pa
+
+from checks import schemas as sc
+from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
+from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table
+from claude_assets.warehouse.contract import col as _c
+
+KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket or row", False))
+ENVELOPE = (
+    _c("anthropic_organization_id", "VARCHAR", "the API's organization id (org_…)"),
+    _c(
+        "data_refreshed_at",
+        "TIMESTAMPTZ",
+        "the API's export watermark when the row was read: days after "
+        "it are incomplete, days within 30 days before it may still be revised",
+    ),
+)
+SPAN = (
+    _c("starting_at", "TIMESTAMPTZ", "start of the bucket (inclusive)", False),
+    _c("ending_at", "TIMESTAMPTZ", "end of the bucket (exclusive)", False),
+)
+LEGACY_DIMS = (
+    "product",
+    "model",
+    "context_window",
+    "inference_geo",
+    "speed",
+    "rbac_group_id",
+    "slack_channel_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+)
+DIM_DOC = {
+    "product": "chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, claude-tag, other; null = "
+    "not grouped or not attributable (code execution)",
+    "model": "model id; null = not grouped or no model (code execution)",
+    "context_window": "0-200k or 200k-1M",
+    "inference_geo": "global or us; null = not grouped or region not set",
+    "speed": "standard or fast",
+    "rbac_group_id": "RBAC group (groups overlap); null = not grouped or in no group",
+    "slack_channel_id": "Claude in Slack channel",
+    "claude_tag_category": "dm, engaged, monitoring, proactive, scheduled",
+    "claude_tag_user_id": "Slack member id of Claude Tag usage",
+}
+DIMS = tuple(_c(d, "VARCHAR", DIM_DOC[d] + " (null unless grouped)") for d in LEGACY_DIMS)
+TOKENS = (
+    "uncached_input_tokens",
+    "cache_creation_5m_input_tokens",
+    "cache_creation_1h_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "web_search_requests",
+)
+TOKEN_COLUMNS = (
+    _c("uncached_input_tokens", "BIGINT", nullable=False),
+    _c("cache_creation_5m_input_tokens", "BIGINT", "5-minute cache writes", False),
+    _c("cache_creation_1h_input_tokens", "BIGINT", "1-hour cache writes", False),
+    _c("cache_read_input_tokens", "BIGINT", nullable=False),
+    _c("output_tokens", "BIGINT", nullable=False),
+    _c("web_search_requests", "BIGINT", "server-side web searches", False),
+)
+REQUESTS = _c(
+    "requests", "BIGINT", "requests (execution spans on code-execution rows); null when the API gives none"
+)
+MONEY_COLUMNS = (
+    _c("currency", "VARCHAR", "always USD", False),
+    _c(
+        "amount_usd",
+        MONEY,
+        "cost after the negotiated discount, before credits, in USD (the API's cents / 100, exact)",
+        False,
+    ),
+    _c("list_amount_usd", MONEY, "cost at list price in USD (cents / 100, exact)", False),
+)
+COST_DIMS = (
+    _c("cost_type", "VARCHAR", "tokens, web_search, code_execution (null unless grouped)"),
+    _c("token_type", "VARCHAR", "token type of a tokens cost line (null unless grouped)"),
+)
+GROUPING = (
+    _c("grouping", "VARCHAR", "which grouping of the report the row belongs to (total = ungrouped)", False),
+    _c(
+        "split_filter",
+        "VARCHAR",
+        "the filter that split a bucket which hit the top-100 cap (e.g. "
+        "inference_geos[]=us); null when the bucket came whole",
+    ),
+)
+USER = (
+    _c("user_id", "VARCHAR", "the seat user (user_…)", False),
+    _c("email", "VARCHAR", "the user's email (API field email or email_address); null for deleted users"),
+    _c("user_name", "VARCHAR", "the user's name ('Deleted User' for deleted users)"),
+    _c("user_deleted", "BOOLEAN", "the user is no longer a member (kept, with no email)", False),
+    _c("actor_type", "VARCHAR", "user_actor"),
+)
+
+#: the ungrouped rows of a table holding several groupings: summing every grouping would count the facts several times
+TOTAL_ROWS = "grouping = 'total'"
+ENTERPRISE_USAGE = Table(
+    "raw",
+    "enterprise_usage",
+    description="Claude Enterprise token usage per UTC day (usage_report), under several groupings (column "
+    "grouping; 'total' is ungrouped). A bucket the API cut at its top 100 groups is never kept: it is "
+    "asked again per inference geo, then per hour (split_filter, starting_at). Sum a grouping over "
+    "usage_date for daily figures; rbac_group rows overlap.",
+    columns=(*KEYS, *GROUPING, *SPAN, *DIMS, REQUESTS, *TOKEN_COLUMNS, *ENVELOPE, *LINEAGE),
+    grain=("org_id", "usage_date", "grouping", "split_filter", "starting_at", *LEGACY_DIMS),
+    counts=(*TOKENS, "requests"),
+    totals_where=TOTAL_ROWS,
+)
+ENTERPRISE_COST = Table(
+    "raw",
+    "enterprise_cost",
+    description="Claude Enterprise cost per UTC day (cost_report), under several groupings (column grouping; "
+    "'total' is ungrouped), amount and list amount in exact USD. Buckets cut at the top 100 groups are "
+    "asked again per inference geo, then per hour. rbac_group rows overlap.",
+    columns=(*KEYS, *GROUPING, *SPAN, *DIMS, *COST_DIMS, *MONEY_COLUMNS, REQUESTS, *ENVELOPE, *LINEAGE),
+    grain=(
+        "org_id",
+        "usage_date",
+        "grouping",
+        "split_filter",
+        "starting_at",
+        *LEGACY_DIMS,
+        "cost_type",
+        "token_type",
+    ),
+    money=("amount_usd", "list_amount_usd"),
+    totals_where=TOTAL_ROWS,
+)
+ENTERPRISE_USER_USAGE = Table(
+    "raw",
+    "enterprise_user_usage",
+    description="Token usage per seat user, UTC day, product and model (user_usage_report). Seat users only: "
+    "Claude in Slack channels, Code Review and unattributed usage are in raw.enterprise_usage only.",
+    columns=(
+        *KEYS,
+        *USER,
+        *SPAN,
+        *DIMS,
+        REQUESTS,
+        _c("total_tokens", "BIGINT", nullable=False),
+        *TOKEN_COLUMNS,
+        *ENVELOPE,
+        *LINEAGE,
+    ),
+    grain=("org_id", "usage_date", "user_id", *LEGACY_DIMS),
+)
+ENTERPRISE_USER_COST = Table(
+    "raw",
+    "enterprise_user_cost",
+    description="Cost per seat user, UTC day, product and model (user_cost_report), amount and list amount in "
+    "exact USD. Seat users only, so the daily sum is below the organization's total.",
+    columns=(*KEYS, *USER, *SPAN, *DIMS, *COST_DIMS, *MONEY_COLUMNS, REQUESTS, *ENVELOPE, *LINEAGE),
+    grain=("org_id", "usage_date", "user_id", *LEGACY_DIMS, "cost_type", "token_type"),
+    money=("amount_usd", "list_amount_usd"),
+)
+
+V2_DIMS = (
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
+    "workspace_id",
+)
+ACTOR = (
+    _c(
+        "actor",
+        "JSON",
+        "the actor object as returned (user, service account, API key or federated); null "
+        "unless grouped by actor, or usage with no actor",
+    ),
+    _c("actor_id", "VARCHAR", "user_id, service_account_id, api_key_id or federated subject of the actor"),
+    _c("actor_email", "VARCHAR", "a user actor's email (email_address or email); null for deleted users"),
+    _c("actor_name", "VARCHAR", "a user actor's name ('Deleted User' for deleted users)"),
+    _c("user_deleted", "BOOLEAN", "a user actor that is no longer a member (kept, with no email)"),
+)
+V2_DIM_COLUMNS = tuple(_c(d, "VARCHAR", "group dimension (null unless grouped)") for d in V2_DIMS)
+ANALYTICS_USAGE = Table(
+    "raw",
+    "analytics_usage",
+    description="Beta Usage Analytics (/v1/organizations/analytics/usage): tokens per actor, product, model, context "
+    "window and inference geo per UTC day, every combination (no top-N cut). Only for organizations "
+    "with analytics_beta: true.",
+    columns=(
+        *KEYS,
+        *SPAN,
+        *ACTOR,
+        *V2_DIM_COLUMNS,
+        REQUESTS,
+        _c("total_tokens", "BIGINT", nullable=False),
+        *TOKEN_COLUMNS,
+        *ENVELOPE,
+        *LINEAGE,
+    ),
+    grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS),
+)
+ANALYTICS_COST = Table(
+    "raw",
+    "analytics_cost",
+    description="Beta Cost Analytics (/v1/organizations/analytics/cost): amount and list amount (exact USD) per "
+    "actor, product, model, context window, inference geo and cost type per UTC day, every combination. "
+    "Only for organizations with analytics_beta: true.",
+    columns=(
+        *KEYS,
+        *SPAN,
+        *ACTOR,
+        *V2_DIM_COLUMNS,
+        *COST_DIMS,
+        *MONEY_COLUMNS,
+        REQUESTS,
+        *ENVELOPE,
+        *LINEAGE,
+    ),
+    grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS, "cost_type", "token_type"),
+    money=("amount_usd", "list_amount_usd"),
+)
+#: tables whose rows hold several groupings (their totals come from TOTAL_ROWS)
+GROUPED_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST)
+
+
+def _schema(table: Table) -> pa.DataFrameSchema:
+    checks: dict = {c: [sc.NON_NEGATIVE] for c in (*TOKENS, "requests", "total_tokens")}
+    checks |= {
+        "currency": [sc.USD],
+        "amount_usd": [sc.NON_NEGATIVE_DECIMAL],
+        "list_amount_usd": [sc.NON_NEGATIVE_DECIMAL],
+        "usage_date": [sc.ISO_DATE],
+    }
+    if "grouping" in table.column_names:
+        names = sorted({g.name for g in (*USAGE_GROUPINGS, *COST_GROUPINGS)})
+        checks["grouping"] = [pa.Check.isin(names, error="unknown grouping")]
+    return sc.staged_schema(table, {k: v for k, v in checks.items() if k in table.column_names})
+
+
+SCHEMAS = {
+    t: _schema(t)
+    for t in (
+        ENTERPRISE_USAGE,
+        ENTERPRISE_COST,
+        ENTERPRISE_USER_USAGE,
+        ENTERPRISE_USER_COST,
+        ANALYTICS_USAGE,
+        ANALYTICS_COST,
+    )
+}
