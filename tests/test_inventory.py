@@ -19,9 +19,9 @@ from dagster_duckdb import DuckDBResource
 from checks import inventory as inventory_checks
 from checks.window import SchemaViolation, validate
 from claude_assets.config import OrgConfig, ProjectConfig
-from claude_assets.inventory import console as inv
-from claude_assets.inventory import inventory_assets
-from claude_assets.warehouse.history import HistoryOrderError, apply_snapshot
+from claude_assets.inventory import fetch, tables
+from claude_assets.inventory.assets import inventory_assets
+from claude_assets.warehouse.history import HistoryOrderError, SnapshotChange, apply_snapshot
 from claude_assets.warehouse.writes import ensure, transaction
 from resources.apis import ConsoleAdminApi
 from simulator.serve import serve_in_thread
@@ -292,9 +292,9 @@ def test_checks_fail_on_a_corrupted_history(tmp_path, monkeypatch):
 
 # -- units ----------------------------------------------------------------------------------------------------
 def _users_frame(rows: list[dict]) -> pd.DataFrame:
-    frame, _ = inv._frame(
-        inv.USERS_TABLE,
-        [{**inv.parse_user(r), "source_request": "GET /v1/organizations/users"} for r in rows],
+    frame, _ = fetch._frame(
+        tables.USERS_TABLE,
+        [{**fetch.parse_user(r), "source_request": "GET /v1/organizations/users"} for r in rows],
         "acme",
         "2026-11-22T12:00:00+00:00",
     )
@@ -312,7 +312,7 @@ USER = {
 
 
 def test_snapshot_schema_rejects_duplicates_missing_ids_and_bad_instants():
-    validate(inv.SCHEMAS[inv.USERS_TABLE], inv.USERS_TABLE, _users_frame([USER]))
+    validate(tables.SCHEMAS[tables.USERS_TABLE], tables.USERS_TABLE, _users_frame([USER]))
     bad = [
         USER,
         {**USER, "name": "Other"},
@@ -320,7 +320,7 @@ def test_snapshot_schema_rejects_duplicates_missing_ids_and_bad_instants():
         {**USER, "id": "user_3", "added_at": "yesterday"},
     ]
     with pytest.raises(SchemaViolation) as caught:
-        validate(inv.SCHEMAS[inv.USERS_TABLE], inv.USERS_TABLE, _users_frame(bad))
+        validate(tables.SCHEMAS[tables.USERS_TABLE], tables.USERS_TABLE, _users_frame(bad))
     failed = set(caught.value.failures["column"].dropna()) | set(caught.value.failures["check"].astype(str))
     assert {"user_id", "added_at"} <= failed
     assert _users_frame([USER, USER]).shape[0] == 1  # the very same entity listed twice is kept once
@@ -340,7 +340,7 @@ def test_unknown_fields_are_kept_and_both_api_key_shapes_give_the_workspace():
         "principal": None,
         "brand_new": {"x": 1},
     }
-    row = inv.parse_api_key(docs, "wrkspc_default")
+    row = fetch.parse_api_key(docs, "wrkspc_default")
     assert row["workspace_id"] is None and row["created_by_id"] == "user_1"
     assert row["extra"] == '{"brand_new":{"x":1}}'
     sdk = {k: v for k, v in docs.items() if k not in ("workspace_id", "brand_new")}
@@ -348,7 +348,7 @@ def test_unknown_fields_are_kept_and_both_api_key_shapes_give_the_workspace():
         "scope": {"type": "workspace", "workspace_id": "wrkspc_default"},
         "principal": {"type": "user_actor", "user_id": "user_1", "since": "x"},
     }
-    row = inv.parse_api_key(sdk, "wrkspc_default")
+    row = fetch.parse_api_key(sdk, "wrkspc_default")
     assert (row["workspace_id"], row["scope_workspace_id"], row["principal_id"]) == (
         None,
         "wrkspc_default",
@@ -356,7 +356,7 @@ def test_unknown_fields_are_kept_and_both_api_key_shapes_give_the_workspace():
     )
     assert row["extra"] == '{"principal":{"since":"x"}}'
     assert (
-        inv.parse_api_key(
+        fetch.parse_api_key(
             {**sdk, "scope": {"type": "workspace", "workspace_id": "wrkspc_2"}}, "wrkspc_default"
         )["workspace_id"]
         == "wrkspc_2"
@@ -370,14 +370,14 @@ def test_unknown_fields_are_kept_and_both_api_key_shapes_give_the_workspace():
 
 def test_history_only_moves_forward():
     con = duckdb.connect()
-    ensure(con, inv.USERS_TABLE)
+    ensure(con, tables.USERS_TABLE)
     t1, t2 = datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
 
     def apply(rows, at):
         with transaction(con):
             return apply_snapshot(
                 con,
-                inv.USERS_TABLE,
+                tables.USERS_TABLE,
                 keys=("org_id", "user_id"),
                 scope={"org_id": "acme"},
                 frame=_users_frame(rows),
@@ -386,20 +386,22 @@ def test_history_only_moves_forward():
             )
 
     assert apply([USER], t1).opened == 1
-    assert apply([{**USER, "role": "admin"}], t2) == inv.SnapshotChange(opened=1, closed=1)
+    assert apply([{**USER, "role": "admin"}], t2) == SnapshotChange(opened=1, closed=1)
     with pytest.raises(HistoryOrderError):
         apply([USER], t1)  # an older snapshot cannot rewrite what a newer one saw
     with pytest.raises(HistoryOrderError):
         apply([{**USER, "role": "billing"}], t2)  # nor change, at the same instant, what that instant saw
-    assert apply([{**USER, "role": "admin"}], t2) == inv.SnapshotChange(opened=0, closed=0)
+    assert apply([{**USER, "role": "admin"}], t2) == SnapshotChange(opened=0, closed=0)
     assert con.execute(
         "SELECT role, valid_from, valid_to FROM inventory.users ORDER BY valid_from"
     ).fetchall() == [("developer", datetime(2026, 1, 5, 10, tzinfo=UTC), t2), ("admin", t2, None)]
     # gone, then back: the return opens a new version at the snapshot time, never at its creation instant
     t3, t4 = t2 + timedelta(days=1), t2 + timedelta(days=2)
-    assert apply([], t3) == inv.SnapshotChange(opened=0, closed=1)
-    assert apply([{**USER, "role": "admin"}], t4) == inv.SnapshotChange(opened=1, closed=0)
+    assert apply([], t3) == SnapshotChange(opened=0, closed=1)
+    assert apply([{**USER, "role": "admin"}], t4) == SnapshotChange(opened=1, closed=0)
     assert con.execute("SELECT valid_from, valid_to FROM inventory.users WHERE is_current").fetchall() == [
         (t4, None)
     ]
-    assert inventory_checks.overlapping_versions(con, inv.USERS_TABLE, ("org_id", "user_id"), ["acme"]) == 0
+    assert (
+        inventory_checks.overlapping_versions(con, tables.USERS_TABLE, ("org_id", "user_id"), ["acme"]) == 0
+    )

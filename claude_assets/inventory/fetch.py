@@ -1,0 +1,335 @@
+"""Reading a Console organization's inventory through the Admin API: the requests, and pure functions from
+its JSON objects to rows of the history tables (nothing is written here)."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from urllib.parse import quote, urlencode
+
+import pandas as pd
+
+from claude_assets.config import OrgConfig
+from claude_assets.inventory.tables import (
+    API_KEYS_TABLE,
+    INVITES_TABLE,
+    MEMBERS_TABLE,
+    ORGANIZATION,
+    USERS_TABLE,
+    WORKSPACES_TABLE,
+)
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.history import canonical_hash
+from resources.client import ApiClient, CallStats
+from resources.errors import AnthropicApiError
+
+LIST_LIMIT = 1000  # ApiClient.list_all asks for the largest page the API allows
+
+ME = "/v1/organizations/me"
+WORKSPACES = "/v1/organizations/workspaces"
+USERS = "/v1/organizations/users"
+INVITES = "/v1/organizations/invites"
+API_KEYS = "/v1/organizations/api_keys"
+
+
+# -- parsing: API objects -> columns + extra ------------------------------------------------------------
+def _plain(value: object) -> object:
+    """JSON values as JSON again: the client parses numbers as Decimal; keep them numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json(value: object) -> str | None:
+    return (
+        None
+        if value is None
+        else json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    )
+
+
+def _instant(value: object) -> str | None:
+    """An instant as canonical UTC ISO-8601, so a change of spelling is not a change; unparseable text is
+    kept as it came (the snapshot schema then rejects it)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    return parsed.astimezone(UTC).isoformat() if parsed.tzinfo is not None else str(value)
+
+
+def _split(value: object, known: set[str]) -> tuple[dict, dict]:
+    """A nested object's documented keys, and the others (for ``extra``)."""
+    if not isinstance(value, dict):
+        return {}, ({} if value is None else {"_value": value})
+    return {k: v for k, v in value.items() if k in known}, {k: v for k, v in value.items() if k not in known}
+
+
+def _with_extra(record: dict, known: set[str], row: dict, nested: dict[str, dict] | None = None) -> dict:
+    extra = {k: v for k, v in record.items() if k not in known}
+    extra.update({k: v for k, v in (nested or {}).items() if v})
+    return {**row, "extra": _json(extra) if extra else None}
+
+
+def parse_organization(r: dict) -> dict:
+    return _with_extra(
+        r,
+        {"id", "type", "name"},
+        {"organization_id": r.get("id"), "type": r.get("type"), "name": r.get("name")},
+    )
+
+
+def parse_workspace(r: dict, default_ids: set[str]) -> dict:
+    residency, residency_extra = _split(
+        r.get("data_residency"), {"workspace_geo", "default_inference_geo", "allowed_inference_geos"}
+    )
+    return _with_extra(
+        r,
+        {
+            "id",
+            "type",
+            "name",
+            "display_color",
+            "created_at",
+            "archived_at",
+            "data_residency",
+            "compartment_id",
+            "external_key_id",
+            "tags",
+            "user_profile_id",
+        },
+        {
+            "workspace_id": r.get("id"),
+            "type": r.get("type"),
+            "name": r.get("name"),
+            "display_color": r.get("display_color"),
+            "created_at": _instant(r.get("created_at")),
+            "archived_at": _instant(r.get("archived_at")),
+            "workspace_geo": residency.get("workspace_geo"),
+            "default_inference_geo": residency.get("default_inference_geo"),
+            "allowed_inference_geos": _json(residency.get("allowed_inference_geos")),
+            "compartment_id": r.get("compartment_id"),
+            "external_key_id": r.get("external_key_id"),
+            "tags": _json(r.get("tags")),
+            "user_profile_id": r.get("user_profile_id"),
+            "is_default": r.get("id") in default_ids,
+        },
+        {"data_residency": residency_extra},
+    )
+
+
+def parse_user(r: dict) -> dict:
+    return _with_extra(
+        r,
+        {"id", "type", "email", "name", "role", "added_at"},
+        {
+            "user_id": r.get("id"),
+            "type": r.get("type"),
+            "email": r.get("email"),
+            "name": r.get("name"),
+            "role": r.get("role"),
+            "added_at": _instant(r.get("added_at")),
+        },
+    )
+
+
+def parse_invite(r: dict) -> dict:
+    return _with_extra(
+        r,
+        {
+            "id",
+            "type",
+            "email",
+            "role",
+            "status",
+            "invited_at",
+            "expires_at",
+            "accepted_at",
+            "rbac_group_ids",
+        },
+        {
+            "invite_id": r.get("id"),
+            "type": r.get("type"),
+            "email": r.get("email"),
+            "role": r.get("role"),
+            "status": r.get("status"),
+            "invited_at": _instant(r.get("invited_at")),
+            "expires_at": _instant(r.get("expires_at")),
+            "accepted_at": _instant(r.get("accepted_at")),
+            "rbac_group_ids": _json(r.get("rbac_group_ids")),
+        },
+    )
+
+
+def parse_member(r: dict, workspace_id: str) -> dict:
+    return _with_extra(
+        r,
+        {"type", "user_id", "workspace_id", "workspace_role"},
+        {
+            "workspace_id": r.get("workspace_id") or workspace_id,
+            "user_id": r.get("user_id"),
+            "type": r.get("type"),
+            "workspace_role": r.get("workspace_role"),
+        },
+    )
+
+
+def parse_api_key(r: dict, default_workspace_id: str | None) -> dict:
+    created_by, created_by_extra = _split(r.get("created_by"), {"id", "type"})
+    scope, scope_extra = _split(r.get("scope"), {"type", "workspace_id"})
+    principal, principal_extra = _split(r.get("principal"), {"type", "id", "user_id", "service_account_id"})
+    scope_workspace = scope.get("workspace_id")
+    # docs shape: workspace_id, null = the default workspace; SDK >= 1.10 shape: only scope, which names
+    # the default workspace by its real id
+    workspace = r.get("workspace_id", None if scope_workspace == default_workspace_id else scope_workspace)
+    return _with_extra(
+        r,
+        {
+            "id",
+            "type",
+            "name",
+            "status",
+            "workspace_id",
+            "scope",
+            "created_by",
+            "principal",
+            "created_at",
+            "expires_at",
+            "partial_key_hint",
+        },
+        {
+            "api_key_id": r.get("id"),
+            "type": r.get("type"),
+            "name": r.get("name"),
+            "status": r.get("status"),
+            "workspace_id": workspace,
+            "scope_type": scope.get("type"),
+            "scope_workspace_id": scope_workspace,
+            "created_by_id": created_by.get("id"),
+            "created_by_type": created_by.get("type"),
+            "principal_type": principal.get("type"),
+            "principal_id": principal.get("id")
+            or principal.get("user_id")
+            or principal.get("service_account_id"),
+            "created_at": _instant(r.get("created_at")),
+            "expires_at": _instant(r.get("expires_at")),
+            "partial_key_hint": r.get("partial_key_hint"),
+        },
+        {"created_by": created_by_extra, "scope": scope_extra, "principal": principal_extra},
+    )
+
+
+# -- fetching ---------------------------------------------------------------------------------------------
+def describe_request(path: str, params: dict) -> str:
+    return f"GET {path}" + (f"?{urlencode(params, doseq=True)}" if params else "")
+
+
+@dataclass
+class Snapshot:
+    """Everything one organization's inventory said, staged per table, and the instant it was taken."""
+
+    org_id: str
+    at: datetime  # the API's clock (Date header); the local clock if the API sent none
+    frames: dict[Table, pd.DataFrame]
+    stats: CallStats
+    duplicates_dropped: int = 0
+
+
+def _frame(table: Table, rows: list[dict], org_id: str, fetched_at: str) -> tuple[pd.DataFrame, int]:
+    tracked = [
+        c.name
+        for c in table.columns
+        if c.name not in {"row_hash", "valid_from", "valid_to", "is_current", "fetched_at", "source_request"}
+    ]
+    staged = []
+    for row in rows:
+        row = {"org_id": org_id, **row}
+        staged.append(
+            {**row, "row_hash": canonical_hash({c: row.get(c) for c in tracked}), "fetched_at": fetched_at}
+        )
+    frame = pd.DataFrame(
+        staged,
+        columns=[c.name for c in table.columns if c.name not in {"valid_from", "valid_to", "is_current"}],
+    )
+    # an entity listed twice with the very same content (a page boundary shifting under the cursor) is one;
+    # the same id with different content stays and fails the snapshot schema
+    before = len(frame)
+    frame = frame.drop_duplicates(
+        subset=[c for c in frame.columns if c != "source_request"], ignore_index=True
+    )
+    return frame, before - len(frame)
+
+
+def fetch_snapshot(client: ApiClient, org: OrgConfig, stats: CallStats, log=None) -> Snapshot:
+    """Read the whole inventory of one organization (nothing is written here)."""
+    fetched_at = datetime.now(UTC).isoformat()
+    lists: dict[str, tuple[str, dict]] = {
+        "workspaces": (WORKSPACES, {"include_archived": "true", "include_default": "true"}),
+        # the same list without the default workspace: the difference tells which one is the default
+        "named_workspaces": (WORKSPACES, {"include_archived": "true"}),
+        "users": (USERS, {}),
+        "invites": (INVITES, {}),
+        "api_keys": (API_KEYS, {}),
+    }
+
+    def read(name: str) -> tuple[str, object]:
+        if name == "me":
+            return name, client.get(ME, stats=stats)
+        path, params = lists[name]
+        return name, client.list_all(path, params, stats=stats)
+
+    got = dict(client.map(read, ["me", *lists]))
+    source = {
+        name: describe_request(path, {**params, "limit": LIST_LIMIT})
+        for name, (path, params) in lists.items()
+    }
+    default_ids = {w["id"] for w in got["workspaces"]} - {w["id"] for w in got["named_workspaces"]}
+    default_id = next(iter(default_ids), None) if len(default_ids) == 1 else None
+
+    def members(workspace: dict) -> tuple[dict, list[dict]]:
+        path = f"{WORKSPACES}/{quote(workspace['id'], safe='')}/members"
+        try:
+            return workspace, client.list_all(path, stats=stats)
+        except AnthropicApiError as exc:
+            if exc.status == 404 and workspace["id"] in default_ids:  # the default workspace may have no list
+                if log:
+                    log.info(f"{org.slug}: the default workspace {workspace['id']} has no member list (404)")
+                return workspace, []
+            raise
+
+    active = [w for w in got["workspaces"] if not w.get("archived_at")]
+    memberships = list(client.map(members, active))
+    at = stats.server_time or datetime.now(UTC)
+
+    def rows(parsed: list[dict], request: str) -> list[dict]:
+        return [{**p, "source_request": request} for p in parsed]
+
+    me = got["me"]
+    staged = {
+        ORGANIZATION: rows([parse_organization(me)], describe_request(ME, {})),
+        WORKSPACES_TABLE: rows(
+            [parse_workspace(w, default_ids) for w in got["workspaces"]], source["workspaces"]
+        ),
+        USERS_TABLE: rows([parse_user(u) for u in got["users"]], source["users"]),
+        INVITES_TABLE: rows([parse_invite(i) for i in got["invites"]], source["invites"]),
+        MEMBERS_TABLE: [
+            row
+            for w, ms in memberships
+            for row in rows(
+                [parse_member(m, w["id"]) for m in ms],
+                describe_request(f"{WORKSPACES}/{w['id']}/members", {"limit": LIST_LIMIT}),
+            )
+        ],
+        API_KEYS_TABLE: rows([parse_api_key(k, default_id) for k in got["api_keys"]], source["api_keys"]),
+    }
+    frames, dropped = {}, 0
+    for table, table_rows in staged.items():
+        frames[table], n = _frame(table, table_rows, org.slug, fetched_at)
+        dropped += n
+    return Snapshot(org.slug, at, frames, stats, dropped)

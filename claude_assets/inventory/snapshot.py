@@ -1,0 +1,136 @@
+"""Applying fetched inventory snapshots to the history tables, and what each run reports for them."""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from checks import inventory as inventory_checks
+from checks.window import SchemaViolation, validate
+from claude_assets.config import ProjectConfig
+from claude_assets.inventory.fetch import Snapshot, fetch_snapshot
+from claude_assets.inventory.tables import ENTITIES, SCHEMAS, TABLES
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.history import SnapshotChange, apply_snapshot
+from claude_assets.warehouse.writes import ensure, transaction
+from resources.apis import ConsoleAdminApi
+from resources.client import CallStats
+
+
+def validate_snapshot(snapshot: Snapshot) -> None:
+    """Every staged table against its pandera schema; a failure fails the run and writes nothing."""
+    for table, frame in snapshot.frames.items():
+        try:
+            validate(SCHEMAS[table], table, frame)
+        except SchemaViolation as exc:
+            raise dg.Failure(
+                description=f"{snapshot.org_id}: {exc}",
+                metadata={
+                    "failure_cases": dg.MetadataValue.md(exc.failures.head(50).to_markdown(index=False))
+                },
+            ) from None
+
+
+def write_snapshot(con, snapshot: Snapshot) -> dict[Table, SnapshotChange]:
+    """Apply one organization's snapshot to every inventory table in one transaction."""
+    for entity in ENTITIES:
+        ensure(con, entity.table)
+    with transaction(con):
+        return {
+            e.table: apply_snapshot(
+                con,
+                e.table,
+                keys=e.keys,
+                scope={"org_id": snapshot.org_id},
+                frame=snapshot.frames[e.table],
+                at=snapshot.at,
+                born=e.born,
+            )
+            for e in ENTITIES
+        }
+
+
+def _metadata(
+    con,
+    table: Table,
+    orgs: list[str],
+    snapshots: list[Snapshot],
+    changes: dict[str, SnapshotChange],
+    stats: CallStats,
+) -> dict:
+    where = "org_id IN (" + ", ".join("?" for _ in orgs) + ")"
+    current, total = con.execute(
+        f"SELECT count(*) FILTER (WHERE is_current), count(*) FROM {table.qualified} WHERE {where}", orgs
+    ).fetchall()[0]
+    preview = con.execute(
+        f"SELECT * EXCLUDE (extra, row_hash, fetched_at, source_request) FROM {table.qualified} "
+        f"WHERE {where} AND is_current ORDER BY ALL LIMIT 10",
+        orgs,
+    ).df()
+    latest = max(s.at for s in snapshots)
+    return {
+        "dagster/row_count": int(current),
+        "dagster/column_schema": table.dagster_schema(),
+        "versions_opened": sum(c.opened for c in changes.values()),
+        "versions_closed": sum(c.closed for c in changes.values()),
+        "versions_total": int(total),
+        "snapshot_at": dg.MetadataValue.timestamp(latest),
+        "snapshot_at_by_org": {s.org_id: s.at.isoformat() for s in snapshots},
+        "changes_by_org": {org: {"opened": c.opened, "closed": c.closed} for org, c in changes.items()},
+        **{f"api_{k}": v for k, v in stats.as_dict().items()},
+        "preview": dg.MetadataValue.md(
+            preview.to_markdown(index=False) if len(preview) else "(no current rows)"
+        ),
+    }
+
+
+def run_snapshots(
+    context: dg.AssetExecutionContext, *, config: ProjectConfig, api: ConsoleAdminApi, duckdb: DuckDBResource
+) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
+    total = CallStats()
+    snapshots: list[Snapshot] = []
+    changes: dict[Table, dict[str, SnapshotChange]] = {t: {} for t in TABLES}
+    for slug in sorted(set(context.partition_keys)):
+        org = config.get(slug)
+        stats = CallStats()
+        with api.client(org) as client:
+            snapshot = fetch_snapshot(client, org, stats, context.log)
+        total.merge(stats)
+        validate_snapshot(snapshot)
+        with duckdb.get_connection() as con:
+            written = write_snapshot(con, snapshot)
+        snapshots.append(snapshot)
+        for table, change in written.items():
+            changes[table][slug] = change
+        if snapshot.duplicates_dropped:
+            context.log.warning(
+                f"{slug}: {snapshot.duplicates_dropped} entities were listed twice (identical); kept once"
+            )
+        context.log.info(
+            f"{slug} snapshot at {snapshot.at.isoformat()}: "
+            + ", ".join(f"{t.name} +{c.opened}/-{c.closed}" for t, c in written.items())
+        )
+    orgs = [s.org_id for s in snapshots]
+    out: list[dg.MaterializeResult | dg.AssetCheckResult] = []
+    with duckdb.get_connection() as con:
+        for table in TABLES:
+            out.append(
+                dg.MaterializeResult(
+                    asset_key=table.asset_key,
+                    metadata=_metadata(con, table, orgs, snapshots, changes[table], total),
+                )
+            )
+        for entity in ENTITIES:
+            frames = [s.frames[entity.table] for s in snapshots]
+            keys = pd.concat(frames, ignore_index=True)[list(entity.keys)]
+            out.extend(
+                inventory_checks.results(
+                    con,
+                    entity.table,
+                    entity.keys,
+                    keys,
+                    orgs,
+                    sum(len(f) for f in frames),
+                    entity.expect_rows,
+                )
+            )
+    return out
