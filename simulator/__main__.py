@@ -13,7 +13,8 @@ from simulator.app import Simulator
 from simulator.clock import SimClock, parse_instant
 from simulator.faults import KINDS, FaultPlan
 from simulator.serve import LOOPBACK, serve_forever
-from simulator.world import PROFILES, World
+from simulator.world import World
+from simulator.world.profiles import PROFILES
 
 
 def parse_rate_limits(text: str | None) -> dict[str, int]:

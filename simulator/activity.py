@@ -12,8 +12,8 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from simulator.ids import np_rng
-from simulator.world import Organization
+from simulator.ids import make_id, np_rng
+from simulator.world.organization import Organization
 
 #: Surfaces a seat user can be active on (the analytics ``product`` values that belong to a user).
 SURFACES = ("chat", "claude_code", "cowork", "office_agent", "claude_in_chrome", "claude_design")
@@ -69,8 +69,6 @@ class ActivityPlan:
 
     @cached_property
     def rbac_group_ids(self) -> tuple[str, ...]:
-        from simulator.ids import make_id
-
         return tuple(make_id("rbac_group", self.org.world_seed, self.org.slug, g) for g in self.GROUPS)
 
     @cached_property

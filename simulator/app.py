@@ -1,4 +1,7 @@
-"""The HTTP layer: authentication, rate limits, faults, errors and routing for every endpoint."""
+"""The app: the Simulator state, authentication, rate limits, faults, errors and routing for every endpoint.
+
+The top of the simulator: it wires the data generators in (``DATA_FACTORIES``) and mounts the routes.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +21,35 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.activity import ActivityPlan
 from simulator.clock import SimClock
 from simulator.errors import ApiError
 from simulator.faults import FaultPlan
+from simulator.generators.console.generator import ConsoleData
+from simulator.generators.engagement.generator import EngagementData
+from simulator.generators.reports.console import ConsoleReports
+from simulator.generators.reports.records import ReportData
 from simulator.params import Query
 from simulator.ratelimit import SlidingWindowLimiter
-from simulator.world import Organization, World
+from simulator.routes.context import Ctx, Endpoint
+from simulator.routes.control import control_routes
+from simulator.routes.endpoints import all_endpoints
+from simulator.world import World
+from simulator.world.organization import Organization
 
 KEY_NAMES = {
     "admin": "an Admin API key (sk-ant-admin01-...)",
     "analytics": "a Claude Enterprise Analytics API key with the read:analytics scope (sk-ant-api01-...)",
 }
 KEY_SCOPES = {"admin": "[admin] (every Admin API endpoint)", "analytics": "[read:analytics]"}
+#: The data generator of each kind; ``Simulator.data`` builds one per organization on first use.
+DATA_FACTORIES: dict[str, Callable] = {
+    "console": ConsoleData,
+    "activity": ActivityPlan,
+    "engagement": EngagementData,
+    "reports": ReportData,
+    "console_reports": ConsoleReports,
+}
 
 
 @dataclass
@@ -52,55 +72,11 @@ class Simulator:
         """The lazily built data generator of one kind (console, activity, engagement, reports) for an org."""
         key = (org.slug, kind)
         if key not in self._data:
-            self._data[key] = _DATA_FACTORIES[kind](org)
+            self._data[key] = DATA_FACTORIES[kind](org)
         return self._data[key]
 
     def now(self) -> datetime:
         return self.clock.now()
-
-
-def _console(org):
-    from simulator.console_data import ConsoleData
-
-    return ConsoleData(org)
-
-
-def _activity(org):
-    from simulator.activity import ActivityPlan
-
-    return ActivityPlan(org)
-
-
-_DATA_FACTORIES: dict[str, Callable] = {"console": _console, "activity": _activity}
-
-
-def register_data(kind: str, factory: Callable) -> None:
-    _DATA_FACTORIES[kind] = factory
-
-
-@dataclass
-class Ctx:
-    """What a handler sees of one request."""
-
-    sim: Simulator
-    org: Organization
-    key_type: str
-    query: Query
-    headers: dict[str, str]
-    path: dict[str, str]
-    now: datetime
-    endpoint: str = ""  # the route template, e.g. /v1/organizations/users
-
-    def beta(self, flag: str) -> bool:
-        return any(flag == b.strip() for b in self.headers.get("anthropic-beta", "").split(","))
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    path: str
-    handler: Callable[[Ctx], dict]
-    keys: tuple[str, ...]  # key types allowed: admin, analytics
-    cursor_param: str = "page"
 
 
 def _request_id(request: Request) -> str:
@@ -200,9 +176,6 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
 
 
 def create_app(sim: Simulator) -> Starlette:
-    from simulator.routes import all_endpoints
-    from simulator.routes.control import control_routes
-
     routes = [Route(e.path, _make_view(sim, e), methods=["GET"]) for e in all_endpoints()]
     routes += control_routes(sim)
 

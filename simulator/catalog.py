@@ -33,6 +33,9 @@ WEB_SEARCH_MICROCENTS = 1_000_000  # 10 USD per 1,000 searches = 1 cent each
 CODE_EXECUTION_MICROCENTS_PER_HOUR = 5_000_000  # 0.05 USD per container-hour
 CODE_EXECUTION_FREE_SECONDS_PER_DAY = 5 * 3600
 
+#: The API's service tiers, in sort order.
+SERVICE_TIERS = ("batch", "flex", "flex_discount", "priority", "priority_on_demand", "standard")
+
 
 @dataclass(frozen=True)
 class Model:

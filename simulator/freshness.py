@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from simulator.world import ENTERPRISE_DATA_FLOOR
+from simulator.world.profiles import ENTERPRISE_DATA_FLOOR
 
 LOOKBACK_DAYS = 365
 AGGREGATION_HOUR = 10  # engagement data for day D is aggregated at 10:00 UTC the next day

@@ -9,31 +9,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-PROVIDERS: dict[str, Callable] = {}
+from simulator.generators.console import truth as console
+from simulator.generators.engagement import truth as engagement
+from simulator.generators.reports import minimum
+from simulator.generators.reports import truth as reports
 
-
-def provider(kind: str):
-    def wrap(fn):
-        PROVIDERS[kind] = fn
-        return fn
-
-    return wrap
+PROVIDERS: dict[str, Callable] = {
+    "console_cost": console.truth_console_cost,
+    "console_usage": console.truth_console_usage,
+    "claude_code": console.truth_claude_code,
+    "min_requests_console": console.truth_min_requests,
+    "enterprise_summaries": engagement.truth_summaries,
+    "enterprise_user_activity": engagement.truth_user_activity,
+    "min_requests_engagement": engagement.truth_min_requests,
+    "enterprise_cost": reports.truth_enterprise_cost,
+    "enterprise_usage": reports.truth_enterprise_usage,
+    "enterprise_user_cost": reports.truth_enterprise_user_cost,
+    "min_requests_reports": minimum.truth_min_requests,
+}
 
 
 def truth(sim, org_slug: str, kind: str, start: date, end: date, **params):
     """Python entry point: ``truth(sim, "acme-console", "console_cost", date(...), date(...))``."""
-    _load_providers()
     if kind not in PROVIDERS:
         raise KeyError(f"unknown truth kind {kind!r}; known: {', '.join(sorted(PROVIDERS))}")
     return PROVIDERS[kind](sim, sim.world.by_slug(org_slug), start, end, params)
-
-
-def _load_providers() -> None:
-    import importlib
-
-    for module in ("simulator.console_data", "simulator.engagement_data", "simulator.report_data"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a family not built yet
-            if exc.name != module:
-                raise

@@ -18,7 +18,7 @@ from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.enterprise_engagement import layouts as ee
 from claude_assets.ingest import runner
 from resources.apis import EnterpriseAnalyticsApi
-from simulator.engagement_data import engagement
+from simulator.generators.engagement.generator import engagement
 from simulator.faults import FaultPlan
 from simulator.serve import Running, serve_in_thread
 from simulator.truth import truth

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.clock import parse_instant
-from simulator.world import iso
+from simulator.clock import iso, parse_instant
+from simulator.truth import truth as compute
 
 
 def _json(body, status: int = 200) -> Response:
@@ -62,8 +62,6 @@ def control_routes(sim) -> list[Route]:
         return _json({"now": iso(sim.now()), "speed": sim.clock.speed})
 
     async def truth(request: Request) -> Response:
-        from simulator.truth import truth as compute
-
         q = dict(request.query_params)
         try:
             org, kind = q.pop("org"), q.pop("kind")

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from simulator import cursors
-from simulator.app import Ctx
 from simulator.errors import bad_request
+from simulator.routes.context import Ctx
 
 
 def id_page(

@@ -1048,7 +1048,7 @@ def test_min_requests_counts_every_page_of_the_grouped_days():
 
 def test_min_requests_group_by_mirrors_the_client():
     from claude_assets.ingest.enterprise_engagement.layouts import DAILY_ENDPOINTS
-    from simulator.engagement_data import CLIENT_GROUP_BY
+    from simulator.generators.engagement.truth import CLIENT_GROUP_BY
 
     client = {e.path.removeprefix(B): e.group_by for e in DAILY_ENDPOINTS}
     assert client == {path: group_by for path, group_by in CLIENT_QUERIES.values()}

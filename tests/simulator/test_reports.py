@@ -1152,7 +1152,7 @@ def test_min_requests_truth_counts_the_refinement_of_cut_buckets():
 def test_min_requests_groupings_mirror_the_client():
     """The minimum describes the client's pull: same groupings of the bucketed reports, same group_by."""
     from claude_assets.ingest.enterprise_reports import api, fetch, groupings
-    from simulator.report_data import CLIENT_GROUPINGS, MIN_REQUEST_PLANS
+    from simulator.generators.reports.minimum import CLIENT_GROUPINGS, MIN_REQUEST_PLANS
 
     assert {
         "usage_report": {g.name: g.group_by for g in groupings.USAGE_GROUPINGS},
@@ -1167,7 +1167,7 @@ def test_min_requests_groupings_mirror_the_client():
 
 
 def test_span_pages_is_the_cheapest_cover():
-    from simulator.report_data import span_pages
+    from simulator.generators.reports.minimum import span_pages
 
     base = date(2026, 1, 1)
     for days in (

@@ -1,0 +1,228 @@
+"""ConsoleData: one Console organization's usage records, by day, hour and minute, generated lazily."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cached_property, lru_cache
+
+from simulator.catalog import (
+    MODELS_BY_ID,
+)
+from simulator.clock import day_start
+from simulator.generators.console.billing import Billing
+from simulator.generators.console.claude_code import ClaudeCodeActivity
+from simulator.generators.console.records import (
+    DIURNAL,
+    METRICS,
+    WEEKDAY,
+    Record,
+    sortable,
+    split_integer,
+    usage_growth,
+)
+from simulator.ids import rng, stable_int
+from simulator.world.organization import Organization
+
+
+class ConsoleData(Billing, ClaudeCodeActivity):
+    """Lazily generated Console data for one organization."""
+
+    def __init__(self, org: Organization) -> None:
+        self.org = org
+
+    # -- usage ---------------------------------------------------------------------------
+    def records(self, d: date) -> tuple[Record, ...]:
+        """Every usage record of the whole UTC day ``d``."""
+        return _records(self, d)
+
+    def spike(self, d: date) -> tuple[str, float] | None:
+        """A cost spike on this day: (api key id, multiplier), about one week in seven."""
+        iso_year, week, _ = d.isocalendar()
+        r = rng(self.org.world_seed, self.org.slug, "spike", iso_year, week)
+        if r.random() > 0.15 or not self.org.api_keys:
+            return None
+        day = r.randrange(5)
+        if d.weekday() != day:
+            return None
+        return r.choice(self.org.api_keys).id, r.uniform(4, 8)
+
+    @cached_property
+    def _developers(self):
+        return [u for u in self.org.users if u.role in ("developer", "admin", "claude_code_user")] or list(
+            self.org.users
+        )
+
+    def _generate(self, d: date) -> tuple[Record, ...]:
+        org = self.org
+        if d < org.created:
+            return ()
+        factor = usage_growth(org, d) * WEEKDAY[d.weekday()]
+        spike = self.spike(d)
+        base = org.company.console.daily_tokens
+        out: dict[tuple, list[int]] = {}
+
+        def add(dims: tuple, total_input: int, output: int, web: int, r) -> None:
+            cache_read = total_input * r.randint(50, 75) // 100
+            cache_5m = total_input * r.randint(3, 9) // 100
+            cache_1h = total_input * r.randint(0, 3) // 100
+            uncached = total_input - cache_read - cache_5m - cache_1h
+            row = out.setdefault(dims, [0] * len(METRICS))
+            for i, v in enumerate((uncached, cache_5m, cache_1h, cache_read, output, web)):
+                row[i] += v
+
+        models_today = {m.id for m in org.models_on(d)}
+        for key in org.api_keys:
+            if not key.usable_on(d):
+                continue
+            r = rng(org.world_seed, org.slug, "use", key.id, d.isoformat())
+            if r.random() > 0.85 * min(1.0, WEEKDAY[d.weekday()] + 0.2):
+                continue
+            scale = key.scale * factor * r.lognormvariate(0, 0.3)
+            if spike and spike[0] == key.id:
+                scale *= spike[1]
+            ws = None if key.workspace.is_default else key.workspace.id
+            models = [m for m in key.models if m in models_today] or [sorted(models_today)[0]]
+            weights = key.weights[: len(models)]
+            for model_id, w in zip(models, weights, strict=False):
+                model = MODELS_BY_ID[model_id]
+                share = w / sum(weights)
+                tokens = int(base * scale * share)
+                if tokens <= 0:
+                    continue
+                for tier, tier_share in (("batch", key.batch_share), ("priority", key.priority_share)):
+                    if tier_share:
+                        part = int(tokens * tier_share)
+                        tokens -= part
+                        self._add_split(add, r, org, d, key.id, ws, model, tier, part, key)
+                self._add_split(add, r, org, d, key.id, ws, model, "standard", tokens, key)
+        # key-less Workbench / Console usage by members, and service-account (OIDC federation) usage
+        r = rng(org.world_seed, org.slug, "workbench", d.isoformat())
+        members = [u for u in self._developers if u.member_on(d)]
+        for u in r.sample(members, min(len(members), max(1, len(members) // 8))) if members else ():
+            model = MODELS_BY_ID[r.choice(sorted(models_today))]
+            tokens = int(base * factor * r.uniform(0.01, 0.05))
+            add(
+                (
+                    u.id,
+                    None,
+                    None,
+                    None,
+                    model.id,
+                    "standard",
+                    "0-200k",
+                    self._geo(model, "global"),
+                    "standard",
+                ),
+                tokens,
+                tokens // r.randint(5, 12),
+                0,
+                r,
+            )
+        for sa in org.service_accounts:
+            if r.random() < 0.6:
+                model = MODELS_BY_ID[sorted(models_today)[0]]
+                tokens = int(base * factor * r.uniform(0.05, 0.2))
+                add(
+                    (
+                        None,
+                        None,
+                        sa,
+                        None,
+                        model.id,
+                        "standard",
+                        "0-200k",
+                        self._geo(model, "global"),
+                        "standard",
+                    ),
+                    tokens,
+                    tokens // 10,
+                    0,
+                    r,
+                )
+        return tuple(Record(k, tuple(v)) for k, v in sorted(out.items(), key=lambda kv: sortable(kv[0])))
+
+    @staticmethod
+    def _geo(model, workspace_geo: str) -> str:
+        if not model.us_geo:
+            return "not_available"
+        return workspace_geo
+
+    def _add_split(self, add, r, org, d, key_id, ws, model, tier, tokens, key) -> None:
+        if tokens <= 0:
+            return
+        geo = self._geo(model, key.workspace.default_inference_geo)
+        long_ctx = int(tokens * key.long_context_share) if model.long_context else 0
+        fast = (
+            int((tokens - long_ctx) * key.fast_share) if (model.fast_multiplier and tier == "standard") else 0
+        )
+        normal = tokens - long_ctx - fast
+        for ctx, speed, amount in (
+            ("0-200k", "standard", normal),
+            ("200k-1M", "standard", long_ctx),
+            ("0-200k", "fast", fast),
+        ):
+            if amount > 0:
+                output = amount // r.randint(6, 14)
+                web = r.randint(0, 40) if key.web_search and speed == "standard" and ctx == "0-200k" else 0
+                add((None, key_id, None, ws, model.id, tier, ctx, geo, speed), amount, output, web, r)
+
+    def hourly(self, d: date) -> list[tuple[Record, ...]]:
+        """The day's records split into 24 hours; every hour sums back to the day exactly."""
+        return _hourly(self, d)
+
+    def minutes(self, d: date, hour: int) -> list[tuple[Record, ...]]:
+        """One hour's records split into 60 minutes (each record active in a few minutes)."""
+        out: list[list[Record]] = [[] for _ in range(60)]
+        for i, rec in enumerate(self.hourly(d)[hour]):
+            slots = sorted({(stable_int(self.org.slug, d, hour, i, k) % 60) for k in range(3)})
+            weights = tuple(1 + (stable_int(self.org.slug, d, hour, i, s) % 5) for s in slots)
+            parts = [split_integer(v, weights, 0) for v in rec.metrics]
+            for j, minute in enumerate(slots):
+                metrics = tuple(p[j] for p in parts)
+                if any(metrics):
+                    out[minute].append(Record(rec.dims, metrics))
+        return [tuple(x) for x in out]
+
+    def visible(self, start: datetime, end: datetime, cutoff: datetime) -> tuple[Record, ...]:
+        """Records of [start, end) as the usage report shows them at ``cutoff`` (data lags ~5 minutes).
+
+        ``start``/``end`` are aligned to minutes; whole days use the day cache, and partial spans are
+        assembled from hours and minutes so any bucket width adds up to the same totals.
+        """
+        end = min(end, cutoff.replace(second=0, microsecond=0))
+        if end <= start:
+            return ()
+        d = start.date()
+        if start == day_start(d) and end == day_start(d) + timedelta(days=1):
+            return self.records(d)
+        out: list[Record] = []
+        t = start
+        while t < end:
+            hour_end = t.replace(minute=0) + timedelta(hours=1)
+            if t.minute == 0 and hour_end <= end:
+                out.extend(self.hourly(t.date())[t.hour])
+                t = hour_end
+            else:
+                out.extend(self.minutes(t.date(), t.hour)[t.minute])
+                t += timedelta(minutes=1)
+        return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _records(data: ConsoleData, d: date) -> tuple[Record, ...]:
+    return data._generate(d)
+
+
+@lru_cache(maxsize=256)
+def _hourly(data: ConsoleData, d: date) -> list[tuple[Record, ...]]:
+    hours: list[list[Record]] = [[] for _ in range(24)]
+    for i, rec in enumerate(data.records(d)):
+        shift = stable_int(data.org.slug, d, i) % 6
+        weights = DIURNAL[-shift:] + DIURNAL[:-shift] if shift else DIURNAL
+        peak = weights.index(max(weights))
+        parts = [split_integer(v, weights, peak) for v in rec.metrics]
+        for h in range(24):
+            metrics = tuple(p[h] for p in parts)
+            if any(metrics):
+                hours[h].append(Record(rec.dims, metrics))
+    return [tuple(h) for h in hours]

@@ -1,0 +1,36 @@
+"""What a route handler sees of one request (Ctx), and how a route is declared (Endpoint)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from simulator.params import Query
+from simulator.world.organization import Organization
+
+
+@dataclass
+class Ctx:
+    """What a handler sees of one request."""
+
+    sim: Any  # the running simulator.app.Simulator
+    org: Organization
+    key_type: str
+    query: Query
+    headers: dict[str, str]
+    path: dict[str, str]
+    now: datetime
+    endpoint: str = ""  # the route template, e.g. /v1/organizations/users
+
+    def beta(self, flag: str) -> bool:
+        return any(flag == b.strip() for b in self.headers.get("anthropic-beta", "").split(","))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    handler: Callable[[Ctx], dict]
+    keys: tuple[str, ...]  # key types allowed: admin, analytics
+    cursor_param: str = "page"

@@ -1,0 +1,132 @@
+"""B1 summaries and B2 users, and every engagement route."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from simulator import cursors
+from simulator.errors import bad_request
+from simulator.generators.engagement.arrays import Scope, Table
+from simulator.generators.engagement.generator import engagement
+from simulator.generators.engagement.vocab import USER_LAYOUT
+from simulator.routes.context import Ctx, Endpoint
+from simulator.routes.engagement.entities import SPECS, entity_handler
+from simulator.routes.engagement.params import (
+    BASE,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    latest_day,
+    page_window,
+    parse_filters,
+    parse_group_by,
+    parse_order,
+    parse_range,
+    parse_window,
+    sort_rows,
+    user_scope,
+)
+from simulator.routes.engagement.records import compile_record, masked_rank, row_values, template
+
+
+# -- B1 summaries ---------------------------------------------------------------------------------------
+def summaries(ctx: Ctx) -> dict:
+    q = ctx.query
+    eng = engagement(ctx.sim, ctx.org)
+    latest = latest_day(ctx)
+    start = q.day("starting_date", required=True)
+    win = parse_range(ctx, start, latest)
+    q.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)  # validated; the series is returned in full
+    page = q.one("page")
+    if page:  # next_page is always null, so no cursor is ever valid here
+        cursors.decode(page, q.canonical())
+    f = parse_filters(ctx, ("rbac_group_id",))
+    scope = user_scope(eng, f)[0]
+    rows = eng.cached(
+        ("summaries", q.canonical(exclude=("page", "limit", "ending_date")), win.start, win.end),
+        lambda: eng.summaries(win.start, win.end, scope),
+    )
+    return {"data": rows, "summaries": rows, "next_page": None}
+
+
+# -- B2 users -------------------------------------------------------------------------------------------
+USER_METRICS = (*(p for p, _ in USER_LAYOUT), "distinct_user_count")
+USER_RECORD_COLUMNS, user_record = compile_record(
+    {
+        "user": "$user",
+        **template([x for x in USER_LAYOUT if not x[0].startswith("claude_tag_metrics.")]),
+        "last_activity_date": "$last_activity_date",
+        "distinct_user_count": "distinct_user_count",
+        "rbac_group_id": "$rbac_group_id",
+        "rbac_group_name": "$rbac_group_name",
+        "chat_cowork_unified_metrics": None,
+        "claude_tag_metrics": template(
+            [x for x in USER_LAYOUT if x[0].startswith("claude_tag_metrics.")], "claude_tag_metrics."
+        ),
+    }
+)
+
+
+def users(ctx: Ctx) -> dict:
+    q = ctx.query
+    eng = engagement(ctx.sim, ctx.org)
+    win = parse_window(ctx)
+    limit = q.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    f = parse_filters(ctx, ("project_id", "rbac_group_id", "user_id"))
+    group_by = parse_group_by(ctx, ("rbac_group_id",))
+    if "project_id" in f and (group_by or "rbac_group_id" in f):
+        raise bad_request(
+            "filter[]: a project_id filter cannot be combined with group_by[] or an rbac_group_id filter"
+        )
+    grouped = bool(group_by)
+    by, desc = parse_order(
+        ctx, ("rbac_group_id",) if grouped else ("email", "email_address", "user.email_address"), USER_METRICS
+    )
+    members, groups = user_scope(eng, f)
+    projects = None
+    if "project_id" in f:
+        projects = np.zeros(len(eng.projects), dtype=bool)
+        for v in f["project_id"]:
+            if not v.startswith("claude_proj_"):
+                raise bad_request(
+                    f"filter[]: project_id takes a tagged project id (claude_proj_...), got {v!r}"
+                )
+            j = eng.projects.index.get(v)
+            if j is not None:
+                projects[j] = True
+    scope = Scope(users=members, groups=groups, group_by=group_by)
+
+    def build() -> Table:
+        t = eng.users_query(win.days, scope, projects)
+        primary = (
+            masked_rank(eng.group_rank, t.cols["grp"])
+            if grouped
+            else masked_rank(eng.email_rank, t.cols["user"])
+        )
+        return sort_rows(t, by, desc, primary, ())
+
+    table = eng.cached(("users", q.canonical(), win.start, win.end), build)
+    start, end, nxt = page_window(ctx, "users", table.n, limit, win)
+    sel = np.arange(start, end)
+    vals = row_values(table, sel, [c for c in USER_RECORD_COLUMNS if not c.startswith("$")])
+    uidx, gidx, days = (table.cols[k][sel].tolist() for k in ("user", "grp", "day"))
+    vals["$user"] = [eng.user_objects[u] if u >= 0 else None for u in uidx]
+    vals["$last_activity_date"] = [date.fromordinal(d).isoformat() for d in days]
+    vals["$rbac_group_id"] = [eng.group_ids[g] if g >= 0 else None for g in gidx]
+    vals["$rbac_group_name"] = [eng.group_names[g] if g >= 0 else None for g in gidx]
+    if not grouped:
+        vals["distinct_user_count"] = [None] * len(sel)
+    data = [user_record(r) for r in zip(*(vals[c] for c in USER_RECORD_COLUMNS), strict=True)]
+    return {"data": data, "next_page": nxt}
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint(f"{BASE}/summaries", summaries, keys=("analytics",)),
+    Endpoint(f"{BASE}/users", users, keys=("analytics",)),
+    Endpoint(f"{BASE}/apps/chat/projects", entity_handler(SPECS["projects"]), keys=("analytics",)),
+    Endpoint(f"{BASE}/skills", entity_handler(SPECS["skills"]), keys=("analytics",)),
+    Endpoint(f"{BASE}/connectors", entity_handler(SPECS["connectors"]), keys=("analytics",)),
+    Endpoint(f"{BASE}/artifacts", entity_handler(SPECS["artifacts"]), keys=("analytics",)),
+    Endpoint(f"{BASE}/plugins", entity_handler(SPECS["plugins"]), keys=("analytics",)),
+]

@@ -1,0 +1,45 @@
+"""Worlds: companies, their organizations and the people, workspaces and keys inside them.
+
+Everything is derived from the seed, independently of the clock: a user "joins" on a fixed day
+and simply does not exist yet when the clock is earlier. The clock only filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.clock import day_start, iso
+from simulator.world.organization import Organization
+from simulator.world.profiles import DEFAULT_RATE_LIMITS, PROFILES
+
+__all__ = ["World", "day_start", "iso"]
+
+
+@dataclass
+class World:
+    """A named profile built from a seed: every organization of every company."""
+
+    name: str
+    seed: int
+    organizations: list[Organization]
+
+    @classmethod
+    def build(cls, name: str = "demo", seed: int = 7, rate_limits: dict[str, int] | None = None) -> World:
+        if name not in PROFILES:
+            raise ValueError(f"unknown world {name!r}: choose one of {', '.join(PROFILES)}")
+        limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
+        orgs = []
+        for company in PROFILES[name]:
+            for kind in ("console", "enterprise"):
+                if getattr(company, kind) is not None:
+                    orgs.append(Organization(seed, company, kind, limits[kind]))
+        return cls(name, seed, orgs)
+
+    def by_key(self, key: str) -> Organization | None:
+        return next((o for o in self.organizations if o.api_key == key), None)
+
+    def by_slug(self, slug: str) -> Organization:
+        for o in self.organizations:
+            if o.slug == slug:
+                return o
+        raise KeyError(f"no organization {slug!r} in world {self.name!r}")
