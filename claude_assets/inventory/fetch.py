@@ -17,6 +17,7 @@ from claude_assets.inventory.tables import (
     ORGANIZATION,
     USERS_TABLE,
     WORKSPACES_TABLE,
+    fields,
 )
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import canonical_hash
@@ -64,6 +65,14 @@ def _instant(value: object) -> str | None:
     return parsed.astimezone(UTC).isoformat() if parsed.tzinfo is not None else str(value)
 
 
+def _same(value: object) -> object:
+    return value
+
+
+#: how a column of each type holds the API's value (other types: as it came)
+_CONVERT = {"TIMESTAMPTZ": _instant, "JSON": _json}
+
+
 def _split(value: object, known: set[str]) -> tuple[dict, dict]:
     """A nested object's documented keys, and the others (for ``extra``)."""
     if not isinstance(value, dict):
@@ -71,113 +80,52 @@ def _split(value: object, known: set[str]) -> tuple[dict, dict]:
     return {k: v for k, v in value.items() if k in known}, {k: v for k, v in value.items() if k not in known}
 
 
-def _with_extra(record: dict, known: set[str], row: dict, nested: dict[str, dict] | None = None) -> dict:
-    extra = {k: v for k, v in record.items() if k not in known}
+def _row(
+    table: Table,
+    r: dict,
+    derived: dict,
+    consumed: tuple[str, ...] = ("id",),
+    nested: dict[str, dict] | None = None,
+) -> dict:
+    """API object ``r`` as a row of ``table``: the ``derived`` columns as given, every other column from the
+    field of its name (instants canonical, JSON as text). The fields no column took (but the ``consumed``
+    ones and the ``nested`` objects read), and the unknown keys of those objects, go to ``extra``."""
+    direct = [c for c in fields(table) if c.name not in derived]
+    row = {c.name: _CONVERT.get(c.type, _same)(r.get(c.name)) for c in direct}
+    known = {c.name for c in direct} | set(consumed) | set(nested or {})
+    extra = {k: v for k, v in r.items() if k not in known}
     extra.update({k: v for k, v in (nested or {}).items() if v})
-    return {**row, "extra": _json(extra) if extra else None}
+    return {**derived, **row, "extra": _json(extra) if extra else None}
 
 
 def parse_organization(r: dict) -> dict:
-    return _with_extra(
-        r,
-        {"id", "type", "name"},
-        {"organization_id": r.get("id"), "type": r.get("type"), "name": r.get("name")},
-    )
+    return _row(ORGANIZATION, r, {"organization_id": r.get("id")})
 
 
 def parse_workspace(r: dict, default_ids: set[str]) -> dict:
     residency, residency_extra = _split(
         r.get("data_residency"), {"workspace_geo", "default_inference_geo", "allowed_inference_geos"}
     )
-    return _with_extra(
-        r,
-        {
-            "id",
-            "type",
-            "name",
-            "display_color",
-            "created_at",
-            "archived_at",
-            "data_residency",
-            "compartment_id",
-            "external_key_id",
-            "tags",
-            "user_profile_id",
-        },
-        {
-            "workspace_id": r.get("id"),
-            "type": r.get("type"),
-            "name": r.get("name"),
-            "display_color": r.get("display_color"),
-            "created_at": _instant(r.get("created_at")),
-            "archived_at": _instant(r.get("archived_at")),
-            "workspace_geo": residency.get("workspace_geo"),
-            "default_inference_geo": residency.get("default_inference_geo"),
-            "allowed_inference_geos": _json(residency.get("allowed_inference_geos")),
-            "compartment_id": r.get("compartment_id"),
-            "external_key_id": r.get("external_key_id"),
-            "tags": _json(r.get("tags")),
-            "user_profile_id": r.get("user_profile_id"),
-            "is_default": r.get("id") in default_ids,
-        },
-        {"data_residency": residency_extra},
-    )
+    derived = {
+        "workspace_id": r.get("id"),
+        "workspace_geo": residency.get("workspace_geo"),
+        "default_inference_geo": residency.get("default_inference_geo"),
+        "allowed_inference_geos": _json(residency.get("allowed_inference_geos")),
+        "is_default": r.get("id") in default_ids,
+    }
+    return _row(WORKSPACES_TABLE, r, derived, nested={"data_residency": residency_extra})
 
 
 def parse_user(r: dict) -> dict:
-    return _with_extra(
-        r,
-        {"id", "type", "email", "name", "role", "added_at"},
-        {
-            "user_id": r.get("id"),
-            "type": r.get("type"),
-            "email": r.get("email"),
-            "name": r.get("name"),
-            "role": r.get("role"),
-            "added_at": _instant(r.get("added_at")),
-        },
-    )
+    return _row(USERS_TABLE, r, {"user_id": r.get("id")})
 
 
 def parse_invite(r: dict) -> dict:
-    return _with_extra(
-        r,
-        {
-            "id",
-            "type",
-            "email",
-            "role",
-            "status",
-            "invited_at",
-            "expires_at",
-            "accepted_at",
-            "rbac_group_ids",
-        },
-        {
-            "invite_id": r.get("id"),
-            "type": r.get("type"),
-            "email": r.get("email"),
-            "role": r.get("role"),
-            "status": r.get("status"),
-            "invited_at": _instant(r.get("invited_at")),
-            "expires_at": _instant(r.get("expires_at")),
-            "accepted_at": _instant(r.get("accepted_at")),
-            "rbac_group_ids": _json(r.get("rbac_group_ids")),
-        },
-    )
+    return _row(INVITES_TABLE, r, {"invite_id": r.get("id")})
 
 
 def parse_member(r: dict, workspace_id: str) -> dict:
-    return _with_extra(
-        r,
-        {"type", "user_id", "workspace_id", "workspace_role"},
-        {
-            "workspace_id": r.get("workspace_id") or workspace_id,
-            "user_id": r.get("user_id"),
-            "type": r.get("type"),
-            "workspace_role": r.get("workspace_role"),
-        },
-    )
+    return _row(MEMBERS_TABLE, r, {"workspace_id": r.get("workspace_id") or workspace_id}, ("workspace_id",))
 
 
 def parse_api_key(r: dict, default_workspace_id: str | None) -> dict:
@@ -188,41 +136,20 @@ def parse_api_key(r: dict, default_workspace_id: str | None) -> dict:
     # docs shape: workspace_id, null = the default workspace; SDK >= 1.10 shape: only scope, which names
     # the default workspace by its real id
     workspace = r.get("workspace_id", None if scope_workspace == default_workspace_id else scope_workspace)
-    return _with_extra(
-        r,
-        {
-            "id",
-            "type",
-            "name",
-            "status",
-            "workspace_id",
-            "scope",
-            "created_by",
-            "principal",
-            "created_at",
-            "expires_at",
-            "partial_key_hint",
-        },
-        {
-            "api_key_id": r.get("id"),
-            "type": r.get("type"),
-            "name": r.get("name"),
-            "status": r.get("status"),
-            "workspace_id": workspace,
-            "scope_type": scope.get("type"),
-            "scope_workspace_id": scope_workspace,
-            "created_by_id": created_by.get("id"),
-            "created_by_type": created_by.get("type"),
-            "principal_type": principal.get("type"),
-            "principal_id": principal.get("id")
-            or principal.get("user_id")
-            or principal.get("service_account_id"),
-            "created_at": _instant(r.get("created_at")),
-            "expires_at": _instant(r.get("expires_at")),
-            "partial_key_hint": r.get("partial_key_hint"),
-        },
-        {"created_by": created_by_extra, "scope": scope_extra, "principal": principal_extra},
-    )
+    derived = {
+        "api_key_id": r.get("id"),
+        "workspace_id": workspace,
+        "scope_type": scope.get("type"),
+        "scope_workspace_id": scope_workspace,
+        "created_by_id": created_by.get("id"),
+        "created_by_type": created_by.get("type"),
+        "principal_type": principal.get("type"),
+        "principal_id": principal.get("id")
+        or principal.get("user_id")
+        or principal.get("service_account_id"),
+    }
+    nested = {"created_by": created_by_extra, "scope": scope_extra, "principal": principal_extra}
+    return _row(API_KEYS_TABLE, r, derived, ("id", "workspace_id"), nested)
 
 
 # -- fetching ---------------------------------------------------------------------------------------------
