@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
@@ -90,68 +91,47 @@ def cost_values(r: dict) -> dict:
     }
 
 
-def _fetch_report(
-    client: ApiClient,
-    org: OrgConfig,
-    stats: CallStats,
-    *,
-    table: Table,
-    path: str,
-    params: dict,
-    values: Callable[[dict], dict],
-    known: set[str],
-) -> Fetched:
-    """A daily-bucket report window: one row per (bucket, result), the days the API returned buckets for."""
-    fetched_at, rows, days = now_iso(), [], set()
-    request = describe_request(path, params)
-    for bucket, r in _report_rows(client, path, params, stats, days, FAST_MODE_BETA):
-        rows.append(
-            {
-                "org_id": org.slug,
-                "usage_date": bucket["starting_at"][:10],
-                **values(r),
-                "extra": extra_json(r, known),
-                "fetched_at": fetched_at,
-                "source_request": request,
-            }
-        )
-    return Fetched({table: _frame(rows, table)}, frozenset(days), request)
+@dataclass(frozen=True)
+class DailyReport:
+    """A daily-bucket report read into one table: one row per (bucket, result)."""
+
+    table: Table
+    path: str
+    group_by: tuple[str, ...]
+    values: Callable[[dict], dict]  # a result's column values
+    known: frozenset[str]  # a result's fields that have a column (anything else goes to ``extra``)
+
+    def fetch(self, client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
+        """One window ``[start, end)`` and the days the API returned buckets for."""
+        params = {
+            "starting_at": _instant(start),
+            "ending_at": _instant(end),
+            "bucket_width": "1d",
+            "limit": 31,
+            "group_by[]": list(self.group_by),
+        }
+        fetched_at, rows, days = now_iso(), [], set()
+        request = describe_request(self.path, params)
+        for bucket, r in _report_rows(client, self.path, params, stats, days, FAST_MODE_BETA):
+            rows.append(
+                {
+                    "org_id": org.slug,
+                    "usage_date": bucket["starting_at"][:10],
+                    **self.values(r),
+                    "extra": extra_json(r, self.known),
+                    "fetched_at": fetched_at,
+                    "source_request": request,
+                }
+            )
+        return Fetched({self.table: _frame(rows, self.table)}, frozenset(days), request)
 
 
-def _daily_buckets(start: date, end: date, **params) -> dict:
-    return {
-        "starting_at": _instant(start),
-        "ending_at": _instant(end),
-        "bucket_width": "1d",
-        "limit": 31,
-        **params,
-    }
-
-
-def fetch_usage(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
-    return _fetch_report(
-        client,
-        org,
-        stats,
-        table=CONSOLE_USAGE,
-        path=USAGE_PATH,
-        params=_daily_buckets(start, end, **{"group_by[]": list(USAGE_DIMS)}),
-        values=usage_values,
-        known=USAGE_KNOWN,
-    )
-
-
-def fetch_cost(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
-    return _fetch_report(
-        client,
-        org,
-        stats,
-        table=CONSOLE_COST,
-        path=COST_PATH,
-        params=_daily_buckets(start, end, **{"group_by[]": ["workspace_id", "description"]}),
-        values=cost_values,
-        known=COST_KNOWN,
-    )
+USAGE_REPORT = DailyReport(CONSOLE_USAGE, USAGE_PATH, USAGE_DIMS, usage_values, frozenset(USAGE_KNOWN))
+COST_REPORT = DailyReport(
+    CONSOLE_COST, COST_PATH, ("workspace_id", "description"), cost_values, frozenset(COST_KNOWN)
+)
+fetch_usage = USAGE_REPORT.fetch
+fetch_cost = COST_REPORT.fetch
 
 
 def claude_code_rows(org: OrgConfig, day: date, r: dict, lineage: dict) -> tuple[dict, list[dict]]:

@@ -5,6 +5,7 @@ the rows staged for it.
 """
 
 from checks import schemas as sc
+from claude_assets.ingest.columns import USAGE_TOKEN_COLUMNS, USAGE_TOKENS
 from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table
 from claude_assets.warehouse.contract import col as _c
 
@@ -22,15 +23,7 @@ USAGE_DIM_COLUMNS = (
     _c("speed", "VARCHAR", "standard or fast (fast-mode beta)"),
 )
 USAGE_DIMS = tuple(c.name for c in USAGE_DIM_COLUMNS)
-USAGE_TOKEN_COLUMNS = (
-    _c("uncached_input_tokens", "BIGINT", nullable=False),
-    _c("cache_creation_5m_input_tokens", "BIGINT", "5-minute cache writes", False),
-    _c("cache_creation_1h_input_tokens", "BIGINT", "1-hour cache writes", False),
-    _c("cache_read_input_tokens", "BIGINT", nullable=False),
-    _c("output_tokens", "BIGINT", nullable=False),
-    _c("web_search_requests", "BIGINT", nullable=False),
-)
-TOKEN_COLUMNS = tuple(c.name for c in USAGE_TOKEN_COLUMNS)
+TOKEN_COLUMNS = USAGE_TOKENS
 
 CONSOLE_USAGE = Table(
     "raw",

@@ -37,24 +37,19 @@ def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table
         def want(table: Table, name: str) -> bool:
             return dg.AssetCheckKey(table.asset_key, name) in selected_checks
 
-        if ENTERPRISE_USAGE in tables and want(ENTERPRISE_USAGE, report_checks.GROUPED_EQUALS_TOTAL):
-            yield report_checks.grouped_equals_total(
-                con,
-                ENTERPRISE_USAGE,
-                covered,
-                groupings=[g.name for g in USAGE_GROUPINGS[1:] if g.partitions],
-                measures=[*TOKENS, "requests"],
-                nullable=["requests"],
-            )
-        if ENTERPRISE_COST in tables and want(ENTERPRISE_COST, report_checks.GROUPED_EQUALS_TOTAL):
-            yield report_checks.grouped_equals_total(
-                con,
-                ENTERPRISE_COST,
-                covered,
-                groupings=[g.name for g in COST_GROUPINGS[1:] if g.partitions],
-                measures=["amount_usd", "list_amount_usd", "requests"],
-                nullable=["requests"],
-            )
+        for table, groupings, measures in (
+            (ENTERPRISE_USAGE, USAGE_GROUPINGS, [*TOKENS, "requests"]),
+            (ENTERPRISE_COST, COST_GROUPINGS, ["amount_usd", "list_amount_usd", "requests"]),
+        ):
+            if table in tables and want(table, report_checks.GROUPED_EQUALS_TOTAL):
+                yield report_checks.grouped_equals_total(
+                    con,
+                    table,
+                    covered,
+                    groupings=[g.name for g in groupings[1:] if g.partitions],
+                    measures=measures,
+                    nullable=["requests"],
+                )
         for table in (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST):
             if table in tables and want(table, report_checks.AMOUNT_WITHIN_LIST):
                 yield report_checks.amount_within_list(con, table, covered)

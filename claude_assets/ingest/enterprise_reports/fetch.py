@@ -64,39 +64,27 @@ def ranked_part(
 
 USER_GROUP_BY = ["product", "model"]
 V2_GROUP_BY = ["actor", "product", "model", "context_window", "inference_geo"]
+
+
+def _user_part(table: Table, endpoint: str, *, cost: bool) -> Part:
+    """A per-user report (B10, B11): per seat user, day, product and model."""
+    params = {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY}
+    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost, v2=False)
+
+
+def _beta_part(table: Table, endpoint: str, group_by: list[str], *, cost: bool) -> Part:
+    """A beta Usage and Cost Analytics endpoint (B12): every combination of ``group_by`` per day."""
+    params = {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": group_by}
+    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost, v2=True, headers=BETA_HEADERS)
+
+
 PARTS: dict[Table, Part] = {
     ENTERPRISE_USAGE: bucketed_part(ENTERPRISE_USAGE, "usage_report", USAGE_GROUPINGS),
     ENTERPRISE_COST: bucketed_part(ENTERPRISE_COST, "cost_report", COST_GROUPINGS),
-    ENTERPRISE_USER_USAGE: ranked_part(
-        ENTERPRISE_USER_USAGE,
-        f"{BASE}/user_usage_report",
-        {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY},
-        cost=False,
-        v2=False,
-    ),
-    ENTERPRISE_USER_COST: ranked_part(
-        ENTERPRISE_USER_COST,
-        f"{BASE}/user_cost_report",
-        {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY},
-        cost=True,
-        v2=False,
-    ),
-    ANALYTICS_USAGE: ranked_part(
-        ANALYTICS_USAGE,
-        f"{BASE}/usage",
-        {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": V2_GROUP_BY},
-        cost=False,
-        v2=True,
-        headers=BETA_HEADERS,
-    ),
-    ANALYTICS_COST: ranked_part(
-        ANALYTICS_COST,
-        f"{BASE}/cost",
-        {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": [*V2_GROUP_BY, "cost_type"]},
-        cost=True,
-        v2=True,
-        headers=BETA_HEADERS,
-    ),
+    ENTERPRISE_USER_USAGE: _user_part(ENTERPRISE_USER_USAGE, "user_usage_report", cost=False),
+    ENTERPRISE_USER_COST: _user_part(ENTERPRISE_USER_COST, "user_cost_report", cost=True),
+    ANALYTICS_USAGE: _beta_part(ANALYTICS_USAGE, "usage", V2_GROUP_BY, cost=False),
+    ANALYTICS_COST: _beta_part(ANALYTICS_COST, "cost", [*V2_GROUP_BY, "cost_type"], cost=True),
 }
 
 

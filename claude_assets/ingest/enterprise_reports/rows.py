@@ -75,12 +75,24 @@ class Kept:
     request: str
 
 
-def _lineage(k: Kept, fetched_at: str) -> dict:
+def _lineage(page: dict, request: str, fetched_at: str) -> dict:
+    """Where a row came from: the page's envelope, the request and when the API answered."""
     return {
-        "anthropic_organization_id": k.page.get("organization_id"),
-        "data_refreshed_at": k.page.get("data_refreshed_at"),
+        "anthropic_organization_id": page.get("organization_id"),
+        "data_refreshed_at": page.get("data_refreshed_at"),
         "fetched_at": fetched_at,
-        "source_request": k.request,
+        "source_request": request,
+    }
+
+
+def _ranked_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str) -> dict:
+    """The columns every row of a report ranked by rows has: its day, its span and its lineage."""
+    return {
+        "org_id": org.slug,
+        "usage_date": str(r.get("starting_at") or "")[:10] or None,
+        "starting_at": r.get("starting_at"),
+        "ending_at": r.get("ending_at"),
+        **_lineage(page, request, fetched_at),
     }
 
 
@@ -95,7 +107,7 @@ def bucket_row(org: OrgConfig, grouping: Grouping, k: Kept, fetched_at: str, *, 
         "ending_at": k.bucket["ending_at"],
         **{d: r.get(d) for d in LEGACY_DIMS},
         "requests": r.get("requests"),
-        **_lineage(k, fetched_at),
+        **_lineage(k.page, k.request, fetched_at),
     }
     bucket_more = {k2: v for k2, v in k.bucket.items() if k2 not in ("starting_at", "ending_at", "results")}
     if cost:
@@ -143,17 +155,10 @@ def user_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str,
     actor = r.get("actor") or {}
     unknown_actor = {k: v for k, v in actor.items() if k not in ACTOR_KNOWN}
     row = {
-        "org_id": org.slug,
-        "usage_date": str(r.get("starting_at") or "")[:10] or None,
+        **_ranked_row(org, r, page, request, fetched_at),
         **user(actor),
-        "starting_at": r.get("starting_at"),
-        "ending_at": r.get("ending_at"),
         **{d: r.get(d) for d in LEGACY_DIMS},
         "requests": r.get("requests"),
-        "anthropic_organization_id": page.get("organization_id"),
-        "data_refreshed_at": page.get("data_refreshed_at"),
-        "fetched_at": fetched_at,
-        "source_request": request,
     }
     common = {"actor", "starting_at", "ending_at", *LEGACY_DIMS, "requests"}
     if cost:
@@ -212,16 +217,9 @@ def v2_actor(actor: dict | None) -> dict:
 def v2_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str, *, cost: bool) -> dict:
     group = r.get("group") or {}
     row = {
-        "org_id": org.slug,
-        "usage_date": str(r.get("starting_at") or "")[:10] or None,
-        "starting_at": r.get("starting_at"),
-        "ending_at": r.get("ending_at"),
+        **_ranked_row(org, r, page, request, fetched_at),
         **v2_actor(group.get("actor")),
         **{d: group.get(d) for d in V2_DIMS},
-        "anthropic_organization_id": page.get("organization_id"),
-        "data_refreshed_at": page.get("data_refreshed_at"),
-        "fetched_at": fetched_at,
-        "source_request": request,
     }
     group_known = {"actor", *V2_DIMS} | ({"cost_type", "token_type"} if cost else set())
     unknown_group = {k: v for k, v in group.items() if k not in group_known}

@@ -4,6 +4,7 @@ staged rows."""
 import pandera.pandas as pa
 
 from checks import schemas as sc
+from claude_assets.ingest.columns import USAGE_TOKEN_COLUMNS, USAGE_TOKENS
 from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
 from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table
 from claude_assets.warehouse.contract import col as _c
@@ -22,17 +23,6 @@ SPAN = (
     _c("starting_at", "TIMESTAMPTZ", "start of the bucket (inclusive)", False),
     _c("ending_at", "TIMESTAMPTZ", "end of the bucket (exclusive)", False),
 )
-LEGACY_DIMS = (
-    "product",
-    "model",
-    "context_window",
-    "inference_geo",
-    "speed",
-    "rbac_group_id",
-    "slack_channel_id",
-    "claude_tag_category",
-    "claude_tag_user_id",
-)
 DIM_DOC = {
     "product": "chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, claude-tag, other; null = "
     "not grouped or not attributable (code execution)",
@@ -45,23 +35,11 @@ DIM_DOC = {
     "claude_tag_category": "dm, engaged, monitoring, proactive, scheduled",
     "claude_tag_user_id": "Slack member id of Claude Tag usage",
 }
+#: the legacy reports' dimensions (``group_by[]`` of usage_report / cost_report, fields of the per-user rows)
+LEGACY_DIMS = tuple(DIM_DOC)
 DIMS = tuple(_c(d, "VARCHAR", DIM_DOC[d] + " (null unless grouped)") for d in LEGACY_DIMS)
-TOKENS = (
-    "uncached_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
-    "cache_read_input_tokens",
-    "output_tokens",
-    "web_search_requests",
-)
-TOKEN_COLUMNS = (
-    _c("uncached_input_tokens", "BIGINT", nullable=False),
-    _c("cache_creation_5m_input_tokens", "BIGINT", "5-minute cache writes", False),
-    _c("cache_creation_1h_input_tokens", "BIGINT", "1-hour cache writes", False),
-    _c("cache_read_input_tokens", "BIGINT", nullable=False),
-    _c("output_tokens", "BIGINT", nullable=False),
-    _c("web_search_requests", "BIGINT", "server-side web searches", False),
-)
+TOKENS = USAGE_TOKENS
+TOKEN_COLUMNS = USAGE_TOKEN_COLUMNS
 REQUESTS = _c(
     "requests", "BIGINT", "requests (execution spans on code-execution rows); null when the API gives none"
 )
@@ -158,27 +136,29 @@ ENTERPRISE_USER_COST = Table(
     money=("amount_usd", "list_amount_usd"),
 )
 
-V2_DIMS = (
-    "actor_type",
-    "agent_id",
-    "api_key_id",
-    "claude_tag_category",
-    "claude_tag_user_id",
-    "context_window",
-    "deployment_id",
-    "environment_id",
-    "inference_geo",
-    "model",
-    "organization_id",
-    "product",
-    "rbac_group_id",
-    "service_tier",
-    "session_id",
-    "slack_channel_id",
-    "speed",
-    "user_profile_id",
-    "workspace_id",
-)
+#: the beta endpoints' ``group`` dimensions (B12), each null unless grouped by it
+V2_DIM_DOC = {
+    "actor_type": "user_actor, api_actor, service_account_actor or federated_actor",
+    "agent_id": "managed agent",
+    "api_key_id": "API key (null for key-less usage)",
+    "claude_tag_category": "Claude Tag category: dm, engaged, monitoring, proactive, scheduled",
+    "claude_tag_user_id": "Slack member id of Claude Tag usage",
+    "context_window": "0-200k or 200k-1M",
+    "deployment_id": "deployment",
+    "environment_id": "environment",
+    "inference_geo": "global or us",
+    "model": "model id",
+    "organization_id": "the API's organization id",
+    "product": "the Claude product (chat, claude_code, cowork, messages_api, …)",
+    "rbac_group_id": "RBAC group (groups overlap)",
+    "service_tier": "standard, batch, priority, …",
+    "session_id": "session",
+    "slack_channel_id": "Claude in Slack channel",
+    "speed": "standard or fast",
+    "user_profile_id": "user profile",
+    "workspace_id": "workspace",
+}
+V2_DIMS = tuple(V2_DIM_DOC)
 ACTOR = (
     _c(
         "actor",
@@ -191,7 +171,7 @@ ACTOR = (
     _c("actor_name", "VARCHAR", "a user actor's name ('Deleted User' for deleted users)"),
     _c("user_deleted", "BOOLEAN", "a user actor that is no longer a member (kept, with no email)"),
 )
-V2_DIM_COLUMNS = tuple(_c(d, "VARCHAR", "group dimension (null unless grouped)") for d in V2_DIMS)
+V2_DIM_COLUMNS = tuple(_c(d, "VARCHAR", f"{doc} (null unless grouped)") for d, doc in V2_DIM_DOC.items())
 ANALYTICS_USAGE = Table(
     "raw",
     "analytics_usage",
