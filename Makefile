@@ -16,16 +16,17 @@ $(STAMP): pyproject.toml
 
 ## demo: backfill the simulator's demo organizations (last 90 days) into data/warehouse.duckdb, print a summary
 demo: $(STAMP)
-	$(BIN)/python -m claude_assets.demo
+	$(BIN)/python -m demo
 
-## test: lint, then the whole test suite (two workers)
+## test: lint, the architecture contracts (docs/architecture.md), then the whole test suite (two workers)
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --durations=15
 
 ## ui: the demo simulator on 127.0.0.1:8787 and Dagster (webserver + daemon) on the demo's warehouse and runs
 ui: $(STAMP)
-	$(BIN)/python -m claude_assets.ui
+	$(BIN)/python -m demo.ui
 
 ## simulator: run the simulator in the foreground (WORLD=demo|small|medium|large, PORT=...)
 simulator: $(STAMP)
@@ -38,6 +39,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 format: $(STAMP)

@@ -198,10 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     import dagster as dg
 
-    from claude_assets.backfill import QUIET, backfill
     from claude_assets.config import OrgConfig, ProjectConfig
     from claude_assets.definitions import build_definitions
     from claude_assets.ingest.enterprise_reports.fetch import first_available_day
+    from demo.backfill import QUIET, backfill
     from simulator.clock import parse_instant
     from simulator.freshness import latest_engagement_day
 

@@ -7,10 +7,11 @@ import duckdb
 import pytest
 import yaml
 
-from claude_assets import demo, demo_config
-from claude_assets.backfill import partition_range
 from claude_assets.config import load_file
 from claude_assets.partitions import daily_by_org, organizations
+from demo import run as demo
+from demo import settings as demo_config
+from demo.backfill import partition_range
 
 
 def test_the_demo_configuration_names_variables_and_never_holds_a_key(tmp_path):

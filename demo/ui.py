@@ -1,7 +1,7 @@
 """``make ui``: the Dagster webserver and daemon (``dagster dev``) on the demo's warehouse and runs.
 
 Starts the demo simulator (``python -m simulator --world demo``, real-time clock) on loopback, then
-``dagster dev`` on 127.0.0.1 with the demo configuration of ``claude_assets.demo_config``: the same
+``dagster dev`` on 127.0.0.1 with the demo configuration of ``demo.settings``: the same
 ``data/demo.yaml``, warehouse and ``.dagster_home`` as ``make demo``, the simulated keys in the
 environment only. Stopping Dagster (Ctrl-C) stops the simulator.
 """
@@ -17,7 +17,7 @@ import time
 
 import httpx
 
-from claude_assets import demo_config
+from demo import settings as demo_config
 
 
 def wait_for_simulator(proc: subprocess.Popen, base_url: str, timeout: float = 60.0) -> None:
@@ -70,7 +70,7 @@ def wait_for_dagster(dagster: subprocess.Popen, grace: float = 150.0) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m claude_assets.ui",
+        prog="python -m demo.ui",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

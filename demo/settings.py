@@ -28,7 +28,7 @@ RATE_LIMITS = {"console": 120, "enterprise": 600}
 UI_SIMULATOR_PORT = 8787
 UI_PORT = 3000
 DAGSTER_YAML = """\
-# written by claude_assets.demo_config: the demo runs with no network, so no telemetry
+# written by demo.settings: the demo runs with no network, so no telemetry
 telemetry:
   enabled: false
 """

@@ -1,7 +1,7 @@
 """``make demo``: backfill the demo organizations from the simulator into DuckDB, then summarize.
 
 No key and no network: the demo world of the simulator runs on loopback in this process (its clock
-is the real time), the configuration in ``claude_assets.demo_config`` points the project at it, and
+is the real time), the configuration in ``demo.settings`` points the project at it, and
 Dagster materializes the last 90 complete days of every asset for every organization into
 ``data/warehouse.duckdb`` (one single-run backfill per partitioning), recording the runs in
 ``.dagster_home`` so ``make ui`` shows them. Running it again replaces the same windows: the
@@ -22,7 +22,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from claude_assets import demo_config
+from demo import settings as demo_config
 from simulator.app import Simulator
 from simulator.clock import SimClock, parse_instant
 from simulator.freshness import latest_engagement_day
@@ -46,9 +46,9 @@ def run_backfill(base_url: str, start: date, end: date, engagement_end: date, ou
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from claude_assets.backfill import QUIET, backfill, groups
     from claude_assets.config import load_file
     from claude_assets.definitions import build_definitions
+    from demo.backfill import QUIET, backfill, groups
 
     defs = build_definitions(load_file(demo_config.CONFIG_FILE), str(demo_config.WAREHOUSE))
     keys = [k for g in groups(defs) for k in g.keys]
@@ -221,7 +221,7 @@ def summarize(warehouse: str, start: date, end: date, results, out: Console) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m claude_assets.demo",
+        prog="python -m demo",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
