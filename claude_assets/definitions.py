@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from claude_assets.config import ProjectConfig, load_config
 from claude_assets.ingest.console.assets import console_assets
-from claude_assets.ingest.enterprise_engagement.layouts import engagement_assets
+from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
 from claude_assets.ingest.enterprise_reports.assets import report_assets
 from claude_assets.inventory.assets import inventory_assets
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi

@@ -15,11 +15,15 @@ from dagster_duckdb import DuckDBResource
 
 from checks import enterprise as enterprise_checks
 from claude_assets.config import OrgConfig, ProjectConfig
-from claude_assets.ingest.enterprise_engagement import layouts as ee
 from claude_assets.ingest import runner
+from claude_assets.ingest.enterprise_engagement import assets as ee_assets
+from claude_assets.ingest.enterprise_engagement import fetch as ee_fetch
+from claude_assets.ingest.enterprise_engagement import layout as ee_layout
+from claude_assets.ingest.enterprise_engagement import layouts as ee_layouts
+from claude_assets.ingest.enterprise_engagement import tables as ee_tables
 from resources.apis import EnterpriseAnalyticsApi
-from simulator.generators.engagement.generator import engagement
 from simulator.faults import FaultPlan
+from simulator.generators.engagement.generator import engagement
 from simulator.serve import Running, serve_in_thread
 from simulator.truth import truth
 from tests.conftest import EveryNthCursorExpires, client_for, make_sim
@@ -28,7 +32,7 @@ SLUG = "acme-enterprise"
 KEY_ENV = "TEST_ENGAGEMENT_ANALYTICS_KEY"
 START, END = date(2026, 8, 18), date(2026, 8, 25)  # a week with a member removed on 2026-08-23
 LATEST = date(2026, 11, 21)  # the simulator's clock is 2026-11-22T12:00Z: engagement lags a day
-TABLES = [t.name for t in ee.TABLES]
+TABLES = [t.name for t in ee_tables.TABLES]
 
 
 def _config(base_url: str, history_start: date = date(2026, 1, 1)) -> ProjectConfig:
@@ -57,7 +61,7 @@ def materialize(
 ) -> dg.ExecuteInProcessResult:
     """Materialize every engagement asset for the days [start, end) in one run."""
     return dg.materialize(
-        ee.engagement_assets(_config(base_url, history_start)),
+        ee_assets.engagement_assets(_config(base_url, history_start)),
         resources={
             "analytics_api": api or EnterpriseAnalyticsApi(),
             "duckdb": DuckDBResource(database=str(db)),
@@ -189,7 +193,7 @@ def test_user_activity_keeps_every_field_as_sent(sim_server, loaded):
             "/v1/organizations/analytics/users", params={"date": day.isoformat(), "limit": 1000}
         ).json()
     assert records["next_page"] is None and records["data"]
-    columns = {f.path: f.column.name for f in ee.USER_LAYOUT.fields}
+    columns = {f.path: f.column.name for f in ee_layouts.USER_LAYOUT.fields}
     with _con(db) as con:
         frame = con.execute("SELECT * FROM raw.enterprise_user_activity WHERE usage_date = ?", [day]).df()
     rows = {r["user_id"]: r for r in frame.to_dict("records")}
@@ -198,7 +202,7 @@ def test_user_activity_keeps_every_field_as_sent(sim_server, loaded):
     for record in records["data"]:
         row = rows[record["user"]["id"]]
         assert row["extra"] is None
-        for path, value in ee.flatten(record):
+        for path, value in ee_layout.flatten(record):
             if path in ("distinct_user_count", "rbac_group_id", "rbac_group_name", "last_activity_date"):
                 continue
             if path == "chat_cowork_unified_metrics":  # a null block: every column of it is null
@@ -311,7 +315,9 @@ def test_per_user_rows_add_up_to_the_organization(sim_server, loaded, table, pat
     """Per-user (and per-product) rows partition each entity's activity: their sums are the ungrouped totals,
     and their distinct users the ungrouped distinct_user_count (no double counting)."""
     db, _ = loaded
-    layout = {f.path: f for f in next(e for e in ee.DAILY_ENDPOINTS if e.table.name == table).layout.fields}
+    layout = {
+        f.path: f for f in next(e for e in ee_tables.DAILY_ENDPOINTS if e.table.name == table).layout.fields
+    }
     cols = [layout[s].column.name for s in sums]
     day = START + timedelta(days=1)
     with _con(db) as con:
@@ -326,7 +332,7 @@ def test_per_user_rows_add_up_to_the_organization(sim_server, loaded, table, pat
         }
     expected = {}
     for record in _api_rows(sim_server, path, day):
-        leaves = dict(ee.flatten(record))
+        leaves = dict(ee_layout.flatten(record))
         values = [leaves["distinct_user_count"]]
         for s in sums:
             v = leaves[s]
@@ -385,10 +391,10 @@ def test_dau_check_reports_missing_and_disagreeing_days(loaded, tmp_path):
     copy = tmp_path / "copy.duckdb"
     shutil.copy(db, copy)
     windows = {SLUG: [(START, END + timedelta(days=2))]}
-    key = ee.ENTERPRISE_USER_ACTIVITY.asset_key
+    key = ee_tables.ENTERPRISE_USER_ACTIVITY.asset_key
     with duckdb.connect(str(copy)) as con:
         ok = enterprise_checks.dau_result(
-            con, key, ee.ENTERPRISE_SUMMARY, ee.ENTERPRISE_USER_ACTIVITY, windows
+            con, key, ee_tables.ENTERPRISE_SUMMARY, ee_tables.ENTERPRISE_USER_ACTIVITY, windows
         )
         assert ok.passed and ok.metadata["days_compared"].value == (END - START).days
         assert ok.metadata["days_without_enterprise_summary"].value == 2  # never loaded: listed, not failed
@@ -398,7 +404,7 @@ def test_dau_check_reports_missing_and_disagreeing_days(loaded, tmp_path):
             [START],
         )
         bad = enterprise_checks.dau_result(
-            con, key, ee.ENTERPRISE_SUMMARY, ee.ENTERPRISE_USER_ACTIVITY, windows
+            con, key, ee_tables.ENTERPRISE_SUMMARY, ee_tables.ENTERPRISE_USER_ACTIVITY, windows
         )
         assert not bad.passed and bad.severity == dg.AssetCheckSeverity.ERROR  # both fetched by the same run
         assert bad.metadata["first_disagreements"].value[0]["usage_date"] == START.isoformat()
@@ -417,7 +423,7 @@ def test_rerun_is_idempotent(sim_server, loaded, tmp_path):
 
 def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
     """429/500/timeouts/malformed bodies/expired cursors (small pages, so cursors are used) change nothing."""
-    monkeypatch.setattr(ee, "PAGE_LIMIT", 10)
+    monkeypatch.setattr(ee_fetch, "PAGE_LIMIT", 10)
     start, end = START + timedelta(days=1), START + timedelta(days=4)
     clean = materialize(sim_server.base_url, tmp_path / "clean.duckdb", start, end)
     assert clean.success, failure_messages(clean)
@@ -443,7 +449,7 @@ def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
 
 def test_expired_cursors_mid_day_keep_no_row_twice(sim_server, tmp_path, monkeypatch):
     """A 410 on a later page restarts the day's query; the rows of its first pages are dropped, not kept twice."""
-    monkeypatch.setattr(ee, "PAGE_LIMIT", 10)
+    monkeypatch.setattr(ee_fetch, "PAGE_LIMIT", 10)
     start, end = START + timedelta(days=1), START + timedelta(days=3)
     clean = materialize(sim_server.base_url, tmp_path / "clean.duckdb", start, end)
     assert clean.success, failure_messages(clean)
@@ -470,7 +476,7 @@ def test_row_bounded_writes_leave_identical_tables(sim_server, tmp_path, monkeyp
     chunked = materialize(sim_server.base_url, tmp_path / "chunked.duckdb", start, end)
     assert chunked.success, failure_messages(chunked)
     written = [n for n in flushes if n]
-    assert len(written) > 2 * len(ee.DAILY_ENDPOINTS)  # users activity alone is written day by day
+    assert len(written) > 2 * len(ee_tables.DAILY_ENDPOINTS)  # users activity alone is written day by day
     assert snapshot(tmp_path / "chunked.duckdb") == snapshot(tmp_path / "whole.duckdb")
 
 
@@ -505,7 +511,7 @@ def test_a_range_across_the_floor_fetches_only_available_days(sim_server, tmp_pa
     )
     assert result.success, failure_messages(result)
     assert materialization_metadata(result)["enterprise_summary"]["skipped_days"] == {
-        ee.AVAILABILITY.floor_reason: {SLUG: 2}
+        ee_fetch.AVAILABILITY.floor_reason: {SLUG: 2}
     }
     with _con(db) as con:
         assert con.execute(
@@ -535,9 +541,9 @@ def test_latest_day_follows_the_api_clock(monkeypatch):
     monkeypatch.setenv(KEY_ENV, sim.world.by_slug(SLUG).api_key)
     with serve_in_thread(sim) as running:
         org = _config(running.base_url).get(SLUG)
-        stats = ee.CallStats()
+        stats = ee_fetch.CallStats()
         with EnterpriseAnalyticsApi(backoff_seconds=0).client(org) as client:
-            assert ee.probe_latest_day(client, org, stats) == date(2026, 3, 9)
+            assert ee_fetch.probe_latest_day(client, org, stats) == date(2026, 3, 9)
             assert stats.requests == 2  # refused from the local date, then asked from the API's own
 
 
@@ -545,8 +551,8 @@ def test_a_day_without_plugin_use_warns(sim_server, tmp_path):
     """A small organization can go a day without any plugin use: not_empty warns instead of failing."""
     day = date(2026, 1, 3)
     result = dg.materialize(
-        ee.engagement_assets(_config(sim_server.base_url)),
-        selection=[ee.ENTERPRISE_PLUGIN_ACTIVITY.asset_key],
+        ee_assets.engagement_assets(_config(sim_server.base_url)),
+        selection=[ee_tables.ENTERPRISE_PLUGIN_ACTIVITY.asset_key],
         resources={
             "analytics_api": EnterpriseAnalyticsApi(),
             "duckdb": DuckDBResource(database=str(tmp_path / "w.db")),
@@ -574,7 +580,7 @@ def test_parse_record_keeps_unknown_fields_and_nulls():
         "chat_metrics": {"distinct_conversation_skill_used_count": 0, "brand_new_metric": 4},
         "claude_code_metrics": {"distinct_session_skill_used_count": 2},
         "cowork_metrics": {"distinct_session_skill_used_count": 3},
-        "office_metrics": {a: {"distinct_session_skill_used_count": 0} for a in ee.OFFICE_APPS},
+        "office_metrics": {a: {"distinct_session_skill_used_count": 0} for a in ee_layouts.OFFICE_APPS},
         "chat_cowork_unified_metrics": None,
         "estimated_overage_spend": "41280.000001",
         "attributed_list_price": None,
@@ -583,7 +589,7 @@ def test_parse_record_keeps_unknown_fields_and_nulls():
         "rbac_group_name": None,
         "new_top_level": {"x": 1.5},
     }
-    values, extra = ee.parse_record(record, ee.SKILL_LAYOUT)
+    values, extra = ee_layout.parse_record(record, ee_layouts.SKILL_LAYOUT)
     assert values["estimated_overage_spend_usd"] == "412.80000001"
     assert values["attributed_list_price_usd"] is None and values["enable_count"] is None
     assert values["invocation_count"] == 0 and values["chat_distinct_conversation_skill_used_count"] == 0
@@ -593,18 +599,20 @@ def test_parse_record_keeps_unknown_fields_and_nulls():
 
 def test_parse_record_rejects_a_non_integer_count():
     with pytest.raises(ValueError, match="invocation_count"):
-        ee.parse_record({"skill_name": "pdf", "invocation_count": Decimal("2.5")}, ee.SKILL_LAYOUT)
+        ee_layout.parse_record(
+            {"skill_name": "pdf", "invocation_count": Decimal("2.5")}, ee_layouts.SKILL_LAYOUT
+        )
 
 
 def test_summaries_accept_either_envelope():
     row = {"starting_at": "2026-03-02T00:00:00Z"}
-    assert ee._summary_records({"data": [row], "summaries": [row], "next_page": None}) == [row]
-    assert ee._summary_records({"summaries": [row]}) == [row]
-    assert ee._summary_records({"data": [], "summaries": [row]}) == []
+    assert ee_fetch._summary_records({"data": [row], "summaries": [row], "next_page": None}) == [row]
+    assert ee_fetch._summary_records({"summaries": [row]}) == [row]
+    assert ee_fetch._summary_records({"data": [], "summaries": [row]}) == []
 
 
 def test_column_names_are_unique_and_every_table_has_the_contract_columns():
-    for table in ee.TABLES:
+    for table in ee_tables.TABLES:
         names = table.column_names
         assert len(names) == len(set(names)), table.qualified
         assert {"org_id", "usage_date", "extra", "fetched_at", "source_request"} <= set(names)
@@ -612,7 +620,7 @@ def test_column_names_are_unique_and_every_table_has_the_contract_columns():
 
 
 def test_assets_are_partitioned_by_day_and_enterprise_org():
-    assets = ee.engagement_assets(_config("http://127.0.0.1:9"))
+    assets = ee_assets.engagement_assets(_config("http://127.0.0.1:9"))
     assert len(assets) == 7
     by_key = defaultdict(list)
     for a in assets:

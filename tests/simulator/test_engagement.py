@@ -1000,7 +1000,7 @@ def test_ground_truth_providers_match_the_api(server, api):
     check_min_requests(sim, api, start, end)
 
 
-#: The client's per-day queries (claude_assets/ingest/enterprise_engagement.py, DAILY_ENDPOINTS).
+#: The client's per-day queries (claude_assets/ingest/enterprise_engagement/tables.py, DAILY_ENDPOINTS).
 CLIENT_QUERIES = {
     "users": ("/users", ()),
     "projects": ("/apps/chat/projects", ("user_id",)),
@@ -1047,7 +1047,7 @@ def test_min_requests_counts_every_page_of_the_grouped_days():
 
 
 def test_min_requests_group_by_mirrors_the_client():
-    from claude_assets.ingest.enterprise_engagement.layouts import DAILY_ENDPOINTS
+    from claude_assets.ingest.enterprise_engagement.tables import DAILY_ENDPOINTS
     from simulator.generators.engagement.truth import CLIENT_GROUP_BY
 
     client = {e.path.removeprefix(B): e.group_by for e in DAILY_ENDPOINTS}
