@@ -227,15 +227,11 @@ def user_cost_vs_org_cost(
     users_a, org_a = sum(r[2] for r in compared), sum(r[3] for r in compared)
     users_l, org_l = sum(r[5] for r in compared), sum(r[6] for r in compared)
     share = float((org_a - users_a) / org_a * 100) if org_a else 0.0
+    sides = ("users", "org", "gap")
     names = [
         "org_id",
         "usage_date",
-        "users_amount_usd",
-        "org_amount_usd",
-        "gap_amount_usd",
-        "users_list_amount_usd",
-        "org_list_amount_usd",
-        "gap_list_amount_usd",
+        *(f"{side}_{m}" for m in ("amount_usd", "list_amount_usd") for side in sides),
     ]
     return dg.AssetCheckResult(
         asset_key=user_table.asset_key,

@@ -7,6 +7,7 @@ are put in the environment of the process (and of the ``dagster dev`` it starts)
 
 from __future__ import annotations
 
+import argparse
 from datetime import date
 from pathlib import Path
 
@@ -118,3 +119,10 @@ def prepare(base_url: str) -> tuple[World, ProjectConfig, dict[str, str]]:
     write_config_file(config)
     prepare_dagster_home()
     return w, config, environment(w, base_url)
+
+
+def command_line(prog: str, doc: str | None) -> argparse.ArgumentParser:
+    """A launcher's argument parser; its module docstring is the help text, as written."""
+    return argparse.ArgumentParser(
+        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )

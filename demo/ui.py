@@ -8,7 +8,6 @@ environment only. Stopping Dagster (Ctrl-C) stops the simulator.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -69,11 +68,7 @@ def wait_for_dagster(dagster: subprocess.Popen, grace: float = 150.0) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo.ui",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = demo_config.command_line("python -m demo.ui", __doc__)
     parser.add_argument(
         "--simulator-port",
         type=int,
