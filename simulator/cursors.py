@@ -21,11 +21,33 @@ def encode(offset: int, canonical_query: str, refresh: str | None = None) -> str
     return "page_" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _state(cursor: str):
+    body = cursor.removeprefix("page_")
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def refresh_tag(cursor: str) -> str | None:
+    """The refresh tag a cursor carries, unchecked (None when it has none or cannot be read)."""
+    try:
+        tag = _state(cursor).get("r")
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return tag if isinstance(tag, str) else None
+
+
+def window(
+    canonical_query: str, page: str | None, total: int, limit: int, refresh: str | None = None
+) -> tuple[int, int, str | None]:
+    """[start, end) of a result list of ``total`` rows for the ``page`` cursor, and the next cursor (None at the end)."""
+    start = decode(page, canonical_query, refresh) if page else 0
+    end = min(total, start + limit)
+    return start, end, (encode(end, canonical_query, refresh) if end < total else None)
+
+
 def decode(cursor: str, canonical_query: str, refresh: str | None = None) -> int:
     """The offset a cursor points at; 400 if it belongs to another query, 410 if the data moved on."""
     try:
-        body = cursor.removeprefix("page_")
-        state = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        state = _state(cursor)
         offset = int(state["o"])
         bound = str(state["q"])
     except (ValueError, KeyError, TypeError):

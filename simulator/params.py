@@ -72,19 +72,19 @@ class Query:
                 raise bad_request(f"{name}[]: {v!r} is not one of {', '.join(allowed)}")
         return list(dict.fromkeys(values))
 
-    def instant(self, name: str, *, required: bool = False) -> datetime | None:
+    def _given(self, name: str, required: bool) -> str | None:
         raw = self.one(name)
-        if raw is None:
-            if required:
-                raise bad_request(f"{name}: this parameter is required")
-            return None
-        return parse_rfc3339(name, raw)
+        if raw is None and required:
+            raise bad_request(f"{name}: this parameter is required")
+        return raw
+
+    def instant(self, name: str, *, required: bool = False) -> datetime | None:
+        raw = self._given(name, required)
+        return None if raw is None else parse_rfc3339(name, raw)
 
     def day(self, name: str, *, required: bool = False) -> date | None:
-        raw = self.one(name)
+        raw = self._given(name, required)
         if raw is None:
-            if required:
-                raise bad_request(f"{name}: this parameter is required")
             return None
         try:
             return date.fromisoformat(raw)

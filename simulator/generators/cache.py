@@ -1,4 +1,4 @@
-"""A small thread-safe LRU of query results, shared by the data generators."""
+"""A small thread-safe LRU, shared by the data generators for days and query results."""
 
 from __future__ import annotations
 
@@ -8,22 +8,29 @@ from collections.abc import Callable
 
 
 class ResultCache:
-    """The last ``maxsize`` results, keyed by the canonical query that computed them."""
+    """Values by key, least recently used first out once their total ``size`` passes ``limit``.
 
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
+    ``size`` defaults to 1 a value (``limit`` is then a number of values); the newest value always stays.
+    """
+
+    def __init__(self, limit: int, size: Callable[[object], int] = lambda value: 1) -> None:
+        self.limit = limit
+        self._size = size
+        self._total = 0
         self._lock = threading.Lock()
-        self._results: OrderedDict = OrderedDict()
+        self._values: OrderedDict = OrderedDict()
 
-    def get(self, key: tuple, compute: Callable[[], object]):
+    def get(self, key, compute: Callable[[], object]):
         with self._lock:
-            if key in self._results:
-                self._results.move_to_end(key)
-                return self._results[key]
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
         value = compute()
         with self._lock:
-            self._results[key] = value
-            self._results.move_to_end(key)
-            while len(self._results) > self.maxsize:
-                self._results.popitem(last=False)
+            if key not in self._values:
+                self._values[key] = value
+                self._total += self._size(value)
+            self._values.move_to_end(key)
+            while self._total > self.limit and len(self._values) > 1:
+                self._total -= self._size(self._values.popitem(last=False)[1])
         return value

@@ -59,8 +59,4 @@ def offset_window(
     when ``refresh`` is given, to the data refresh it was issued under (410 once data moves on).
     """
     canonical = f"{ctx.endpoint}{ctx.path}?{ctx.query.canonical()}"
-    page = ctx.query.one("page")
-    start = cursors.decode(page, canonical, refresh) if page else 0
-    end = min(total, start + limit)
-    nxt = cursors.encode(end, canonical, refresh) if end < total else None
-    return start, end, nxt
+    return cursors.window(canonical, ctx.query.one("page"), total, limit, refresh)

@@ -7,10 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from simulator.catalog import (
-    MODELS,
-    Model,
-)
+from simulator.catalog import MODELS, Model
 from simulator.clock import day_start
 from simulator.ids import make_id, make_key, make_uuid, rng
 from simulator.world.entities import ApiKey, Invite, User, Workspace

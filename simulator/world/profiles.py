@@ -34,12 +34,13 @@ class CompanySpec:
     enterprise: EnterpriseSize | None
 
 
+def _acme(console: ConsoleSize, enterprise: EnterpriseSize) -> CompanySpec:
+    return CompanySpec("acme", "Acme Corp", "acme.example", console, enterprise)
+
+
 PROFILES: dict[str, tuple[CompanySpec, ...]] = {
     "demo": (
-        CompanySpec(
-            "acme",
-            "Acme Corp",
-            "acme.example",
+        _acme(
             ConsoleSize(users=30, workspaces=4, api_keys=14, models=6, daily_tokens=4_000_000),
             EnterpriseSize(seats=150, models=5),
         ),
@@ -52,28 +53,19 @@ PROFILES: dict[str, tuple[CompanySpec, ...]] = {
         ),
     ),
     "small": (
-        CompanySpec(
-            "acme",
-            "Acme Corp",
-            "acme.example",
+        _acme(
             ConsoleSize(users=40, workspaces=5, api_keys=20, models=6, daily_tokens=4_000_000),
             EnterpriseSize(seats=250, models=5),
         ),
     ),
     "medium": (
-        CompanySpec(
-            "acme",
-            "Acme Corp",
-            "acme.example",
+        _acme(
             ConsoleSize(users=300, workspaces=20, api_keys=100, models=9, daily_tokens=6_000_000),
             EnterpriseSize(seats=2_000, models=8),
         ),
     ),
     "large": (
-        CompanySpec(
-            "acme",
-            "Acme Corp",
-            "acme.example",
+        _acme(
             ConsoleSize(users=2_000, workspaces=60, api_keys=500, models=12, daily_tokens=8_000_000),
             EnterpriseSize(seats=10_000, models=12),
         ),

@@ -6,10 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
-from simulator.catalog import (
-    MODELS_BY_ID,
-    price_microcents_per_token,
-)
+from simulator.catalog import MODELS_BY_ID, price_microcents_per_token
 from simulator.generators.console.records import WEEKDAY, ClaudeCodeRow
 from simulator.ids import rng, stable_int
 from simulator.world.names import TERMINALS

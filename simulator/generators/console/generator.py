@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 
-from simulator.catalog import (
-    MODELS_BY_ID,
-)
+from simulator.catalog import MODELS_BY_ID
 from simulator.clock import day_start
 from simulator.generators.console.billing import Billing
 from simulator.generators.console.claude_code import ClaudeCodeActivity
@@ -97,48 +95,21 @@ class ConsoleData(Billing, ClaudeCodeActivity):
                 self._add_split(add, r, org, d, key.id, ws, model, "standard", tokens, key)
         # key-less Workbench / Console usage by members, and service-account (OIDC federation) usage
         r = rng(org.world_seed, org.slug, "workbench", d.isoformat())
+
+        def keyless(account, service_account, model, tokens: int, output: int) -> None:
+            dims = (account, None, service_account, None, model.id, "standard", "0-200k")
+            add((*dims, self._geo(model, "global"), "standard"), tokens, output, 0, r)
+
         members = [u for u in self._developers if u.member_on(d)]
         for u in r.sample(members, min(len(members), max(1, len(members) // 8))) if members else ():
             model = MODELS_BY_ID[r.choice(sorted(models_today))]
             tokens = int(base * factor * r.uniform(0.01, 0.05))
-            add(
-                (
-                    u.id,
-                    None,
-                    None,
-                    None,
-                    model.id,
-                    "standard",
-                    "0-200k",
-                    self._geo(model, "global"),
-                    "standard",
-                ),
-                tokens,
-                tokens // r.randint(5, 12),
-                0,
-                r,
-            )
+            keyless(u.id, None, model, tokens, tokens // r.randint(5, 12))
         for sa in org.service_accounts:
             if r.random() < 0.6:
                 model = MODELS_BY_ID[sorted(models_today)[0]]
                 tokens = int(base * factor * r.uniform(0.05, 0.2))
-                add(
-                    (
-                        None,
-                        None,
-                        sa,
-                        None,
-                        model.id,
-                        "standard",
-                        "0-200k",
-                        self._geo(model, "global"),
-                        "standard",
-                    ),
-                    tokens,
-                    tokens // 10,
-                    0,
-                    r,
-                )
+                keyless(None, sa, model, tokens, tokens // 10)
         return tuple(Record(k, tuple(v)) for k, v in sorted(out.items(), key=lambda kv: sortable(kv[0])))
 
     @staticmethod

@@ -322,17 +322,13 @@ class DayBuilder:
                 )
             )
         pe = concat(plugin_parts)
-        inv, m, keys = group_rows(pe, [("user", self.n_users), ("ent", len(pl)), ("prod", 4)])
-        events["plugins"] = {
-            "user": keys["user"],
-            "day": np.full(m, d.toordinal(), dtype=np.int64),
-            "ent": keys["ent"],
-            "prod": keys["prod"],
-            "app": np.full(m, -1, dtype=np.int64),
-            "invocations": bincount_sum(inv, m, pe["invocations"]),
-            "units": bincount_sum(inv, m, pe["units"]),
-            "installed": (bincount_sum(inv, m, pe["installed"]) > 0).astype(np.int64),
-        }
+        events["plugins"] = _rollup(
+            pe,
+            [("user", self.n_users), ("ent", len(pl)), ("prod", 4)],
+            d,
+            ("invocations", "units", "installed"),
+        )
+        events["plugins"]["installed"] = (events["plugins"]["installed"] > 0).astype(np.int64)
 
         # artifacts: one draw per artifact, aggregated per (user, product, type x shared)
         art_parts = []
@@ -354,16 +350,12 @@ class DayBuilder:
                 ev(rows, typ * 2 + shared, prod, -1, created=np.ones(rows.size), published=published)
             )
         ae = concat(art_parts)
-        inv, m, keys = group_rows(ae, [("user", self.n_users), ("prod", 4), ("ent", 2 * len(ARTIFACT_TYPES))])
-        events["artifacts"] = {
-            "user": keys["user"],
-            "day": np.full(m, d.toordinal(), dtype=np.int64),
-            "ent": keys["ent"],
-            "prod": keys["prod"],
-            "app": np.full(m, -1, dtype=np.int64),
-            "created": bincount_sum(inv, m, ae["created"]),
-            "published": bincount_sum(inv, m, ae["published"]),
-        }
+        events["artifacts"] = _rollup(
+            ae,
+            [("user", self.n_users), ("prod", 4), ("ent", 2 * len(ARTIFACT_TYPES))],
+            d,
+            ("created", "published"),
+        )
         ea = events["artifacts"]
         for prod, path in (
             (CHAT, "chat_metrics.distinct_artifacts_created_count"),
@@ -379,3 +371,17 @@ class DayBuilder:
         for p in USER_COLUMNS:
             table[p] = np.asarray(c[p], dtype=np.int64)
         return DayData(d, table, events)
+
+
+def _rollup(ev: dict[str, np.ndarray], keys, d: date, sums: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Events of a day summed per (user, entity, product) key, one row per key in key order."""
+    inv, m, k = group_rows(ev, keys)
+    out = {
+        "user": k["user"],
+        "day": np.full(m, d.toordinal(), dtype=np.int64),
+        "ent": k["ent"],
+        "prod": k["prod"],
+        "app": np.full(m, -1, dtype=np.int64),
+    }
+    out.update({name: bincount_sum(inv, m, ev[name]) for name in sums})
+    return out

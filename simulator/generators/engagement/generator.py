@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cached_property
@@ -11,9 +9,8 @@ from functools import cached_property
 import numpy as np
 
 from simulator.activity import ActivityPlan
-from simulator.catalog import (
-    format_cents,
-)
+from simulator.catalog import format_cents
+from simulator.generators.cache import ResultCache
 from simulator.generators.engagement.arrays import DayData, rank_of
 from simulator.generators.engagement.catalogues import Catalogues
 from simulator.generators.engagement.day import DayBuilder
@@ -33,38 +30,16 @@ class EngagementData(Catalogues, DayBuilder, Queries, Summaries):
     def __init__(self, org: Organization) -> None:
         self.org = org
         self.plan: ActivityPlan | None = None
-        self._lock = threading.Lock()
-        self._days: OrderedDict[date, DayData] = OrderedDict()
-        self._day_bytes = 0
-        self._results: OrderedDict[tuple, object] = OrderedDict()
+        self._days = ResultCache(self.DAY_CACHE_BYTES, size=lambda day: day.nbytes)
+        self._results = ResultCache(self.RESULT_CACHE)
 
     # -- caches -----------------------------------------------------------------------------------------
     def cached(self, key: tuple, build: Callable[[], object]):
         """An LRU of query results (sorted tables, summary series) keyed by the canonical query."""
-        with self._lock:
-            if key in self._results:
-                self._results.move_to_end(key)
-                return self._results[key]
-        value = build()
-        with self._lock:
-            self._results[key] = value
-            while len(self._results) > self.RESULT_CACHE:
-                self._results.popitem(last=False)
-        return value
+        return self._results.get(key, build)
 
     def day(self, d: date) -> DayData:
-        with self._lock:
-            if d in self._days:
-                self._days.move_to_end(d)
-                return self._days[d]
-        value = self._build_day(d)
-        with self._lock:
-            if d not in self._days:
-                self._days[d] = value
-                self._day_bytes += value.nbytes
-            while self._day_bytes > self.DAY_CACHE_BYTES and len(self._days) > 1:
-                self._day_bytes -= self._days.popitem(last=False)[1].nbytes
-        return value
+        return self._days.get(d, lambda: self._build_day(d))
 
     # -- people and groups --------------------------------------------------------------------------------
     @property

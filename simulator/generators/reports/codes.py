@@ -8,10 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from simulator.catalog import (
-    MODELS,
-    TOKEN_TYPES,
-)
+from simulator.catalog import MODELS, TOKEN_TYPES
 from simulator.clock import day_start
 
 # ---------------------------------------------------------------------------------------------
@@ -29,16 +26,7 @@ PRODUCTS = (
     "other",
 )
 #: Same codes, spelled as the beta ``/analytics/usage`` and ``/analytics/cost`` endpoints spell them.
-PRODUCTS_V2 = (
-    "chat",
-    "claude_code",
-    "cowork",
-    "office_agent",
-    "claude_in_chrome",
-    "claude_design",
-    "claude_tag",
-    "other",
-)
+PRODUCTS_V2 = tuple("claude_tag" if p == "claude-tag" else p for p in PRODUCTS)
 P_TAG = PRODUCTS.index("claude-tag")
 P_OTHER = PRODUCTS.index("other")
 P_CODE = PRODUCTS.index("claude_code")

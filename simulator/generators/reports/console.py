@@ -8,9 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from simulator.catalog import (
-    SERVICE_TIERS,
-)
+from simulator.catalog import SERVICE_TIERS
 from simulator.generators.cache import ResultCache
 from simulator.generators.reports.codes import CONTEXT_WINDOWS, GEOS, MODEL_IDS, SPEEDS, epoch
 from simulator.generators.reports.console_slots import (

@@ -19,6 +19,7 @@ from simulator.catalog import (
 )
 from simulator.generators.console.records import split_integer
 from simulator.generators.reports.codes import C_WEB, COMPONENTS, CONTEXT_WINDOWS, GEOS, MODEL_IDS, SPEEDS
+from simulator.generators.reports.dims import CONSOLE_DIMS
 
 CONSOLE_PRODUCTS = ("messages_api", "message_batches_api", "claude_console")
 ACTOR_TYPES = ("user_actor", "service_account_actor", "api_actor", "federated_actor")
@@ -206,18 +207,8 @@ def _allocate(totals: np.ndarray, owner: np.ndarray, weights: np.ndarray) -> np.
     return part
 
 
-CONSOLE_COLS = (
-    "actor",
-    "actor_type",
-    "api_key_id",
-    "workspace_id",
-    "service_tier",
-    "product",
-    "model",
-    "cw",
-    "geo",
-    "speed",
-)
+#: Record column of each Console beta dimension (the columns of ``codes``).
+CONSOLE_COLS = tuple({"context_window": "cw", "inference_geo": "geo"}.get(d, d) for d in CONSOLE_DIMS)
 
 
 def _console_arrays(rows: list[tuple]) -> dict:

@@ -54,21 +54,20 @@ CONSTANT_DIMS = frozenset(
     }
 )
 #: Beta dimensions a Console (Claude Platform) organization's usage never splits on.
-CONSOLE_CONSTANT_DIMS = frozenset(
-    set(V2_DIMS)
-    - {
-        "actor",
-        "actor_type",
-        "api_key_id",
-        "workspace_id",
-        "service_tier",
-        "product",
-        "model",
-        "context_window",
-        "inference_geo",
-        "speed",
-    }
+#: Beta dimensions a Console (Claude Platform) organization's usage splits on.
+CONSOLE_DIMS = (
+    "actor",
+    "actor_type",
+    "api_key_id",
+    "workspace_id",
+    "service_tier",
+    "product",
+    "model",
+    "context_window",
+    "inference_geo",
+    "speed",
 )
+CONSOLE_CONSTANT_DIMS = frozenset(set(V2_DIMS) - set(CONSOLE_DIMS))
 #: Record column behind each dimension.
 COLUMN = {
     "product": "product",

@@ -151,6 +151,12 @@ class RecordGenerator:
             "exec_seconds": np.zeros(n, dtype=np.int64),
         }
 
+    def _anonymous(
+        self, g: np.random.Generator, d: date, models, profile: str, n: int, product: int, **kw
+    ) -> dict:
+        """``n`` sessions of no seat user, each of random intensity."""
+        return self._sessions(g, d, models, profile, np.full(n, -1), g.lognormal(0, 0.5, n), product, **kw)
+
     def _non_seat(self, g: np.random.Generator, d: date, models, act) -> list[dict]:
         org = self.org
         wf = weekday_factor(d) * growth_factor(org, d)
@@ -171,13 +177,12 @@ class RecordGenerator:
                 g.random(n) < 0.05, -1, channel
             )  # some Claude Tag usage has no channel recorded
             out.append(
-                self._sessions(
+                self._anonymous(
                     g,
                     d,
                     models,
                     "chat",
-                    np.full(n, -1),
-                    g.lognormal(0, 0.5, n),
+                    n,
                     P_TAG,
                     scale=1.3,
                     tag_cat=cat,
@@ -208,13 +213,12 @@ class RecordGenerator:
         if n and len(unconnected):
             who = unconnected[g.integers(0, len(unconnected), n)]
             out.append(
-                self._sessions(
+                self._anonymous(
                     g,
                     d,
                     models,
                     "chat",
-                    np.full(n, -1),
-                    g.lognormal(0, 0.5, n),
+                    n,
                     P_TAG,
                     tag_cat=np.zeros(n),
                     tag_user=who,
@@ -223,15 +227,11 @@ class RecordGenerator:
         # Code Review: Claude Code work with no user account
         n = int(g.poisson(int(act.surfaces["claude_code"].sum()) * 0.25))
         if n:
-            out.append(
-                self._sessions(
-                    g, d, models, "claude_code", np.full(n, -1), g.lognormal(0, 0.5, n), P_CODE, scale=0.4
-                )
-            )
+            out.append(self._anonymous(g, d, models, "claude_code", n, P_CODE, scale=0.4))
         # unattributed usage, reported as "other"
         n = int(g.poisson(self.seats * 0.01 * wf))
         if n:
-            out.append(self._sessions(g, d, models, "chat", np.full(n, -1), g.lognormal(0, 0.5, n), P_OTHER))
+            out.append(self._anonymous(g, d, models, "chat", n, P_OTHER))
         # code execution: one record per execution span, no product/model/user
         n = int(g.poisson((self.seats * 0.12 + 30) * wf))
         if n:

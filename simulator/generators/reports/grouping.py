@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.catalog import (
-    TOKEN_TYPES,
-)
+from simulator.catalog import TOKEN_TYPES
 from simulator.generators.reports.codes import COMPONENTS
 from simulator.generators.reports.frames import Frame
 

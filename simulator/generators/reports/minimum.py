@@ -12,7 +12,7 @@ from simulator.generators.reports.codes import GEOS
 from simulator.generators.reports.frames import Frame, Selection, collect
 from simulator.generators.reports.records import ReportData, reports_for
 from simulator.generators.reports.truth import truth_header, truth_refresh
-from simulator.generators.reports.units import TOP_GROUPS, bucket_rows, user_units, v2_units
+from simulator.generators.reports.units import TOP_GROUPS, bucket_rows, ranked_units
 
 #: (same names, dimensions and order): keep the two in step, or the minimum no longer describes the
 #: content the client reads.
@@ -175,14 +175,15 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
                 out[name]["requests"] += got["requests"]
         seat = f.take(np.flatnonzero(f.user >= 0))  # the per-user reports' seat_only selection
         day = (t0, 86_400)
-        for name, units, frame in (
-            ("user_usage_report", user_units, seat),
-            ("user_cost_report", user_units, seat),
-            ("usage", v2_units, f),
-            ("cost", v2_units, f),
+        for name, per_user, frame in (
+            ("user_usage_report", True, seat),
+            ("user_cost_report", True, seat),
+            ("usage", False, f),
+            ("cost", False, f),
         ):
             cost = name.endswith("cost_report") or name == "cost"
-            n = units(rd, frame, MIN_REQUEST_PLANS[name]["group_by"], bucket=day, cost=cost).n
+            group_by = MIN_REQUEST_PLANS[name]["group_by"]
+            n = ranked_units(rd, frame, group_by, per_user=per_user, bucket=day, cost=cost).n
             out[name]["requests"] += max(1, -(-n // ROW_PAGE))
         for v in out.values():
             v["windows"] += 1

@@ -46,10 +46,14 @@ def split_dims(group_by: list[str], constant: frozenset[str] = CONSTANT_DIMS) ->
     return dims, mode
 
 
-def _prepare(rd: ReportData, f: Frame, dims: list[str], sel: Selection) -> Frame:
+def _query(
+    rd: ReportData, f: Frame, group_by: list[str] | tuple[str, ...], sel: Selection | None
+) -> tuple[Frame, list[str], str | None]:
+    """The query's records (one per RBAC group of its user when grouped so), splitting dims and fan-out mode."""
+    dims, mode = split_dims(list(group_by))
     if "rbac_group_id" in dims:
-        f = expand_rbac(rd, f, sel.rbac_groups)
-    return f
+        f = expand_rbac(rd, f, (sel or Selection()).rbac_groups)
+    return f, dims, mode
 
 
 def _bucket_col(f: Frame, grid0: datetime, width: int) -> np.ndarray:
@@ -133,31 +137,12 @@ def bucket_rows(
     ``cost_type``/``token_type``: each counts against the bucket's top 100. ``f`` holds the query's
     records (:func:`collect` under its selection). Shared by the route and ``min_requests_reports``.
     """
-    dims, mode = split_dims(list(group_by))
-    f = _prepare(rd, f, dims, sel or Selection())
+    f, dims, mode = _query(rd, f, group_by, sel)
     t = _units(f, dims, bucket=(grid0, width), cost=cost, mode=mode if cost else None)
     if cost and mode:  # every (group, cost component) is a row of its own
         unit, comp, sums = t.comp_unit, t.comp_code, t.comp_sums
         t = Table({**{k: v[unit] for k, v in t.codes.items()}, "component": comp}, sums)
     return t
-
-
-def user_units(
-    rd: ReportData,
-    f: Frame,
-    group_by: list[str] | tuple[str, ...],
-    *,
-    bucket: tuple[datetime, int] | None,
-    cost: bool,
-    sel: Selection | None = None,
-) -> Table:
-    """The ranked units of a per-user report (B10/B11): one per (actor, bucket, group), the paging unit.
-
-    ``f`` holds the query's seat-user records. Shared by the route and ``min_requests_reports``.
-    """
-    dims, mode = split_dims(list(group_by))
-    f = _prepare(rd, f, dims, sel or Selection())
-    return _units(f, ["actor", *dims], bucket=bucket, cost=cost, mode=mode)
 
 
 def v2_table(
@@ -176,21 +161,25 @@ def v2_table(
     return t
 
 
-def v2_units(
+def ranked_units(
     rd: ReportData,
     f: Frame,
     group_by: list[str] | tuple[str, ...],
     *,
+    per_user: bool,
     bucket: tuple[datetime, int] | None,
     cost: bool,
     sel: Selection | None = None,
 ) -> Table:
-    """The ranked units of a beta report (B12) of an Enterprise organization, the paging unit.
+    """The ranked units of a report, its paging unit. Shared by the routes and ``min_requests_reports``.
 
-    ``f`` holds the query's records. Shared by the route and ``min_requests_reports``.
+    ``per_user``: a per-user report (B10/B11), one unit per (actor, bucket, group), ``f`` holding the
+    query's seat-user records. Otherwise a beta report (B12) of an Enterprise organization, ``f``
+    holding the query's records.
     """
-    dims, mode = split_dims(list(group_by))
-    f = _prepare(rd, f, dims, sel or Selection())
+    f, dims, mode = _query(rd, f, group_by, sel)
+    if per_user:
+        return _units(f, ["actor", *dims], bucket=bucket, cost=cost, mode=mode)
     return v2_table(f, dims, mode, bucket=bucket, cost=cost)
 
 

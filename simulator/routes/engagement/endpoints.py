@@ -12,7 +12,7 @@ from simulator.generators.engagement.arrays import Scope, Table
 from simulator.generators.engagement.generator import engagement
 from simulator.generators.engagement.vocab import USER_LAYOUT
 from simulator.routes.context import Ctx, Endpoint
-from simulator.routes.engagement.entities import SPECS, entity_handler
+from simulator.routes.engagement.entities import SPECS, entity_handler, project_filter
 from simulator.routes.engagement.params import (
     BASE,
     DEFAULT_LIMIT,
@@ -84,17 +84,7 @@ def users(ctx: Ctx) -> dict:
         ctx, ("rbac_group_id",) if grouped else ("email", "email_address", "user.email_address"), USER_METRICS
     )
     members, groups = user_scope(eng, f)
-    projects = None
-    if "project_id" in f:
-        projects = np.zeros(len(eng.projects), dtype=bool)
-        for v in f["project_id"]:
-            if not v.startswith("claude_proj_"):
-                raise bad_request(
-                    f"filter[]: project_id takes a tagged project id (claude_proj_...), got {v!r}"
-                )
-            j = eng.projects.index.get(v)
-            if j is not None:
-                projects[j] = True
+    projects = project_filter(eng, f)
     scope = Scope(users=members, groups=groups, group_by=group_by)
 
     def build() -> Table:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,17 +58,13 @@ def check_floor(name: str, d: date) -> None:
 
 def peek_end(page: str | None) -> date | None:
     """The ending_date a cursor was issued under when the request left ending_date to its default."""
-    if not page:
+    tag = cursors.refresh_tag(page) if page else None
+    if tag is None or not tag.startswith("end="):
         return None
     try:
-        body = page.removeprefix("page_")
-        state = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        tag = state.get("r")
-        if isinstance(tag, str) and tag.startswith("end="):
-            return date.fromisoformat(tag[4:])
-    except (ValueError, TypeError, AttributeError):
+        return date.fromisoformat(tag[4:])
+    except ValueError:
         return None
-    return None
 
 
 def parse_range(ctx: Ctx, start: date, latest: date) -> Window:
@@ -136,11 +130,7 @@ def page_window(ctx: Ctx, kind: str, total: int, limit: int, win: Window) -> tup
     not accepted by /skills with the same parameters) and, when ending_date was left to its default,
     carries the ending_date resolved on the first page.
     """
-    canonical = f"{kind}?{ctx.query.canonical()}"
-    page = ctx.query.one("page")
-    start = cursors.decode(page, canonical, win.end_tag) if page else 0
-    end = min(total, start + limit)
-    return start, end, (cursors.encode(end, canonical, win.end_tag) if end < total else None)
+    return cursors.window(f"{kind}?{ctx.query.canonical()}", ctx.query.one("page"), total, limit, win.end_tag)
 
 
 # -- filter[], group_by[], order ------------------------------------------------------------------------

@@ -77,6 +77,18 @@ def office_paths(field: str) -> tuple[str, ...]:
     return tuple(f"office_metrics.{app}.{field}" for app in OFFICE_APPS)
 
 
+def surface_metrics(vals: dict[str, list], entity: str, i: int) -> dict:
+    """The per-surface blocks of a skill or connector record: chat conversations and sessions that used it."""
+    chat = f"distinct_conversation_{entity}_used_count"
+    session = f"distinct_session_{entity}_used_count"
+    return {
+        "chat_metrics": {chat: vals[f"chat_metrics.{chat}"][i]},
+        "claude_code_metrics": {session: vals[f"claude_code_metrics.{session}"][i]},
+        "cowork_metrics": {session: vals[f"cowork_metrics.{session}"][i]},
+        "office_metrics": office_block(vals, session, i),
+    }
+
+
 def office_block(vals: dict[str, list], field: str, i: int) -> dict:
     return {app: {field: vals[f"office_metrics.{app}.{field}"][i]} for app in OFFICE_APPS}
 
@@ -110,20 +122,7 @@ def render_skill(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int, i
         "distinct_user_count": vals["distinct_user_count"][i],
         "invocation_count": vals["invocation_count"][i],
         "enable_count": vals["enable_count"][i],
-        "chat_metrics": {
-            "distinct_conversation_skill_used_count": vals[
-                "chat_metrics.distinct_conversation_skill_used_count"
-            ][i]
-        },
-        "claude_code_metrics": {
-            "distinct_session_skill_used_count": vals[
-                "claude_code_metrics.distinct_session_skill_used_count"
-            ][i]
-        },
-        "cowork_metrics": {
-            "distinct_session_skill_used_count": vals["cowork_metrics.distinct_session_skill_used_count"][i]
-        },
-        "office_metrics": office_block(vals, "distinct_session_skill_used_count", i),
+        **surface_metrics(vals, "skill", i),
         "estimated_overage_spend": None if over is None else money(over),
         "attributed_list_price": None if listed is None else money(listed),
         "currency": "USD" if over is not None or listed is not None else None,
@@ -136,22 +135,7 @@ def render_connector(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: in
         "connector_name": cn.names[e],
         "connector_display_name": cn.extra["display"][e],
         "distinct_user_count": vals["distinct_user_count"][i],
-        "chat_metrics": {
-            "distinct_conversation_connector_used_count": vals[
-                "chat_metrics.distinct_conversation_connector_used_count"
-            ][i]
-        },
-        "claude_code_metrics": {
-            "distinct_session_connector_used_count": vals[
-                "claude_code_metrics.distinct_session_connector_used_count"
-            ][i]
-        },
-        "cowork_metrics": {
-            "distinct_session_connector_used_count": vals[
-                "cowork_metrics.distinct_session_connector_used_count"
-            ][i]
-        },
-        "office_metrics": office_block(vals, "distinct_session_connector_used_count", i),
+        **surface_metrics(vals, "connector", i),
         **{
             k: vals[k][i]
             for k in (

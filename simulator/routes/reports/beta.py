@@ -6,9 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from simulator.catalog import (
-    format_cents,
-)
+from simulator.catalog import format_cents
 from simulator.clock import iso
 from simulator.errors import bad_request
 from simulator.generators.reports.console import console_reports_for
@@ -21,10 +19,10 @@ from simulator.generators.reports.units import (
     Table,
     order_metric,
     rank_units,
+    ranked_units,
     reorder,
     split_dims,
     v2_table,
-    v2_units,
 )
 from simulator.routes.context import Ctx
 from simulator.routes.paging import offset_window
@@ -102,7 +100,7 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
         bucket = (t0, width) if width else None
         if enterprise:
             f = collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel)
-            t = v2_units(rd, f, group_by, bucket=bucket, cost=cost, sel=sel)
+            t = ranked_units(rd, f, group_by, per_user=False, bucket=bucket, cost=cost, sel=sel)
         else:
             f = src.frame(t0, t1, refreshed, sel, minutes=width == 60)
             t = v2_table(f, dims, mode, bucket=bucket, cost=cost)

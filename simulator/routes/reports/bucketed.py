@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from simulator.catalog import (
-    format_cents,
-)
+from simulator.catalog import format_cents
 from simulator.clock import iso
 from simulator.generators.reports.dims import LEGACY_COST_GROUP_BY, LEGACY_DIMS, LEGACY_GROUP_BY
 from simulator.generators.reports.frames import collect

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from simulator.catalog import (
-    SERVICE_TIERS,
-)
+from simulator.catalog import SERVICE_TIERS
 from simulator.clock import iso
 from simulator.errors import bad_request
 from simulator.freshness import lookback_floor, report_refreshed_at
-from simulator.generators.reports.codes import CONTEXT_WINDOWS, GEOS, MODEL_IDS, SPEEDS, TAG_CATEGORIES
+from simulator.generators.reports.codes import (
+    CONTEXT_WINDOWS,
+    GEOS,
+    MODEL_IDS,
+    PRODUCTS,
+    SPEEDS,
+    TAG_CATEGORIES,
+)
 from simulator.generators.reports.console import ConsoleReports
 from simulator.generators.reports.console_slots import ACTOR_TYPES as CONSOLE_ACTOR_TYPES
 from simulator.generators.reports.console_slots import CONSOLE_PRODUCTS
@@ -37,13 +42,9 @@ MAX_V2_GROUPS = 5
 
 
 #: products[] filter values -> record code (None: a product this organization never has).
+_SEAT_PRODUCTS = {p: i for i, p in enumerate(PRODUCTS[:6])}  # chat .. claude_design
 LEGACY_PRODUCT_FILTER = {
-    "chat": 0,
-    "claude_code": 1,
-    "cowork": 2,
-    "office_agent": 3,
-    "claude_in_chrome": 4,
-    "claude_design": 5,
+    **_SEAT_PRODUCTS,
     "claude-tag": 6,
     "claude-in-slack": 6,
     "claude_in_slack": None,
@@ -51,12 +52,7 @@ LEGACY_PRODUCT_FILTER = {
     "other": 7,
 }
 V2_PRODUCT_FILTER = {
-    "chat": 0,
-    "claude_code": 1,
-    "cowork": 2,
-    "office_agent": 3,
-    "claude_in_chrome": 4,
-    "claude_design": 5,
+    **_SEAT_PRODUCTS,
     "claude_tag": 6,
     "chat_cowork_unified": None,
     "claude_console": None,

@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from simulator.catalog import (
-    format_cents,
-)
+from simulator.catalog import format_cents
 from simulator.clock import iso
 from simulator.generators.reports.dims import LEGACY_COST_GROUP_BY, LEGACY_DIMS, LEGACY_GROUP_BY
 from simulator.generators.reports.frames import collect
@@ -20,9 +18,9 @@ from simulator.generators.reports.units import (
     Table,
     order_metric,
     rank_units,
+    ranked_units,
     reorder,
     split_dims,
-    user_units,
 )
 from simulator.routes.context import Ctx
 from simulator.routes.paging import offset_window
@@ -77,7 +75,9 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
 
     def compute() -> Ranked:
         f = collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel)
-        t = user_units(rd, f, group_by, bucket=(t0, width) if width else None, cost=cost, sel=sel)
+        t = ranked_units(
+            rd, f, group_by, per_user=True, bucket=(t0, width) if width else None, cost=cost, sel=sel
+        )
         if exclude_deleted:
             keep = np.flatnonzero(rd.removed_ordinal[t.codes["actor"]] > today)
             t = reorder(t, keep) if len(keep) < t.n else t
