@@ -1,4 +1,4 @@
-"""The Console inventory's Dagster definitions: one multi-asset writing the history tables, per organization."""
+"""Dagster definitions of the Console inventory: one multi-asset writing the history tables."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource

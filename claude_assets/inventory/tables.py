@@ -68,9 +68,32 @@ def _history(name: str, keys: dict[str, str], fields: tuple[Column, ...], *, des
     )
 
 
+#: columns several tables hold alike
+NAME, EMAIL = _c("name", "VARCHAR"), _c("email", "VARCHAR")
+
+
 def fields(table: Table) -> tuple[Column, ...]:
     """The columns of ``table`` an API object fills: all but org_id and the history columns."""
     return tuple(c for c in table.columns if c is not ORG_ID and c.name not in HISTORY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One inventory table: its creation-instant column and what its checks expect."""
+
+    table: Table
+    born: str | None = None  # column holding the entity's own creation instant, if the API gives one
+    expect_rows: bool = False  # every organization has some: none is an error
+    checks: dict[str, list[pa.Check]] | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """org_id + the entity id column(s): the grain without ``valid_from``."""
+        return self.table.grain[:-1]
+
+
+def _one_of(*values: str) -> pa.Check:
+    return pa.Check.isin(list(values), error=f"must be one of {', '.join(values)}")
 
 
 ORGANIZATION = _history(
@@ -80,12 +103,27 @@ ORGANIZATION = _history(
     description="The Console organization itself (GET /v1/organizations/me). The API gives no creation "
     "instant, so its first version starts at the first snapshot.",
 )
+ORGANIZATION_ENTITY = Entity(ORGANIZATION, expect_rows=True)
+
+USERS_TABLE = _history(
+    "users",
+    {"user_id": "user id (user_…); the usage report's account_id"},
+    (
+        EMAIL,
+        NAME,
+        _c("role", "VARCHAR", "user, developer, billing, claude_code_user, admin, …"),
+        _c("added_at", "TIMESTAMPTZ", "when the user joined the organization"),
+    ),
+    description="Members of the organization with their role (GET /v1/organizations/users). A removed user's "
+    "versions stay, closed at the snapshot that no longer listed them.",
+)
+USERS_ENTITY = Entity(USERS_TABLE, born="added_at", expect_rows=True)
 
 WORKSPACES_TABLE = _history(
     "workspaces",
     {"workspace_id": "workspace id (wrkspc_…)"},
     (
-        _c("name", "VARCHAR"),
+        NAME,
         _c("display_color", "VARCHAR", "hex colour shown in the Console"),
         _c("created_at", "TIMESTAMPTZ", "creation instant"),
         _c("archived_at", "TIMESTAMPTZ", "archive instant; null while active"),
@@ -111,34 +149,7 @@ WORKSPACES_TABLE = _history(
     description="Workspaces, archived ones and the default workspace included "
     "(include_archived=true, include_default=true).",
 )
-
-USERS_TABLE = _history(
-    "users",
-    {"user_id": "user id (user_…); the usage report's account_id"},
-    (
-        _c("email", "VARCHAR"),
-        _c("name", "VARCHAR"),
-        _c("role", "VARCHAR", "user, developer, billing, claude_code_user, admin, …"),
-        _c("added_at", "TIMESTAMPTZ", "when the user joined the organization"),
-    ),
-    description="Members of the organization with their role (GET /v1/organizations/users). A removed user's "
-    "versions stay, closed at the snapshot that no longer listed them.",
-)
-
-INVITES_TABLE = _history(
-    "invites",
-    {"invite_id": "invite id (invite_…)"},
-    (
-        _c("email", "VARCHAR"),
-        _c("role", "VARCHAR"),
-        _c("status", "VARCHAR", "pending, accepted, expired or deleted"),
-        _c("invited_at", "TIMESTAMPTZ"),
-        _c("expires_at", "TIMESTAMPTZ"),
-        _c("accepted_at", "TIMESTAMPTZ"),
-        _c("rbac_group_ids", "JSON", "RBAC groups the invite grants"),
-    ),
-    description="Invitations of every status: pending, accepted, expired (and deleted where the API reports it).",
-)
+WORKSPACES_ENTITY = Entity(WORKSPACES_TABLE, born="created_at", expect_rows=True)
 
 MEMBERS_TABLE = _history(
     "workspace_members",
@@ -156,12 +167,30 @@ MEMBERS_TABLE = _history(
     "user leaves the workspace or the workspace is archived. The API gives no creation "
     "instant for a membership, so its first version starts at the first snapshot that saw it.",
 )
+MEMBERS_ENTITY = Entity(MEMBERS_TABLE)
+
+INVITES_TABLE = _history(
+    "invites",
+    {"invite_id": "invite id (invite_…)"},
+    (
+        EMAIL,
+        _c("role", "VARCHAR"),
+        _c("status", "VARCHAR", "pending, accepted, expired or deleted"),
+        _c("invited_at", "TIMESTAMPTZ"),
+        _c("expires_at", "TIMESTAMPTZ"),
+        _c("accepted_at", "TIMESTAMPTZ"),
+        _c("rbac_group_ids", "JSON", "RBAC groups the invite grants"),
+    ),
+    description="Invitations of every status: pending, accepted, expired "
+    "(and deleted where the API reports it).",
+)
+INVITES_ENTITY = Entity(INVITES_TABLE, born="invited_at")
 
 API_KEYS_TABLE = _history(
     "api_keys",
     {"api_key_id": "key id (apikey_…); the usage report's api_key_id"},
     (
-        _c("name", "VARCHAR"),
+        NAME,
         _c("status", "VARCHAR", "active, inactive, archived or expired"),
         _c(
             "workspace_id",
@@ -186,38 +215,20 @@ API_KEYS_TABLE = _history(
     description="API keys of every status with their workspace and creator (GET /v1/organizations/api_keys). "
     "A deleted key keeps its name and owner on past days.",
 )
-
-
-@dataclass(frozen=True)
-class Entity:
-    """One inventory table: its creation-instant column and what its checks expect."""
-
-    table: Table
-    born: str | None = None  # column holding the entity's own creation instant, if the API gives one
-    expect_rows: bool = False  # every organization has some: none is an error
-    checks: dict[str, list[pa.Check]] | None = None
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """org_id + the entity id column(s): the grain without ``valid_from``."""
-        return self.table.grain[:-1]
-
-
-def _one_of(*values: str) -> pa.Check:
-    return pa.Check.isin(list(values), error=f"must be one of {', '.join(values)}")
+API_KEYS_ENTITY = Entity(
+    API_KEYS_TABLE,
+    born="created_at",
+    checks={"status": [_one_of("active", "inactive", "archived", "expired")]},
+)
 
 
 ENTITIES = (
-    Entity(ORGANIZATION, expect_rows=True),
-    Entity(WORKSPACES_TABLE, born="created_at", expect_rows=True),
-    Entity(USERS_TABLE, born="added_at", expect_rows=True),
-    Entity(INVITES_TABLE, born="invited_at"),
-    Entity(MEMBERS_TABLE),
-    Entity(
-        API_KEYS_TABLE,
-        born="created_at",
-        checks={"status": [_one_of("active", "inactive", "archived", "expired")]},
-    ),
+    ORGANIZATION_ENTITY,
+    WORKSPACES_ENTITY,
+    USERS_ENTITY,
+    INVITES_ENTITY,
+    MEMBERS_ENTITY,
+    API_KEYS_ENTITY,
 )
 TABLES = tuple(e.table for e in ENTITIES)
 SCHEMAS = {e.table: inventory_checks.snapshot_schema(e.table, e.keys, e.checks) for e in ENTITIES}
