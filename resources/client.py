@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -11,9 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -29,6 +26,14 @@ from resources.errors import (
     auth_message,
 )
 from resources.ratelimit import RateLimiter
+from resources.responses import (
+    cursor_page_problem,
+    id_page_problem,
+    parse_body,
+    retry_after_seconds,
+    server_error,
+    server_time,
+)
 from resources.secrets import Secret
 
 __all__ = ["ANTHROPIC_VERSION", "ApiClient", "CallStats", "CursorExpired"]
@@ -206,9 +211,9 @@ class ApiClient:
                 else:
                     status = resp.status_code
                     stats.add(bytes=len(resp.content))
-                    stats.server_time = _server_time(resp) or stats.server_time
+                    stats.server_time = server_time(resp) or stats.server_time
                     if status == 200:
-                        body, problem = _parse(resp.content)
+                        body, problem = parse_body(resp.content)
                         if problem is None and check is not None:
                             problem = check(body)
                         if problem is None:
@@ -217,7 +222,7 @@ class ApiClient:
                         reason = f"returned a malformed body ({problem})"
                     elif status in RETRYABLE_STATUS:
                         reason = f"returned {status}"
-                        retry_after = _retry_after(resp)
+                        retry_after = retry_after_seconds(resp)
                     else:
                         raise self._error(path, resp)
             if attempt >= self.max_retries:
@@ -246,7 +251,7 @@ class ApiClient:
             stats.add(retries=1, wait_seconds=pause)
 
     def _error(self, path: str, resp: httpx.Response) -> AnthropicApiError:
-        message, etype = _server_error(resp)
+        message, etype = server_error(resp)
         message = message.replace(self._key.reveal(), self._key.masked)[:MAX_SERVER_MESSAGE]
         request_id = resp.headers.get("request-id")
         kw = {"status": resp.status_code, "error_type": etype, "request_id": request_id, "path": path}
@@ -301,7 +306,7 @@ class ApiClient:
                         {**first, "page": cursor} if cursor else first,
                         stats,
                         headers,
-                        _cursor_page_problem,
+                        cursor_page_problem,
                     )
                     cursor = body.get("next_page")
                     done = not cursor or body.get("has_more") is False
@@ -348,7 +353,7 @@ class ApiClient:
         items: list[dict] = []
         while True:
             body = self._get(
-                path, {**query, "after_id": after} if after else query, stats, headers, _id_page_problem
+                path, {**query, "after_id": after} if after else query, stats, headers, id_page_problem
             )
             items.extend(body["data"])
             if not body.get("has_more"):
@@ -389,81 +394,3 @@ class ApiClient:
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=True)
-
-
-def _parse(content: bytes) -> tuple[dict, str | None]:
-    try:
-        body = json.loads(content, parse_float=Decimal)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        return {}, "not JSON"
-    if not isinstance(body, dict):
-        return {}, "not a JSON object"
-    return body, None
-
-
-def _cursor_page_problem(body: dict) -> str | None:
-    if not isinstance(body.get("data"), list):
-        return "no data list"
-    nxt, more = body.get("next_page"), body.get("has_more")
-    if nxt is not None and not isinstance(nxt, str):
-        return "next_page is not a string"
-    if more is not None and not isinstance(more, bool):
-        return "has_more is not a boolean"
-    if more is True and not nxt:
-        return "has_more is true but next_page is empty"
-    return None
-
-
-def _id_page_problem(body: dict) -> str | None:
-    if not isinstance(body.get("data"), list):
-        return "no data list"
-    if body.get("has_more") and not isinstance(body.get("last_id"), str):
-        return "has_more is true but last_id is empty"
-    return None
-
-
-def _server_error(resp: httpx.Response) -> tuple[str, str | None]:
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text[:200], None
-    err = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(err, dict):
-        return str(body)[:200], None
-    return str(err.get("message", "")), err.get("type")
-
-
-def _http_date(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _server_time(resp: httpx.Response) -> datetime | None:
-    return _http_date(resp.headers.get("date"))
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date); None if absent."""
-    raw = resp.headers.get("retry-after-ms")
-    if raw:
-        try:
-            return max(0.0, float(raw) / 1000)
-        except ValueError:
-            pass
-    raw = resp.headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    when = _http_date(raw)
-    if when is None:
-        return None
-    reference = _server_time(resp) or datetime.now(UTC)
-    return max(0.0, (when - reference).total_seconds())
