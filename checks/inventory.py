@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
+from checks.window import rows_by_org_result
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import VALIDITY
 
@@ -218,15 +219,5 @@ def results(
         ),
     ]
     if expect_rows:
-        rows = current_rows(con, table, orgs)
-        empty = sorted(o for o, n in rows.items() if n == 0)
-        out.append(
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name=HAS_ROWS,
-                passed=not empty,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"current_rows_by_org": rows, "empty_orgs": empty},
-            )
-        )
+        out.append(rows_by_org_result(key, HAS_ROWS, current_rows(con, table, orgs), "current_rows_by_org"))
     return out

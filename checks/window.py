@@ -129,3 +129,18 @@ def results(
             metadata={"rows_by_org": rows, "empty_orgs": empty},
         ),
     ]
+
+
+def rows_by_org_result(
+    key: dg.AssetKey, check_name: str, rows: dict[str, int], label: str
+) -> dg.AssetCheckResult:
+    """An ERROR-severity result that fails when an organization of ``rows`` (row counts by org) has none."""
+    empty = sorted(org for org, n in rows.items() if n == 0)
+    metadata = {label: rows, "empty_orgs": empty}
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=check_name,
+        passed=not empty,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+    )
