@@ -289,38 +289,31 @@ class DayBuilder:
         # plugins (Claude Code and Cowork), with installs
         pl = self.plugins
         plugin_parts = []
+
+        def plugin_ev(rows, ent, prod, invocations, units, installed: bool) -> dict[str, np.ndarray]:
+            """Plugin use (``installed`` False) or install events on Claude Code or Cowork."""
+            return ev(
+                rows,
+                ent,
+                prod,
+                -1,
+                invocations=invocations,
+                units=units,
+                installed=np.full(rows.size, installed),
+            )
+
         for prod, mask, rate, cap in ((CODE, code, 0.35, 3), (COWORK, cowork, 0.3, 2)):
             k = np.minimum(np.minimum(pois(rate * inten, mask), cap), budgets[prod])
             rows, ent = pick(g, k, pl.weight * pl.allowed[:, prod])
             units = session_units(g, budgets[prod][rows], 0.5)
-            plugin_parts.append(
-                ev(
-                    rows,
-                    ent,
-                    prod,
-                    -1,
-                    invocations=units + g.poisson(1.2 * units),
-                    units=units,
-                    installed=np.zeros(rows.size),
-                )
-            )
+            plugin_parts.append(plugin_ev(rows, ent, prod, units + g.poisson(1.2 * units), units, False))
         installer = (code | cowork) & (g.random(n) < 0.04)
         iprod = np.where(code & (~cowork | (g.random(n) < 0.5)), CODE, COWORK)
         for prod in (CODE, COWORK):
             rows, ent = pick(
                 g, (installer & (iprod == prod)).astype(np.int64), pl.weight * pl.allowed[:, prod]
             )
-            plugin_parts.append(
-                ev(
-                    rows,
-                    ent,
-                    prod,
-                    -1,
-                    invocations=np.zeros(rows.size),
-                    units=np.zeros(rows.size),
-                    installed=np.ones(rows.size),
-                )
-            )
+            plugin_parts.append(plugin_ev(rows, ent, prod, np.zeros(rows.size), np.zeros(rows.size), True))
         pe = concat(plugin_parts)
         events["plugins"] = _rollup(
             pe,

@@ -77,16 +77,16 @@ def office_paths(field: str) -> tuple[str, ...]:
     return tuple(f"office_metrics.{app}.{field}" for app in OFFICE_APPS)
 
 
-def surface_metrics(vals: dict[str, list], entity: str, i: int) -> dict:
-    """The per-surface blocks of a skill or connector record: chat conversations and sessions that used it."""
+def surface_metrics(vals: dict[str, list], entity: str, i: int, *, chat_and_office: bool = True) -> dict:
+    """The per-surface blocks of a skill, connector or plugin record: conversations and sessions that used it."""
     chat = f"distinct_conversation_{entity}_used_count"
     session = f"distinct_session_{entity}_used_count"
-    return {
-        "chat_metrics": {chat: vals[f"chat_metrics.{chat}"][i]},
-        "claude_code_metrics": {session: vals[f"claude_code_metrics.{session}"][i]},
-        "cowork_metrics": {session: vals[f"cowork_metrics.{session}"][i]},
-        "office_metrics": office_block(vals, session, i),
-    }
+    out = {"chat_metrics": {chat: vals[f"chat_metrics.{chat}"][i]}} if chat_and_office else {}
+    out["claude_code_metrics"] = {session: vals[f"claude_code_metrics.{session}"][i]}
+    out["cowork_metrics"] = {session: vals[f"cowork_metrics.{session}"][i]}
+    if chat_and_office:
+        out["office_metrics"] = office_block(vals, session, i)
+    return out
 
 
 def office_block(vals: dict[str, list], field: str, i: int) -> dict:
@@ -157,14 +157,7 @@ def render_plugin(eng: EngagementData, ctx: Ctx, vals: dict[str, list], e: int, 
         "distinct_user_count": vals["distinct_user_count"][i],
         "invocation_count": vals["invocation_count"][i],
         "install_count": vals["install_count"][i],
-        "claude_code_metrics": {
-            "distinct_session_plugin_used_count": vals[
-                "claude_code_metrics.distinct_session_plugin_used_count"
-            ][i]
-        },
-        "cowork_metrics": {
-            "distinct_session_plugin_used_count": vals["cowork_metrics.distinct_session_plugin_used_count"][i]
-        },
+        **surface_metrics(vals, "plugin", i, chat_and_office=False),
     }
 
 

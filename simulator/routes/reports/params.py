@@ -20,7 +20,6 @@ from simulator.generators.reports.console import ConsoleReports
 from simulator.generators.reports.console_slots import ACTOR_TYPES as CONSOLE_ACTOR_TYPES
 from simulator.generators.reports.console_slots import CONSOLE_PRODUCTS
 from simulator.generators.reports.console_slots import SERVICE_TIERS as CONSOLE_SERVICE_TIERS
-from simulator.generators.reports.dims import LEGACY_DIMS
 from simulator.generators.reports.frames import Selection
 from simulator.generators.reports.records import ReportData
 from simulator.routes.context import Ctx
@@ -32,10 +31,6 @@ WIDTH_SECONDS = {"1d": 86_400, "1h": 3_600, "1m": 60}
 BUCKET_LIMITS = {"1d": (7, 31), "1h": (24, 168), "1m": (60, 256)}  # (default, max) buckets per page
 MAX_SPAN = timedelta(days=31)
 MINUTE_SPAN = timedelta(hours=24)
-
-
-LEGACY_GROUP_BY = tuple(sorted(LEGACY_DIMS))
-LEGACY_COST_GROUP_BY = tuple(sorted((*LEGACY_DIMS, "cost_type", "token_type")))
 
 
 MAX_V2_GROUPS = 5
