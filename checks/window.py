@@ -97,7 +97,6 @@ def results(
                     0
                 ]
             )
-    empty = sorted(org for org, n in rows.items() if n == 0)
     key = table.asset_key
     return [
         dg.AssetCheckResult(
@@ -121,13 +120,7 @@ def results(
                 "first_missing": {k: v[:5] for k, v in missing.items() if v},
             },
         ),
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name=NOT_EMPTY,
-            passed=not empty,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"rows_by_org": rows, "empty_orgs": empty},
-        ),
+        rows_by_org_result(key, NOT_EMPTY, rows, "rows_by_org"),
     ]
 
 

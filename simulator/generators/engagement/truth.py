@@ -49,7 +49,7 @@ def truth_user_activity(sim, org, start: date, end: date, params: dict):
 
 
 #: The ``group_by[]`` the client sends on each per-day activity endpoint (``/users`` is read ungrouped). It
-#: mirrors ``DAILY_ENDPOINTS`` of ``claude_assets/ingest/enterprise_engagement.py``: keep the two in step,
+#: mirrors ``DAILY_ENDPOINTS`` of ``claude_assets/ingest/enterprise_engagement/tables.py``: keep the two in step,
 #: or ``min_requests_engagement`` no longer counts the pages of the responses the client reads.
 CLIENT_GROUP_BY: dict[str, tuple[str, ...]] = {
     "users": (),

@@ -18,7 +18,7 @@ token types, web search, code execution): ``list`` = tokens x list price rounded
 integers, so totals agree exactly across groupings, buckets and endpoints.
 
 The beta ``/analytics/usage`` and ``/analytics/cost`` also accept an Admin key: :class:`ConsoleReports`
-serves a Console organization's own API usage there, read from ``simulator.console_data`` and billed
+serves a Console organization's own API usage there, read from ``simulator.generators.console`` and billed
 exactly as the Console cost report bills it.
 
 Freshness: a record has a timestamp and an *arrival* time. A refresh at ``data_refreshed_at`` shows

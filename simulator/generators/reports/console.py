@@ -24,7 +24,7 @@ from simulator.world.organization import Organization
 # Claude Platform (Console) organizations on the beta /analytics/usage and /analytics/cost
 #
 # An Admin key may call the beta endpoints; they then report the Console organization's own API
-# usage, read from the Console generator (simulator.console_data). Money is billed per daily record
+# usage, read from the Console generator (simulator.generators.console). Money is billed per daily record
 # and token type exactly as the Console cost report bills it (so whole days agree to the micro-cent
 # with /v1/organizations/cost_report), then allocated to hours and minutes in proportion to the
 # tokens, with the integer remainder on the busiest slot.

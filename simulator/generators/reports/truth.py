@@ -172,4 +172,4 @@ def truth_enterprise_user_cost(sim, org, start: date, end: date, params: dict) -
 
 
 #: The client's lossless groupings of the bucketed reports, endpoint -> grouping name -> ``group_by[]``.
-#: They mirror ``USAGE_GROUPINGS`` and ``COST_GROUPINGS`` of ``claude_assets/ingest/enterprise_reports.py``
+#: They mirror ``USAGE_GROUPINGS`` and ``COST_GROUPINGS`` of ``claude_assets/ingest/enterprise_reports/groupings.py``
