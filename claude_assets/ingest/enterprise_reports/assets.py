@@ -15,13 +15,13 @@ from claude_assets.ingest.enterprise_reports.bucketed import PlanLog
 from claude_assets.ingest.enterprise_reports.fetch import availability, combined_fetcher
 from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
 from claude_assets.ingest.enterprise_reports.tables import (
-    ANALYTICS_COST,
-    ANALYTICS_USAGE,
+    BETA_TABLES,
+    COST_TABLES,
     ENTERPRISE_COST,
     ENTERPRISE_USAGE,
     ENTERPRISE_USER_COST,
-    ENTERPRISE_USER_USAGE,
     GROUPED_TABLES,
+    LEGACY_TABLES,
     SCHEMAS,
     TOKENS,
 )
@@ -50,7 +50,7 @@ def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table
                     measures=measures,
                     nullable=["requests"],
                 )
-        for table in (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST):
+        for table in COST_TABLES:
             if table in tables and want(table, report_checks.AMOUNT_WITHIN_LIST):
                 yield report_checks.amount_within_list(con, table, covered)
         if ENTERPRISE_USER_COST in tables and want(ENTERPRISE_USER_COST, report_checks.USER_COST_VS_ORG_COST):
@@ -63,7 +63,7 @@ def check_specs(table: Table) -> list[dg.AssetCheckSpec]:
     specs = list(window_checks.specs(table))
     if table in GROUPED_TABLES:
         specs.append(report_checks.grouped_spec(table))
-    if table in (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST):
+    if table in COST_TABLES:
         specs.append(report_checks.amount_spec(table))
     if table is ENTERPRISE_USER_COST:
         specs.append(report_checks.user_vs_org_spec(ENTERPRISE_USER_COST, ENTERPRISE_COST))
@@ -128,7 +128,7 @@ def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """The Enterprise usage and cost raw assets (group ``enterprise``)."""
     legacy = _multi(
         "raw__enterprise_reports",
-        [ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST],
+        list(LEGACY_TABLES),
         config,
         beta=False,
         description="Claude Enterprise usage and cost reports (organization-level by several groupings, and per "
@@ -137,7 +137,7 @@ def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     )
     beta = _multi(
         "raw__analytics_usage_cost",
-        [ANALYTICS_USAGE, ANALYTICS_COST],
+        list(BETA_TABLES),
         config,
         beta=True,
         description="Beta Usage and Cost Analytics endpoints, for organizations with analytics_beta: true; other "

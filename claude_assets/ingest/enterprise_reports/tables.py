@@ -213,6 +213,11 @@ ANALYTICS_COST = Table(
 )
 #: tables whose rows hold several groupings (their totals come from TOTAL_ROWS)
 GROUPED_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST)
+#: the legacy reports (B8-B11) and the beta Usage and Cost Analytics endpoints (B12)
+LEGACY_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST)
+BETA_TABLES = (ANALYTICS_USAGE, ANALYTICS_COST)
+#: tables with an amount and a list amount
+COST_TABLES = (ENTERPRISE_COST, ENTERPRISE_USER_COST, ANALYTICS_COST)
 
 
 def _schema(table: Table) -> pa.DataFrameSchema:
@@ -229,14 +234,4 @@ def _schema(table: Table) -> pa.DataFrameSchema:
     return sc.staged_schema(table, {k: v for k, v in checks.items() if k in table.column_names})
 
 
-SCHEMAS = {
-    t: _schema(t)
-    for t in (
-        ENTERPRISE_USAGE,
-        ENTERPRISE_COST,
-        ENTERPRISE_USER_USAGE,
-        ENTERPRISE_USER_COST,
-        ANALYTICS_USAGE,
-        ANALYTICS_COST,
-    )
-}
+SCHEMAS = {t: _schema(t) for t in (*LEGACY_TABLES, *BETA_TABLES)}

@@ -9,33 +9,14 @@ import numpy as np
 
 from simulator.catalog import format_cents
 from simulator.clock import iso
+from simulator.generators.reports import units
 from simulator.generators.reports.dims import LEGACY_COST_GROUP_BY, LEGACY_DIMS, LEGACY_GROUP_BY
 from simulator.generators.reports.frames import collect
 from simulator.generators.reports.grouping import component_labels
 from simulator.generators.reports.records import reports_for
-from simulator.generators.reports.units import (
-    U_REQ,
-    Table,
-    order_metric,
-    rank_units,
-    ranked_units,
-    reorder,
-    split_dims,
-)
 from simulator.routes.context import Ctx
 from simulator.routes.paging import offset_window
-from simulator.routes.reports.params import (
-    COST_ORDER,
-    USAGE_ORDER,
-    WIDTH_SECONDS,
-    ceil_to,
-    check_cursor,
-    floor_to,
-    group_by_param,
-    refresh_of,
-    selection,
-    time_range,
-)
+from simulator.routes.reports import params
 from simulator.routes.reports.render import (
     actor_object,
     cache_key,
@@ -48,7 +29,7 @@ from simulator.routes.reports.render import (
 
 @dataclass
 class Ranked:
-    table: Table
+    table: units.Table
     grid0: datetime | None
     width: int | None
 
@@ -56,33 +37,37 @@ class Ranked:
 def _user_report(ctx: Ctx, *, cost: bool) -> dict:
     q = ctx.query
     rd = reports_for(ctx.sim, ctx.org)
-    width_name = q.choice("bucket_width", tuple(WIDTH_SECONDS))
+    width_name = q.choice("bucket_width", tuple(params.WIDTH_SECONDS))
     limit = q.integer("limit", 20, 1, 1000)
-    order_by = q.choice("order_by", COST_ORDER if cost else USAGE_ORDER, "amount" if cost else "total_tokens")
+    order_by = q.choice(
+        "order_by", params.COST_ORDER if cost else params.USAGE_ORDER, "amount" if cost else "total_tokens"
+    )
     descending = q.choice("order", ("asc", "desc"), "desc") == "desc"
     exclude_deleted = q.boolean("exclude_deleted_users")
-    start, end = time_range(
+    start, end = params.time_range(
         ctx, end_required_by="bucket_width" if width_name else None, minute_buckets=width_name == "1m"
     )
-    group_by = group_by_param(ctx, LEGACY_COST_GROUP_BY if cost else LEGACY_GROUP_BY)
-    sel = selection(ctx, rd, group_by, v2=False, seat_only=True)
-    refreshed = refresh_of(ctx)
-    check_cursor(ctx, iso(refreshed))
-    width = WIDTH_SECONDS[width_name] if width_name else None
-    t0, t1 = (floor_to(start, width), ceil_to(end, width)) if width else (start, end)
-    _, mode = split_dims(group_by)
+    group_by = params.group_by_param(ctx, LEGACY_COST_GROUP_BY if cost else LEGACY_GROUP_BY)
+    sel = params.selection(ctx, rd, group_by, v2=False, seat_only=True)
+    refreshed = params.refresh_of(ctx)
+    params.check_cursor(ctx, iso(refreshed))
+    width = params.WIDTH_SECONDS[width_name] if width_name else None
+    t0, t1 = (params.floor_to(start, width), params.ceil_to(end, width)) if width else (start, end)
+    _, mode = units.split_dims(group_by)
     today = today_of(refreshed)
 
     def compute() -> Ranked:
         f = collect(rd, t0, t1, refreshed, ctx.sim.revision_days, sel)
-        t = ranked_units(
+        t = units.ranked_units(
             rd, f, group_by, per_user=True, bucket=(t0, width) if width else None, cost=cost, sel=sel
         )
         if exclude_deleted:
             keep = np.flatnonzero(rd.removed_ordinal[t.codes["actor"]] > today)
-            t = reorder(t, keep) if len(keep) < t.n else t
+            t = units.reorder(t, keep) if len(keep) < t.n else t
         return Ranked(
-            rank_units(t, order_metric(t, cost, order_by), descending), t0 if width else None, width
+            units.rank_units(t, units.order_metric(t, cost, order_by), descending),
+            t0 if width else None,
+            width,
         )
 
     ranked = rd.cached(cache_key(ctx, "user" + ("-cost" if cost else ""), refreshed, t0, t1), compute)
@@ -105,7 +90,7 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
                     "actor": actor,
                     **span,
                     **dimvals,
-                    "requests": s[U_REQ],
+                    "requests": s[units.U_REQ],
                     "total_tokens": sum(s[:5]),
                     **usage_fields(s),
                 }
