@@ -42,6 +42,16 @@ def windows_by_org(context: dg.AssetExecutionContext) -> dict[str, list[tuple[da
     return {org: contiguous(sorted(ds)) for org, ds in sorted(days.items())}
 
 
+def day_ranges(context: dg.AssetExecutionContext) -> list[tuple[date, date]]:
+    """The run's partitions of a date-only asset (the facts and later layers) as contiguous day ranges."""
+    return contiguous(sorted({date.fromisoformat(k) for k in context.partition_keys}))
+
+
+def from_daily_by_org() -> dg.MultiToSingleDimensionPartitionMapping:
+    """How a date-only asset reads a date x organization one: a day depends on that day of every organization."""
+    return dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=DATE)
+
+
 def contiguous(days: list[date]) -> list[tuple[date, date]]:
     out: list[tuple[date, date]] = []
     for d in days:

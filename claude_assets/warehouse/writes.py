@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 
@@ -104,6 +104,44 @@ def replace_where(
     ensure(con, table)
     with transaction(con):
         return _replace(con, table, where, params, frame)
+
+
+def rebuild_days(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    start: date,
+    end: date,
+    select_sql: str,
+    params: Sequence = (),
+) -> int:
+    """Make the days ``[start, end)`` of a derived table equal to a query's rows, in one transaction.
+
+    ``select_sql`` returns the table's columns by name (any order). A row of another day, or with no
+    day, fails the rebuild and nothing is written; readers see the old days or the new ones, never a mix.
+    """
+    ensure(con, table)
+    names = ", ".join(f'"{c}"' for c in table.column_names)
+    with transaction(con):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _rebuild AS SELECT {names} FROM ({select_sql})", list(params)
+        )
+        try:
+            outside = con.execute(
+                "SELECT count(*) FROM _rebuild WHERE usage_date IS NULL OR usage_date < ? OR usage_date >= ?",
+                [start, end],
+            ).fetchall()[0][0]
+            if outside:
+                raise ValueError(
+                    f"{table.qualified}: the rebuild of {start}..{end} produced {outside} rows dated outside it"
+                )
+            con.execute(
+                f"DELETE FROM {table.qualified} WHERE usage_date >= ? AND usage_date < ?", [start, end]
+            )
+            con.execute(f"INSERT INTO {table.qualified} ({names}) SELECT {names} FROM _rebuild")
+            return con.execute("SELECT count(*) FROM _rebuild").fetchall()[0][0]
+        finally:
+            with suppress(duckdb.Error):  # an aborted transaction refuses it; the original error matters
+                con.execute("DROP TABLE IF EXISTS _rebuild")
 
 
 @contextmanager
