@@ -76,3 +76,11 @@ class EveryNthCursorExpires(FaultPlan):
                 return None
             self.expired += 1
             return "410"
+
+
+@pytest.fixture(scope="session")
+def raw_warehouse(tmp_path_factory):
+    """The demo world's raw Console, Enterprise usage/cost and inventory tables over 14 days (built once)."""
+    from tests.raw_warehouse import build_raw_warehouse
+
+    return build_raw_warehouse(make_sim(), tmp_path_factory.mktemp("raw"))
