@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from claude_assets.config import ProjectConfig, load_config
+from claude_assets.facts.assets import facts_assets
 from claude_assets.ingest.console.assets import console_assets
 from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
 from claude_assets.ingest.enterprise_reports.assets import report_assets
@@ -35,6 +36,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
             *inventory_assets(config),
             *engagement_assets(config),
             *report_assets(config),
+            *facts_assets(config),
         ],
         resources={
             "console_api": ConsoleAdminApi(),
