@@ -25,6 +25,8 @@ from simulator.freshness import latest_engagement_day
 from simulator.serve import serve_in_thread
 
 DAYS = 90
+#: asset groups built from the raw tables: materialized once the raw layer is written
+DERIVED_GROUPS = ("facts", "exports")
 
 
 def run_backfill(base_url: str, start: date, end: date, engagement_end: date, out: Console):
@@ -43,13 +45,16 @@ def run_backfill(base_url: str, start: date, end: date, engagement_end: date, ou
 
     defs = build_definitions(load_file(demo_config.CONFIG_FILE), str(demo_config.WAREHOUSE))
     keys = [k for g in groups(defs) for k in g.keys]
-    enterprise = {
-        k
+    group_of = {
+        k: group
         for a in defs.assets or []
         if isinstance(a, dg.AssetsDefinition)
         for k, group in a.group_names_by_key.items()
-        if group == "enterprise"
     }
+    derived = [k for k in keys if group_of.get(k) in DERIVED_GROUPS]
+    enterprise = [k for k in keys if group_of.get(k) == "enterprise"]
+    raw = [k for k in keys if k not in set(derived) | set(enterprise)]
+    complete_end = min(end, engagement_end)
     out.print(
         f"Backfilling {start} → {end - timedelta(days=1)} ({(end - start).days} days; Enterprise engagement "
         f"until {engagement_end - timedelta(days=1)}, the latest day published) of {len(keys)} assets: "
@@ -57,27 +62,22 @@ def run_backfill(base_url: str, start: date, end: date, engagement_end: date, ou
     )
     run_config = None if os.environ.get("DEMO_VERBOSE") else QUIET
     tags = {"claude_assets/demo": "true"}
+    # raw first, then the layers built from it, over the days every organization's raw data covers
+    phases = [(raw, end), (enterprise, engagement_end), (derived, complete_end)]
+    results = []
     with dg.DagsterInstance.get() as instance, out.status("Dagster is materializing…"):
-        results = backfill(
-            defs,
-            start,
-            end,
-            instance=instance,
-            run_config=run_config,
-            tags=tags,
-            selection=[k for k in keys if k not in enterprise],
-        )
-        if enterprise:
-            results += backfill(
-                defs,
-                start,
-                engagement_end,
-                instance=instance,
-                run_config=run_config,
-                tags=tags,
-                selection=enterprise,
-            )
-        return results
+        for selection, phase_end in phases:
+            if selection:
+                results += backfill(
+                    defs,
+                    start,
+                    phase_end,
+                    instance=instance,
+                    run_config=run_config,
+                    tags=tags,
+                    selection=selection,
+                )
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
