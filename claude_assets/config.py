@@ -12,6 +12,9 @@ Simple case: ``ANTHROPIC_ADMIN_API_KEY`` gives a Console organization ``console`
         rate_limit_per_minute: 60     # optional
         history_start: 2026-01-01     # optional: first day of the partitions
         analytics_beta: false         # optional (enterprise): also read the beta usage/cost endpoints
+    price_book_file: prices.csv       # optional: price book rows that add to or override the list prices
+                                      # (relative to this file; columns as claude_assets/facts/price_book.csv)
+    reconciliation_tolerance_usd: 0.01   # optional: the most a day's unexplained cost difference may be (USD)
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -21,15 +24,25 @@ from __future__ import annotations
 import os
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_HISTORY_START = date(2026, 1, 1)
+DEFAULT_RECONCILIATION_TOLERANCE_USD = Decimal("0.01")
 DEFAULT_RATE_LIMITS = {"console": 60, "enterprise": 60}
 ENV_MODE = {
     "console": ("console", "ANTHROPIC_ADMIN_API_KEY"),
@@ -119,6 +132,30 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     organizations: tuple[OrgConfig, ...] = ()
+    reconciliation_tolerance_usd: Decimal = Field(
+        default=DEFAULT_RECONCILIATION_TOLERANCE_USD,
+        ge=0,
+        description="the most a day's unexplained cost difference (facts.cost_reconciliation) may be, in USD",
+    )
+    price_book_file: Path | None = Field(
+        default=None,
+        description="a CSV of price book rows that add to or override the project's list prices "
+        "(a relative path is read from the configuration file's folder)",
+    )
+
+    @field_validator("price_book_file")
+    @classmethod
+    def _price_book_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        if v is None:
+            return None
+        base = (info.context or {}).get("base_dir")
+        path = v if v.is_absolute() or base is None else Path(base) / v
+        if not path.is_file():
+            raise ValueError(
+                f"no such file: {path} (a CSV of price book rows; a relative path is read from the "
+                "configuration file's folder)"
+            )
+        return path
 
     @model_validator(mode="after")
     def _unique_slugs(self) -> ProjectConfig:
@@ -292,7 +329,7 @@ def load_file(path: str | Path) -> ProjectConfig:
                 )
             seen[slug] = i
     try:
-        return ProjectConfig.model_validate(data)
+        return ProjectConfig.model_validate(data, context={"base_dir": path.parent})
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_input=False, include_url=False):

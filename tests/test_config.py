@@ -325,3 +325,22 @@ def test_unreadable_file(tmp_path):
     assert f"{tmp_path / 'missing.yaml'}: cannot read the configuration file" in message
     with pytest.raises(ConfigError, match="cannot read"):
         load_config({"CLAUDE_ASSETS_CONFIG": str(tmp_path / "missing.yaml")})
+
+
+# -- the price book override file ------------------------------------------------------------------------------
+def test_price_book_file_is_read_from_the_configuration_files_folder(tmp_path, monkeypatch):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "prices.csv").write_text("model,token_type\n")
+    path = write(tmp_path / "conf", VALID + "price_book_file: prices.csv\n")
+    monkeypatch.chdir(tmp_path)  # not the folder of the file: the path is resolved against the file's folder
+    assert load_file(path).price_book_file == tmp_path / "conf" / "prices.csv"
+    assert load_file(write(tmp_path, VALID)).price_book_file is None
+
+
+def test_missing_price_book_file_names_the_file_line_and_field(tmp_path):
+    path = write(tmp_path, VALID + "price_book_file: nowhere/prices.csv\n")
+    message = error_of(path)
+    assert (
+        f"{path}:12: price_book_file: Value error, no such file: {tmp_path / 'nowhere' / 'prices.csv'}"
+        in message
+    )
