@@ -5,8 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WORLD  ?= demo
 PORT   ?= 8787
+# the FinOps Foundation's FOCUS validator (tests of the FOCUS export): Python 3.12, its own environment
+FOCUS_VENV    := .venv-focus
+FOCUS_PYTHON  ?= 3.12.1
+FOCUS_PINS    := "focus-validator==2.2.1" "numpy<2" "pyarrow<18"
+FOCUS_STAMP   := $(FOCUS_VENV)/.installed-focus-validator-2.2.1
 
-.PHONY: demo test ui bench lint format simulator clean
+.PHONY: demo test ui bench lint format simulator clean focus-validator
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,12 +19,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(FOCUS_STAMP):
+	test -x $(FOCUS_VENV)/bin/python || PYENV_VERSION=$(FOCUS_PYTHON) python3 -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/python -m pip install -qq --disable-pip-version-check --upgrade pip
+	$(FOCUS_VENV)/bin/python -m pip install -qq --disable-pip-version-check $(FOCUS_PINS)
+	touch $(FOCUS_STAMP)
+
+## focus-validator: install the FOCUS validator in .venv-focus (Python 3.12; make test needs it)
+focus-validator: $(FOCUS_STAMP)
+
 ## demo: backfill the simulator's demo organizations (last 90 days) into data/warehouse.duckdb, print a summary
 demo: $(STAMP)
 	$(BIN)/python -m demo
 
 ## test: lint, the architecture contracts (docs/architecture.md), then the whole test suite (two workers)
-test: $(STAMP)
+test: $(STAMP) $(FOCUS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --durations=15
@@ -47,4 +61,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) data .dagster_home
+	rm -rf $(VENV) $(FOCUS_VENV) data .dagster_home

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from claude_assets.config import ProjectConfig, load_config
+from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
 from claude_assets.ingest.console.assets import console_assets
 from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
@@ -37,6 +38,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
             *engagement_assets(config),
             *report_assets(config),
             *facts_assets(config),
+            *exports_assets(config),
         ],
         resources={
             "console_api": ConsoleAdminApi(),
