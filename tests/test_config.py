@@ -344,3 +344,17 @@ def test_missing_price_book_file_names_the_file_line_and_field(tmp_path):
         f"{path}:12: price_book_file: Value error, no such file: {tmp_path / 'nowhere' / 'prices.csv'}"
         in message
     )
+
+
+# -- the reconciliation tolerance ------------------------------------------------------------------------------
+def test_reconciliation_tolerance_is_an_exact_decimal_with_a_default(tmp_path):
+    from decimal import Decimal
+
+    assert load_file(write(tmp_path, VALID)).reconciliation_tolerance_usd == Decimal("0.01")
+    path = write(tmp_path, VALID + "reconciliation_tolerance_usd: 0.25\n")
+    assert load_file(path).reconciliation_tolerance_usd == Decimal("0.25")
+
+
+def test_negative_reconciliation_tolerance_names_the_file_line_and_field(tmp_path):
+    path = write(tmp_path, VALID + "reconciliation_tolerance_usd: -1\n")
+    assert f"{path}:12: reconciliation_tolerance_usd:" in error_of(path)

@@ -3,18 +3,20 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from checks import reconciliation as reconciliation_checks
 from checks.window import validate
 from claude_assets.asset_defaults import KINDS, OWNERS
 from claude_assets.config import ProjectConfig
-from claude_assets.facts import price_book
+from claude_assets.facts import price_book, reconciliation
 from claude_assets.facts.tables import PRICE_BOOK
+from claude_assets.partitions import daily, day_ranges, from_daily_by_org
 
 GROUP = "facts"
 
 
 def facts_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every facts asset, for the organizations of ``config`` (the facts are partitioned by day only)."""
-    return [price_book_asset(config)]
+    return [price_book_asset(config), reconciliation_asset(config)]
 
 
 # -- the price book ---------------------------------------------------------------------------------------
@@ -84,3 +86,38 @@ def price_book_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         )
 
     return price_book_table
+
+
+# -- the reconciliation of figures that disagree ------------------------------------------------------
+
+
+def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
+    """facts.cost_reconciliation: the waterfalls between cost figures, rebuilt per day range."""
+    table = reconciliation.COST_RECONCILIATION
+
+    @dg.asset(
+        key=table.asset_key,
+        description=table.description,
+        partitions_def=daily(config),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+        deps=[
+            *(
+                dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org())
+                for t in reconciliation.raw_inputs(config)
+            ),
+            dg.AssetDep(PRICE_BOOK.asset_key),
+        ],
+        check_specs=reconciliation_checks.specs(table),
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        ranges = day_ranges(context)
+        with duckdb.get_connection() as con:
+            built = [reconciliation.rebuild(con, start, end) for start, end in ranges]
+            metadata = reconciliation.metadata(con, ranges, sum(rows for rows, _ in built))
+            checked = reconciliation_checks.results(con, table, ranges, config.reconciliation_tolerance_usd)
+        yield dg.MaterializeResult(metadata=metadata, check_results=checked)
+
+    return _asset

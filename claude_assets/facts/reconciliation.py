@@ -1,0 +1,141 @@
+"""``facts.cost_reconciliation``: why two cost figures of the same organization and day disagree.
+
+Each comparison is a waterfall from one figure to another, per organization, day and line (product,
+model, cost type, token type), split into named causes; its SQL is one ``reconciliation_<comparison>.sql``
+file beside this module. A comparison is built only where its raw tables exist (the beta endpoints are
+read only for organizations with ``analytics_beta: true``).
+
+=============================  =============================================  ==========================================
+comparison                     from figure                                    to figure
+=============================  =============================================  ==========================================
+console_billed_vs_usage_list   raw.console_usage priced by facts.price_book   raw.console_cost (billed)
+enterprise_amount_vs_list      raw.enterprise_cost list amount (token_type)   raw.enterprise_cost amount (token_type)
+enterprise_users_vs_org        sum of raw.enterprise_user_cost                raw.enterprise_cost (product_model)
+legacy_vs_beta                 raw.enterprise_cost (product_model)            raw.analytics_cost
+=============================  =============================================  ==========================================
+
+For every line, ``from_figure_usd`` plus the sum of its causes' ``amount_usd`` equals ``to_figure_usd``
+exactly; ``unexplained`` is what no named cause accounts for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from claude_assets.config import ProjectConfig
+from claude_assets.facts.pricing import priced_sql
+from claude_assets.facts.tables import COST_RECONCILIATION
+from claude_assets.ingest.console.tables import CONSOLE_COST, CONSOLE_USAGE
+from claude_assets.ingest.enterprise_reports.tables import (
+    ANALYTICS_COST,
+    ENTERPRISE_COST,
+    ENTERPRISE_USER_COST,
+)
+from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.writes import rebuild_days
+
+_HERE = Path(__file__).parent
+
+#: the usage rows of raw.console_usage in the shape priced_sql prices
+CONSOLE_USAGE_ROWS = (_HERE / "reconciliation_console_usage_rows.sql").read_text()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One waterfall: its name, the tables it reads (all must exist) and its SQL ($1, $2: the days)."""
+
+    name: str
+    reads: tuple[str, ...]
+
+    @property
+    def sql(self) -> str:
+        return SQL[self.name]
+
+
+COMPARISONS = (
+    Comparison("console_billed_vs_usage_list", ("raw.console_usage", "raw.console_cost", "facts.price_book")),
+    Comparison("enterprise_amount_vs_list", ("raw.enterprise_cost",)),
+    Comparison("enterprise_users_vs_org", ("raw.enterprise_user_cost", "raw.enterprise_cost")),
+    Comparison("legacy_vs_beta", ("raw.enterprise_cost", "raw.analytics_cost")),
+)
+#: each comparison's SELECT, read once from its file (the Console one with its usage priced at list)
+SQL = {c.name: (_HERE / f"reconciliation_{c.name}.sql").read_text() for c in COMPARISONS}
+SQL["console_billed_vs_usage_list"] = SQL["console_billed_vs_usage_list"].replace(
+    "{priced_usage}", priced_sql(f"({CONSOLE_USAGE_ROWS})")
+)
+
+
+def raw_inputs(config: ProjectConfig) -> list[Table]:
+    """The raw tables the configuration's organizations fill and the waterfalls read (the beta cost table
+    only where an Enterprise organization has analytics_beta: true)."""
+    enterprise = config.of_kind("enterprise")
+    return [
+        *((CONSOLE_USAGE, CONSOLE_COST) if config.of_kind("console") else ()),
+        *((ENTERPRISE_COST, ENTERPRISE_USER_COST) if enterprise else ()),
+        *((ANALYTICS_COST,) if any(o.analytics_beta for o in enterprise) else ()),
+    ]
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        f"{s}.{t}"
+        for s, t in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+    }
+
+
+def available(con: duckdb.DuckDBPyConnection) -> list[Comparison]:
+    """The comparisons whose every input table exists."""
+    tables = existing_tables(con)
+    return [c for c in COMPARISONS if set(c.reads) <= tables]
+
+
+def reconciliation_sql(comparisons: list[Comparison]) -> str:
+    """One SELECT of every comparison's rows (parameters $1, $2: the first day and the day after the last)."""
+    if not comparisons:
+        return f"SELECT {', '.join(f'NULL AS {c}' for c in COST_RECONCILIATION.column_names)} WHERE false"
+    return " UNION ALL BY NAME ".join(f"({c.sql})" for c in comparisons)
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, start: date, end: date) -> tuple[int, list[str]]:
+    """Replace the days ``[start, end)`` of facts.cost_reconciliation; returns (rows, comparisons built)."""
+    comparisons = available(con)
+    rows = rebuild_days(con, COST_RECONCILIATION, start, end, reconciliation_sql(comparisons), [start, end])
+    return rows, [c.name for c in comparisons]
+
+
+def cause_totals(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[tuple]:
+    """(comparison, cause, exact amount as text) over ``[start, end)``: the money each cause moves."""
+    return con.execute(
+        f"SELECT comparison, cause, CAST(sum(amount_usd) AS VARCHAR) FROM {COST_RECONCILIATION.qualified} "
+        "WHERE usage_date >= ? AND usage_date < ? GROUP BY ALL ORDER BY comparison, min(step)",
+        [start, end],
+    ).fetchall()
+
+
+def metadata(con: duckdb.DuckDBPyConnection, ranges: list[tuple[date, date]], rows: int) -> dict:
+    """The run's rows and window, each cause's total per comparison (exact, and as a number to plot), and
+    the waterfall as a markdown table."""
+    table = COST_RECONCILIATION
+    meta: dict = {
+        "dagster/row_count": rows,
+        "dagster/column_schema": table.dagster_schema(),
+        "window": dg.MetadataValue.md("\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges)),
+    }
+    lines = ["| comparison | cause | amount_usd |", "|---|---|---|"]
+    for start, end in ranges:
+        for comparison, cause, amount in cause_totals(con, start, end):
+            key = f"{comparison}.{cause}"
+            exact = Decimal(meta.get(f"{key}_exact", "0")) + Decimal(amount)
+            meta[f"{key}_exact"] = str(exact)
+            meta[key] = dg.MetadataValue.float(float(exact))  # to plot; the exact figure is beside it
+    for key in sorted(k for k in meta if k.endswith("_exact")):
+        comparison, cause = key.removesuffix("_exact").split(".")
+        lines.append(f"| {comparison} | {cause} | {meta[key]} |")
+    meta["waterfall"] = dg.MetadataValue.md("\n".join(lines))
+    return meta
