@@ -340,3 +340,84 @@ def test_the_asset_materializes_with_its_checks(raw_warehouse, tmp_path):
     meta = result.asset_materializations_for_node(result.all_node_events[0].node_name)[0].metadata
     assert meta["dagster/row_count"].value > 0
     assert "console_billed_vs_usage_list.negotiated_discount_exact" in meta
+
+
+@pytest.fixture
+def beta_con(con, sim):
+    """The fixture's copy plus the beta Cost Analytics pull of acme-enterprise (analytics_beta: true) for
+    2026-11-19..21, read through Dagster from the same simulator."""
+    import os
+
+    from claude_assets.config import OrgConfig, ProjectConfig
+    from claude_assets.definitions import build_definitions
+    from demo.backfill import QUIET, backfill
+    from simulator.serve import serve_in_thread
+    from tests.raw_warehouse import key_env
+
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchone()[0]
+    con.close()
+    org = sim.world.by_slug("acme-enterprise")
+    with serve_in_thread(sim) as running:
+        config = ProjectConfig(
+            organizations=(
+                OrgConfig(
+                    slug=org.slug,
+                    kind="enterprise",
+                    key_env=key_env(org.slug),
+                    base_url=running.base_url,
+                    rate_limit_per_minute=100_000,
+                    analytics_beta=True,
+                ),
+            )
+        )
+        os.environ[key_env(org.slug)] = org.api_key
+        try:
+            defs = build_definitions(config, path)
+            runs = backfill(
+                defs,
+                BETA_START,
+                BETA_END,
+                selection=[dg.AssetKey(["raw", "analytics_cost"])],
+                run_config=QUIET,
+            )
+        finally:
+            os.environ.pop(key_env(org.slug), None)
+    assert all(r.success for r in runs)
+    c = duckdb.connect(path)
+    yield c
+    c.close()
+
+
+BETA_START, BETA_END = date(2026, 11, 19), date(2026, 11, 22)
+
+
+def _legacy_vs_beta(con) -> dict[str, Decimal]:
+    reconciliation.rebuild(con, BETA_START, BETA_END)
+    rows = con.execute(
+        "SELECT cause, CAST(sum(abs(amount_usd)) AS VARCHAR) FROM facts.cost_reconciliation "
+        "WHERE comparison = 'legacy_vs_beta' GROUP BY ALL"
+    ).fetchall()
+    return {cause: Decimal(v) for cause, v in rows}
+
+
+def test_legacy_and_beta_agree(beta_con, sim):
+    assert _legacy_vs_beta(beta_con) == {"revision_between_pulls": 0, "unexplained": 0}
+    to_figure = beta_con.execute(
+        "SELECT CAST(sum(to_figure_usd) AS VARCHAR) FROM (SELECT DISTINCT usage_date, product, model, "
+        "to_figure_usd FROM facts.cost_reconciliation WHERE comparison = 'legacy_vs_beta')"
+    ).fetchone()[0]
+    t = truth(sim, "acme-enterprise", "enterprise_cost", BETA_START, BETA_END)
+    assert Decimal(to_figure) == sum(Decimal(d["amount_usd"]) for d in t["days"])
+    result = checks.unexplained_within_tolerance(
+        beta_con, COST_RECONCILIATION, [(BETA_START, BETA_END)], TOLERANCE
+    )
+    assert result.passed
+
+
+def test_without_the_slack_spelling_rule_beta_is_unexplained(beta_con, monkeypatch):
+    _break(monkeypatch, "legacy_vs_beta", "WHEN product IN ('claude_tag', 'claude-in-slack')", "WHEN false")
+    assert _legacy_vs_beta(beta_con)["unexplained"] > 0
+    result = checks.unexplained_within_tolerance(
+        beta_con, COST_RECONCILIATION, [(BETA_START, BETA_END)], TOLERANCE
+    )
+    assert not result.passed

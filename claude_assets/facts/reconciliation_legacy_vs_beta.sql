@@ -4,8 +4,12 @@
 -- Parameters: $1 first day, $2 day after the last.
 --   revision_between_pulls = the gap when the two pulls saw the day at different data_refreshed_at
 --   unexplained            = the gap between pulls of the same watermark (both endpoints report the same money)
+-- The two endpoints spell Claude in Slack differently (legacy claude-tag, beta claude_tag; the docs say
+-- claude-in-slack): compared under the legacy spelling.
 WITH beta AS (
-    SELECT org_id, usage_date, product, model, sum(amount_usd) AS amount_usd,
+    SELECT org_id, usage_date,
+           CASE WHEN product IN ('claude_tag', 'claude-in-slack') THEN 'claude-tag' ELSE product END AS product,
+           model, sum(amount_usd) AS amount_usd,
            string_agg(DISTINCT source_request, ' ; ' ORDER BY source_request) AS requests
     FROM raw.analytics_cost
     WHERE usage_date >= $1 AND usage_date < $2
