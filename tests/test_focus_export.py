@@ -428,3 +428,18 @@ def test_months_touched_by_day_ranges():
         date(2026, 12, 1),
     ]
     assert focus.months([(date(2026, 11, 1), date(2026, 12, 1))]) == [date(2026, 11, 1)]
+
+
+def test_a_row_outside_focus_values_fails_the_blocking_schema_check(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_facts(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "UPDATE facts.cost SET currency = 'EUR' WHERE usage_date = '2026-11-02' AND org_id = ?",
+            [ENTERPRISE],
+        )
+    result = materialize(warehouse, date(2026, 11, 1), date(2026, 11, 3))
+    schema = _checks(result)["schema"]
+    assert not schema.passed
+    assert schema.metadata["failures"].value == 12  # 3 models x 4 token types, one organization, one day
+    assert not result.success  # the blocking check stops the run: nothing downstream reads the bad rows
