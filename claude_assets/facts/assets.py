@@ -1,22 +1,30 @@
 """Dagster definitions of the facts layer (group ``facts``): each table's asset, built from its module."""
 
+from collections.abc import Callable
+from datetime import date
+
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
+from checks import facts as facts_checks
 from checks import reconciliation as reconciliation_checks
 from checks.window import validate
 from claude_assets.asset_defaults import KINDS, OWNERS
 from claude_assets.config import ProjectConfig
 from claude_assets.facts import price_book, reconciliation
-from claude_assets.facts.tables import PRICE_BOOK
+from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
+from claude_assets.facts.tables import FACTS_COST, FACTS_USAGE, PRICE_BOOK
+from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
+from claude_assets.warehouse.contract import Table
 
 GROUP = "facts"
 
 
 def facts_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every facts asset, for the organizations of ``config`` (the facts are partitioned by day only)."""
-    return [price_book_asset(config), reconciliation_asset(config)]
+    return [price_book_asset(config), *unified_assets(config), reconciliation_asset(config)]
 
 
 # -- the price book ---------------------------------------------------------------------------------------
@@ -121,3 +129,93 @@ def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(metadata=metadata, check_results=checked)
 
     return _asset
+
+
+# -- unified cost and usage -----------------------------------------------------------------------------
+
+
+def unified_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
+    """facts.cost and facts.usage: rebuilt per day range from the raw tables of every organization."""
+    return [
+        _rebuilt_asset(
+            config, FACTS_COST, COST_INPUTS, rebuild_cost, facts_checks.cost_specs, facts_checks.cost_results
+        ),
+        _rebuilt_asset(
+            config,
+            FACTS_USAGE,
+            USAGE_INPUTS,
+            rebuild_usage,
+            facts_checks.usage_specs,
+            facts_checks.usage_results,
+        ),
+    ]
+
+
+def _rebuilt_asset(
+    config: ProjectConfig,
+    table: Table,
+    inputs: tuple[Table, ...],
+    rebuild: Callable[[duckdb.DuckDBPyConnection, date, date], int],
+    specs: Callable[[Table], list[dg.AssetCheckSpec]],
+    results: Callable[[duckdb.DuckDBPyConnection, Table, list[tuple[date, date]]], list[dg.AssetCheckResult]],
+) -> dg.AssetsDefinition:
+    raw = [
+        dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org()) for t in inputs if _read(config, t)
+    ]
+
+    @dg.asset(
+        key=table.asset_key,
+        description=table.description,
+        partitions_def=daily(config),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+        deps=[*raw, dg.AssetDep(PRICE_BOOK.asset_key)],
+        check_specs=specs(table),
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        ranges = day_ranges(context)
+        with duckdb.get_connection() as con:
+            rows = sum(rebuild(con, start, end) for start, end in ranges)
+            metadata = _metadata(con, table, ranges, rows)
+            checked = results(con, table, ranges)
+        yield dg.MaterializeResult(metadata=metadata, check_results=checked)
+
+    return _asset
+
+
+def _read(config: ProjectConfig, table: Table) -> bool:
+    """Whether the configuration has organizations of the kind that fills a raw table."""
+    kind = "enterprise" if table.name.startswith("enterprise") else "console"
+    return bool(config.of_kind(kind))
+
+
+def _metadata(
+    con: duckdb.DuckDBPyConnection, table: Table, ranges: list[tuple[date, date]], rows: int
+) -> dict:
+    """The run's rows, window, money totals (exact, and as numbers to plot) and a preview."""
+    where = " OR ".join("(usage_date >= ? AND usage_date < ?)" for _ in ranges) or "FALSE"
+    params = [d for r in ranges for d in r]
+    meta: dict = {
+        "dagster/row_count": rows,
+        "dagster/column_schema": table.dagster_schema(),
+        "window": dg.MetadataValue.md("\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges)),
+    }
+    only = f" AND {table.totals_where}" if table.totals_where else ""
+    for col in (*table.money, *table.counts):
+        total = con.execute(
+            f"SELECT coalesce(sum({col}), 0) FROM {table.qualified} WHERE ({where}){only}", params
+        ).fetchall()[0][0]
+        if col in table.money:
+            meta[f"run_total_{col}"] = dg.MetadataValue.float(float(total))  # to plot; exact below
+            meta[f"run_total_{col}_exact"] = str(total)
+        else:
+            meta[f"run_total_{col}"] = dg.MetadataValue.int(int(total))
+    preview = con.execute(
+        f"SELECT * EXCLUDE (fetched_at, source_request) FROM {table.qualified} WHERE {where} "
+        "ORDER BY ALL LIMIT 10",
+        params,
+    ).df()
+    meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
+    return meta
