@@ -59,8 +59,11 @@ def summarize(warehouse: str, start: date, end: date, results, out: Console) -> 
     with duckdb.connect(warehouse, read_only=True) as con:
         rows = _table(f"Tables in {os.path.relpath(warehouse)}", "table", "rows>", "organizations>", "days")
         for schema, name, daily in _tables(con):
+            per_org = _has_columns(
+                con, f"{schema}.{name}", {"org_id"}
+            )  # the price book is not per organization
             n, orgs = con.execute(
-                f'SELECT count(*), count(DISTINCT org_id) FROM "{schema}"."{name}"'
+                f'SELECT count(*), {"count(DISTINCT org_id)" if per_org else "NULL"} FROM "{schema}"."{name}"'
             ).fetchone()
             span = ""
             if daily and n:
@@ -68,7 +71,7 @@ def summarize(warehouse: str, start: date, end: date, results, out: Console) -> 
                     f'SELECT min(usage_date), max(usage_date) FROM "{schema}"."{name}"'
                 ).fetchone()
                 span = f"{first} → {last}"
-            rows.add_row(f"{schema}.{name}", f"{n:,}", str(orgs), span)
+            rows.add_row(f"{schema}.{name}", f"{n:,}", "—" if orgs is None else str(orgs), span)
         out.print(rows)
 
         if _has_table(con, "raw.console_cost"):
