@@ -50,6 +50,7 @@ from claude_assets.warehouse.contract import Table
 
 DEFAULT_FILE = Path(__file__).with_name("price_book.csv")
 DEFAULT_ORIGIN = "default"
+ALL_ORGANIZATIONS = "*"  # the org_id of every row: list prices are the same for every organization
 COLUMNS = (
     "model",
     "token_type",
@@ -270,9 +271,9 @@ def write(con: duckdb.DuckDBPyConnection, rows: Sequence[PriceRow], table: Table
             f"CREATE OR REPLACE TEMP TABLE price_book_staged AS SELECT * FROM {table.qualified} LIMIT 0"
         )
         con.executemany(
-            "INSERT INTO price_book_staged (model, token_type, condition, usd_per_unit, unit, units_per_price, "
+            "INSERT INTO price_book_staged (org_id, model, token_type, condition, usd_per_unit, unit, units_per_price, "
             "multiplier, effective_from, derived, source, note, origin) "
-            "VALUES (?, ?, ?, CAST(? AS DECIMAL(18, 6)), ?, ?, CAST(? AS DECIMAL(4, 2)), ?, ?, ?, ?, ?)",
+            f"VALUES ('{ALL_ORGANIZATIONS}', ?, ?, ?, CAST(? AS DECIMAL(18, 6)), ?, ?, CAST(? AS DECIMAL(4, 2)), ?, ?, ?, ?, ?)",
             [
                 (
                     r.model,
@@ -321,6 +322,7 @@ def frame(rows: Sequence[PriceRow]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
+                "org_id": ALL_ORGANIZATIONS,
                 "model": r.model,
                 "token_type": r.token_type,
                 "condition": r.condition,

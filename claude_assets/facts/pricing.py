@@ -38,18 +38,6 @@ from pathlib import Path
 
 _PRICED = Path(__file__).with_name("priced.sql").read_text()
 
-#: the columns ``priced_sql`` needs in its relation
-REQUIRED_COLUMNS = (
-    "usage_date",
-    "model",
-    "token_type",
-    "service_tier",
-    "context_window",
-    "inference_geo",
-    "speed",
-    "quantity",
-)
-
 
 def priced_sql(relation: str) -> str:
     """A SELECT of every row and column of ``relation`` plus ``list_cost_usd`` and ``price_rule``."""
