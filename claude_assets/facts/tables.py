@@ -117,3 +117,158 @@ COST_RECONCILIATION = Table(
     grain=("org_id", "usage_date", "comparison", "product", "model", "cost_type", "token_type", "cause"),
     money=("amount_usd",),
 )
+
+
+# -- unified cost and usage -----------------------------------------------------------------------------
+
+_DAY = col("usage_date", "DATE", "the UTC day of the usage or charge", False)
+_ORG_KIND = col("org_kind", "VARCHAR", "console or enterprise", False)
+_SOURCE = col("source", "VARCHAR", "the raw table the row comes from, e.g. raw.console_cost", False)
+_SOURCE_GRAIN = col(
+    "source_grain", "VARCHAR", "what one row stands for, e.g. 'day x workspace x cost line'", False
+)
+#: the Anthropic dimensions both tables carry (null when the source lacks the dimension)
+_DIMENSIONS = (
+    col("workspace_id", "VARCHAR", "Console workspace; null is the default workspace (or not in the source)"),
+    col("api_key_id", "VARCHAR", "Console API key"),
+    col("user_id", "VARCHAR", "user account (Console key-less usage by a member)"),
+    col("product", "VARCHAR", "Claude product (Enterprise usage; claude_code for Claude Code)"),
+    col("model", "VARCHAR", "model id"),
+    col("service_tier", "VARCHAR", "standard, batch, priority, …"),
+    col("context_window", "VARCHAR", "0-200k or 200k-1M"),
+    col("inference_geo", "VARCHAR", "global, us or not_available"),
+    col("speed", "VARCHAR", "standard or fast"),
+)
+_FETCH_LINEAGE = (
+    col("data_refreshed_at", "TIMESTAMPTZ", "the Enterprise API's export watermark of the raw rows read"),
+    col("fetched_at", "TIMESTAMPTZ", "when the API answered (the latest raw row behind this one)", False),
+    col("source_request", "VARCHAR", "the request(s) that produced the raw rows, ' | '-separated", False),
+)
+#: a cost line's identity: every dimension, the source and the kind of charge
+COST_GRAIN = (
+    "org_id",
+    "usage_date",
+    "source",
+    "charge_kind",
+    "description",
+    *(c.name for c in _DIMENSIONS),
+    "cost_type",
+    "token_type",
+)
+
+FACTS_COST = Table(
+    "facts",
+    "cost",
+    description=(
+        "Every billed line of every organization, Console and Enterprise, in exact USD, one meaning per column: "
+        "billed_cost_usd (after the negotiated discount), list_cost_usd (at list price), effective_cost_usd "
+        "(billed after credits; equal to billed), and charge_kind. The record of billed money: for Console, "
+        "raw.console_cost (every line of the cost report); for Enterprise, the rows of raw.enterprise_cost in "
+        "grouping 'token_type' (model x cost type x token type), a grouping that partitions every charge and "
+        "sums to the ungrouped total; the per-user report (raw.enterprise_user_cost) and the 'product_model' "
+        "grouping describe the same money and feed allocation and reconciliation only. Console list cost is "
+        "the price book applied to the Console usage each line bills (same day, workspace, model, token type, "
+        "tier, context window, geo and speed); web search lines are priced per search; code execution lines "
+        "have no published list price, so their list cost equals the billed amount. Rows with charge_kind "
+        "'estimate' carry no billed money (billed and effective are 0): priority-tier Console usage (billed "
+        "outside the cost report) at list price, and Claude Code's own estimated cost. Never add "
+        "estimated_cost_usd to billed totals: billed spend is sum(billed_cost_usd)."
+    ),
+    columns=(
+        ORG_ID,
+        _DAY,
+        _ORG_KIND,
+        _SOURCE,
+        _SOURCE_GRAIN,
+        col("charge_kind", "VARCHAR", "billed, or estimate (never part of billed totals)", False),
+        col("description", "VARCHAR", "the cost line (the cost report's description for Console lines)"),
+        *_DIMENSIONS,
+        col("cost_type", "VARCHAR", "tokens, web_search, code_execution or session_usage"),
+        col("token_type", "VARCHAR", "token type of a tokens line, as the cost reports name it"),
+        col("currency", "VARCHAR", "always USD", False),
+        col(
+            "billed_cost_usd", MONEY, "billed amount after the negotiated discount; 0 on estimate rows", False
+        ),
+        col(
+            "list_cost_usd",
+            MONEY,
+            "at list price (Enterprise: the API's list amount; Console: the price book applied to the usage "
+            "the line bills; code execution: equal to billed, no list price is published); null when unpriced",
+        ),
+        col("effective_cost_usd", MONEY, "billed after credits: equals billed; 0 on estimate rows", False),
+        col(
+            "estimated_cost_usd",
+            MONEY,
+            "estimate rows only: priority-tier usage at list price, or Claude Code's estimated cost",
+        ),
+        *_FETCH_LINEAGE,
+    ),
+    grain=COST_GRAIN,
+    money=("billed_cost_usd", "list_cost_usd", "effective_cost_usd", "estimated_cost_usd"),
+)
+
+FACTS_USAGE = Table(
+    "facts",
+    "usage",
+    description=(
+        "Token usage by token type, web searches and requests of every organization, unified across the "
+        "Console usage report (source raw.console_usage), the Enterprise usage report (raw.enterprise_usage, "
+        "grouping 'product_model': product x model x context window x geo x speed, a grouping that partitions "
+        "the total) and Claude Code (raw.claude_code_model_usage), priced at list with the price book. One "
+        "row per source row and measure: token_type is one of the five token types (tokens set), "
+        "'web_search_requests' (web_search_requests set) or 'requests' (requests set; Enterprise only, execution spans "
+        "on code-execution rows). Claude Code usage is never counted twice: a Claude Code row whose actor uses "
+        "the Console API (customer_type api: the organization's API keys or Console login) is already inside "
+        "the Console usage report, so it carries included_in = 'raw.console_usage' and is kept only to "
+        "break that usage down by Claude Code actor. Rule for totals: sum the rows WHERE included_in IS NULL."
+    ),
+    columns=(
+        ORG_ID,
+        _DAY,
+        _ORG_KIND,
+        _SOURCE,
+        _SOURCE_GRAIN,
+        col(
+            "included_in",
+            "VARCHAR",
+            "the source that already counts this usage (Claude Code rows inside raw.console_usage); null "
+            "when the row is counted here. Totals: sum only rows with included_in null",
+        ),
+        *_DIMENSIONS,
+        col(
+            "actor",
+            "VARCHAR",
+            "Claude Code's actor (user email or API key name); Console service account (OIDC federation)",
+        ),
+        col(
+            "token_type",
+            "VARCHAR",
+            "a token type as the cost reports name it, 'web_search_requests' or 'requests'",
+            False,
+        ),
+        col("tokens", "BIGINT", "tokens of token_type (null on web search and requests rows)"),
+        col("web_search_requests", "BIGINT", "server-side web searches (web_search_requests rows only)"),
+        col("requests", "BIGINT", "requests (requests rows only; Enterprise)"),
+        col(
+            "list_cost_usd", MONEY, "tokens or searches at list price from the price book; null when unpriced"
+        ),
+        col(
+            "price_rule",
+            "VARCHAR",
+            "how the price book priced the row, or why not ('unpriced: …'); null on requests rows",
+        ),
+        *_FETCH_LINEAGE,
+    ),
+    grain=(
+        "org_id",
+        "usage_date",
+        "source",
+        "included_in",
+        *(c.name for c in _DIMENSIONS),
+        "actor",
+        "token_type",
+    ),
+    money=("list_cost_usd",),
+    counts=("tokens", "web_search_requests", "requests"),
+    totals_where="included_in IS NULL",
+)
