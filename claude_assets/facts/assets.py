@@ -7,14 +7,15 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from checks import allocation as allocation_checks
 from checks import facts as facts_checks
 from checks import reconciliation as reconciliation_checks
 from checks.window import validate
 from claude_assets.asset_defaults import KINDS, OWNERS
 from claude_assets.config import ProjectConfig
-from claude_assets.facts import price_book, reconciliation
+from claude_assets.facts import allocation, price_book, reconciliation
 from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
-from claude_assets.facts.tables import FACTS_COST, FACTS_USAGE, PRICE_BOOK
+from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE, PRICE_BOOK
 from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
 from claude_assets.warehouse.contract import Table
@@ -24,7 +25,12 @@ GROUP = "facts"
 
 def facts_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every facts asset, for the organizations of ``config`` (the facts are partitioned by day only)."""
-    return [price_book_asset(config), *unified_assets(config), reconciliation_asset(config)]
+    return [
+        price_book_asset(config),
+        *unified_assets(config),
+        reconciliation_asset(config),
+        allocation_asset(config),
+    ]
 
 
 # -- the price book ---------------------------------------------------------------------------------------
@@ -219,3 +225,39 @@ def _metadata(
     ).df()
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
     return meta
+
+
+# -- cost allocation ------------------------------------------------------------------------------------
+
+
+def allocation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
+    """facts.cost_allocation: each billed line of facts.cost split to API keys, users and remainders, exactly."""
+    table = COST_ALLOCATION
+    raw = [t for t in allocation.ALLOCATION_INPUTS if _read(config, t)]
+
+    @dg.asset(
+        key=table.asset_key,
+        description=table.description,
+        partitions_def=daily(config),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+        deps=[
+            dg.AssetDep(FACTS_COST.asset_key),  # the same days: the parent lines
+            *(dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org()) for t in raw),
+        ],
+        check_specs=allocation_checks.specs(table),
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        ranges = day_ranges(context)
+        with duckdb.get_connection() as con:
+            rows = sum(allocation.rebuild_allocation(con, start, end) for start, end in ranges)
+            metadata = _metadata(con, table, ranges, rows)
+            for kind, usd in allocation.totals_by_kind(con, ranges).items():
+                metadata[f"run_allocated_to_{kind}_usd"] = dg.MetadataValue.float(float(usd))  # to plot
+                metadata[f"run_allocated_to_{kind}_usd_exact"] = str(usd)
+            checked = allocation_checks.results(con, table, allocation.parents_sql(), ranges)
+        yield dg.MaterializeResult(metadata=metadata, check_results=checked)
+
+    return _asset

@@ -272,3 +272,87 @@ FACTS_USAGE = Table(
     counts=("tokens", "web_search_requests", "requests"),
     totals_where="included_in IS NULL",
 )
+
+
+# -- cost allocation ------------------------------------------------------------------------------------
+
+#: what an allocated row is allocated to
+ALLOCATED_TO_KINDS = ("api_key", "keyless", "user", "unattributed", "whole_line")
+COST_ALLOCATION = Table(
+    "facts",
+    "cost_allocation",
+    description=(
+        "Billed cost split to the finest grain the data allows: every billed line of facts.cost (the parent, "
+        "named by parent_line) becomes one or more rows whose allocated_cost_usd add up to the parent's billed "
+        "cost exactly (split in units of 1e-12 USD; a blocking check proves it for every parent). Console: each "
+        "cost line (day x workspace x description) over the API keys of raw.console_usage with the same day, "
+        "workspace, model, service tier, context window, inference geo and speed, by tokens of the line's "
+        "token type (the priced share: one list price per token within a line); web search lines by web "
+        "search requests (priority tier left out: billed outside the cost report); key-less usage is its own "
+        "'keyless' row; code execution (no usage counterpart) stays one 'whole_line' row. Enterprise: each line "
+        "(day x model x cost type x token type) over the seat users of raw.enterprise_user_cost, whose "
+        "amounts per user and model are spread over the model's lines by amount (the per-user report has no "
+        "cost or token type), plus an 'unattributed' row for billed minus the users' sum (non-seat traffic); "
+        "a user's rows add up to the reported amount and the unattributed rows to the gap, exactly. Where the "
+        "users' sum exceeds the billed total the users are scaled down to it (users_scaled; a check warns)."
+    ),
+    columns=(
+        ORG_ID,
+        col("usage_date", "DATE", "the UTC day of the parent line", False),
+        col("org_kind", "VARCHAR", "console or enterprise", False),
+        col(
+            "parent_line",
+            "VARCHAR",
+            "the parent line of facts.cost: its source and every dimension it has, by name (unique per "
+            "organization and day)",
+            False,
+        ),
+        col("source", "VARCHAR", "the parent's raw table (facts.cost.source)", False),
+        col("description", "VARCHAR", "the parent's description (Console cost line)"),
+        col("workspace_id", "VARCHAR", "the parent's workspace (Console; null is the default workspace)"),
+        col("model", "VARCHAR", "the parent's model"),
+        col("cost_type", "VARCHAR", "the parent's cost type"),
+        col("token_type", "VARCHAR", "the parent's token type"),
+        col("service_tier", "VARCHAR", "the parent's service tier (Console)"),
+        col("context_window", "VARCHAR", "the parent's context window (Console)"),
+        col("inference_geo", "VARCHAR", "the parent's inference geo (Console)"),
+        col("speed", "VARCHAR", "the parent's speed (Console)"),
+        col("parent_billed_cost_usd", MONEY, "the parent's billed cost (facts.cost.billed_cost_usd)", False),
+        col("allocated_to_kind", "VARCHAR", " | ".join(ALLOCATED_TO_KINDS), False),
+        col("api_key_id", "VARCHAR", "the API key (api_key rows)"),
+        col("user_id", "VARCHAR", "the seat user (user rows)"),
+        col(
+            "share",
+            "DECIMAL(38, 12)",
+            "the row's fraction of the parent before rounding (truncated at 1e-12): the key's share of the "
+            "line's tokens or searches; the user's or remainder's share of the model's billed total; 1 for a "
+            "whole line",
+            False,
+        ),
+        col("allocated_cost_usd", MONEY, "the billed cost allocated to the row", False),
+        col("basis", "VARCHAR", "what the split is by, e.g. priced tokens, per-user report", False),
+        col("reason", "VARCHAR", "why a row is unattributed, a whole line or scaled down"),
+        col(
+            "users_scaled",
+            "BOOLEAN",
+            "the per-user amounts of the model and day exceeded its billed lines and were scaled down to them",
+            False,
+        ),
+        col("source_tables", "VARCHAR", "the tables the row comes from", False),
+        col(
+            "fetched_at",
+            "TIMESTAMPTZ",
+            "when the API answered for the parent line (facts.cost.fetched_at)",
+            False,
+        ),
+        col(
+            "source_request",
+            "VARCHAR",
+            "the request(s) behind the parent line (facts.cost.source_request)",
+            False,
+        ),
+        col("basis_source_request", "VARCHAR", "the request(s) behind the usage or per-user rows split by"),
+    ),
+    grain=("org_id", "usage_date", "parent_line", "allocated_to_kind", "api_key_id", "user_id"),
+    money=("allocated_cost_usd",),
+)
