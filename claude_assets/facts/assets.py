@@ -110,13 +110,7 @@ def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     table = reconciliation.COST_RECONCILIATION
 
     @dg.asset(
-        key=table.asset_key,
-        description=table.description,
-        partitions_def=daily(config),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
+        **_daily_table_args(config, table),
         deps=[
             *(
                 dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org())
@@ -170,13 +164,7 @@ def _rebuilt_asset(
     ]
 
     @dg.asset(
-        key=table.asset_key,
-        description=table.description,
-        partitions_def=daily(config),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
+        **_daily_table_args(config, table),
         deps=[*raw, dg.AssetDep(PRICE_BOOK.asset_key)],
         check_specs=specs(table),
     )
@@ -195,6 +183,20 @@ def _read(config: ProjectConfig, table: Table) -> bool:
     """Whether the configuration has organizations of the kind that fills a raw table."""
     kind = "enterprise" if table.name.startswith("enterprise") else "console"
     return bool(config.of_kind(kind))
+
+
+def _daily_table_args(config: ProjectConfig, table: Table) -> dict:
+    """``@dg.asset`` arguments of a daily facts table: key and description from its declaration, the date-only
+    partitions (one run per backfill), group, kinds and owner."""
+    return {
+        "key": table.asset_key,
+        "description": table.description,
+        "partitions_def": daily(config),
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "group_name": GROUP,
+        "kinds": KINDS,
+        "owners": OWNERS,
+    }
 
 
 def _metadata(
@@ -236,13 +238,7 @@ def allocation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     raw = [t for t in allocation.ALLOCATION_INPUTS if _read(config, t)]
 
     @dg.asset(
-        key=table.asset_key,
-        description=table.description,
-        partitions_def=daily(config),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
+        **_daily_table_args(config, table),
         deps=[
             dg.AssetDep(FACTS_COST.asset_key),  # the same days: the parent lines
             *(dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org()) for t in raw),
