@@ -102,35 +102,6 @@ def price_book_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     return price_book_table
 
 
-# -- the reconciliation of figures that disagree ------------------------------------------------------
-
-
-def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
-    """facts.cost_reconciliation: the waterfalls between cost figures, rebuilt per day range."""
-    table = reconciliation.COST_RECONCILIATION
-
-    @dg.asset(
-        **_daily_table_args(config, table),
-        deps=[
-            *(
-                dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org())
-                for t in reconciliation.raw_inputs(config)
-            ),
-            dg.AssetDep(PRICE_BOOK.asset_key),
-        ],
-        check_specs=reconciliation_checks.specs(table),
-    )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        ranges = day_ranges(context)
-        with duckdb.get_connection() as con:
-            built = [reconciliation.rebuild(con, start, end) for start, end in ranges]
-            metadata = reconciliation.metadata(con, ranges, sum(rows for rows, _ in built))
-            checked = reconciliation_checks.results(con, table, ranges, config.reconciliation_tolerance_usd)
-        yield dg.MaterializeResult(metadata=metadata, check_results=checked)
-
-    return _asset
-
-
 # -- unified cost and usage -----------------------------------------------------------------------------
 
 
@@ -227,6 +198,35 @@ def _metadata(
     ).df()
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
     return meta
+
+
+# -- the reconciliation of figures that disagree ------------------------------------------------------
+
+
+def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
+    """facts.cost_reconciliation: the waterfalls between cost figures, rebuilt per day range."""
+    table = reconciliation.COST_RECONCILIATION
+
+    @dg.asset(
+        **_daily_table_args(config, table),
+        deps=[
+            *(
+                dg.AssetDep(t.asset_key, partition_mapping=from_daily_by_org())
+                for t in reconciliation.raw_inputs(config)
+            ),
+            dg.AssetDep(PRICE_BOOK.asset_key),
+        ],
+        check_specs=reconciliation_checks.specs(table),
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        ranges = day_ranges(context)
+        with duckdb.get_connection() as con:
+            built = [reconciliation.rebuild(con, start, end) for start, end in ranges]
+            metadata = reconciliation.metadata(con, ranges, sum(rows for rows, _ in built))
+            checked = reconciliation_checks.results(con, table, ranges, config.reconciliation_tolerance_usd)
+        yield dg.MaterializeResult(metadata=metadata, check_results=checked)
+
+    return _asset
 
 
 # -- cost allocation ------------------------------------------------------------------------------------

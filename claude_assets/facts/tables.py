@@ -69,55 +69,6 @@ PRICE_BOOK = Table(
     counts=(),
 )
 
-# -- the reconciliation of figures that disagree ----------------------------------------------------------
-
-COST_RECONCILIATION = Table(
-    schema="facts",
-    name="cost_reconciliation",
-    description=(
-        "Why two cost figures disagree: per organization, day, comparison and line (product, model, cost type, "
-        "token type), a waterfall from from_figure_usd to to_figure_usd, one row per named cause (amount_usd); "
-        "from_figure_usd + sum(amount_usd) = to_figure_usd exactly. Comparisons: console_billed_vs_usage_list "
-        "(usage x list price -> billed), enterprise_amount_vs_list (list amount -> amount), "
-        "enterprise_users_vs_org (per-user sum -> organization total), legacy_vs_beta (legacy cost report -> "
-        "beta Cost Analytics, only with analytics_beta). Causes: negotiated_discount, "
-        "priority_tier_not_in_cost_report, code_execution_not_in_usage, keyless_workbench_usage, "
-        "non_seat_traffic, revision_between_pulls, rounding, unexplained. Each row names the raw tables, the "
-        "partition (day|org) and the source_request values it came from. Read by cause: sum(amount_usd) "
-        "GROUP BY comparison, cause (from/to figures repeat on every cause row of a line)."
-    ),
-    columns=(
-        ORG_ID,
-        col("usage_date", "DATE", "the UTC day", False),
-        col("comparison", "VARCHAR", "which two figures the waterfall joins", False),
-        col("product", "VARCHAR", "Enterprise product (per-user and beta comparisons); null otherwise"),
-        col("model", "VARCHAR", "model; null for web search and code execution lines, or no model"),
-        col("cost_type", "VARCHAR", "tokens, web_search or code_execution (where the comparison has it)"),
-        col("token_type", "VARCHAR", "token type as in facts.usage (where the comparison has it)"),
-        col("step", "INTEGER", "the cause's place in the waterfall (unexplained last)", False),
-        col("cause", "VARCHAR", "the named cause", False),
-        col("amount_usd", MONEY, "what this cause moves from the from figure towards the to figure", False),
-        col(
-            "memo_usd",
-            MONEY,
-            "context that moves no money: the key-less usage at list inside both figures (keyless_workbench_"
-            "usage), the rounding bound (Enterprise rounding)",
-        ),
-        col("from_figure_usd", MONEY, "the line's from figure (repeated on each cause row)", False),
-        col("to_figure_usd", MONEY, "the line's to figure (repeated on each cause row)", False),
-        col("from_figure", "VARCHAR", "what the from figure is and where it comes from", False),
-        col("to_figure", "VARCHAR", "what the to figure is and where it comes from", False),
-        col("explanation", "VARCHAR", "how this cause's amount is computed, for this line", False),
-        col("source_tables", "VARCHAR", "the tables (and groupings) the line was computed from", False),
-        col("source_partitions", "VARCHAR", "the raw partition (day|org) the line came from", False),
-        col("source_requests", "VARCHAR", "the raw rows' source_request values (' ; '-separated)"),
-        col("from_refreshed_at", "TIMESTAMPTZ", "data_refreshed_at of the from figure's pull (Enterprise)"),
-        col("to_refreshed_at", "TIMESTAMPTZ", "data_refreshed_at of the to figure's pull (Enterprise)"),
-    ),
-    grain=("org_id", "usage_date", "comparison", "product", "model", "cost_type", "token_type", "cause"),
-    money=("amount_usd",),
-)
-
 
 # -- unified cost and usage -----------------------------------------------------------------------------
 
@@ -355,4 +306,53 @@ COST_ALLOCATION = Table(
     ),
     grain=("org_id", "usage_date", "parent_line", "allocated_to_kind", "api_key_id", "user_id"),
     money=("allocated_cost_usd",),
+)
+
+# -- the reconciliation of figures that disagree ----------------------------------------------------------
+
+COST_RECONCILIATION = Table(
+    schema="facts",
+    name="cost_reconciliation",
+    description=(
+        "Why two cost figures disagree: per organization, day, comparison and line (product, model, cost type, "
+        "token type), a waterfall from from_figure_usd to to_figure_usd, one row per named cause (amount_usd); "
+        "from_figure_usd + sum(amount_usd) = to_figure_usd exactly. Comparisons: console_billed_vs_usage_list "
+        "(usage x list price -> billed), enterprise_amount_vs_list (list amount -> amount), "
+        "enterprise_users_vs_org (per-user sum -> organization total), legacy_vs_beta (legacy cost report -> "
+        "beta Cost Analytics, only with analytics_beta). Causes: negotiated_discount, "
+        "priority_tier_not_in_cost_report, code_execution_not_in_usage, keyless_workbench_usage, "
+        "non_seat_traffic, revision_between_pulls, rounding, unexplained. Each row names the raw tables, the "
+        "partition (day|org) and the source_request values it came from. Read by cause: sum(amount_usd) "
+        "GROUP BY comparison, cause (from/to figures repeat on every cause row of a line)."
+    ),
+    columns=(
+        ORG_ID,
+        col("usage_date", "DATE", "the UTC day", False),
+        col("comparison", "VARCHAR", "which two figures the waterfall joins", False),
+        col("product", "VARCHAR", "Enterprise product (per-user and beta comparisons); null otherwise"),
+        col("model", "VARCHAR", "model; null for web search and code execution lines, or no model"),
+        col("cost_type", "VARCHAR", "tokens, web_search or code_execution (where the comparison has it)"),
+        col("token_type", "VARCHAR", "token type as in facts.usage (where the comparison has it)"),
+        col("step", "INTEGER", "the cause's place in the waterfall (unexplained last)", False),
+        col("cause", "VARCHAR", "the named cause", False),
+        col("amount_usd", MONEY, "what this cause moves from the from figure towards the to figure", False),
+        col(
+            "memo_usd",
+            MONEY,
+            "context that moves no money: the key-less usage at list inside both figures (keyless_workbench_"
+            "usage), the rounding bound (Enterprise rounding)",
+        ),
+        col("from_figure_usd", MONEY, "the line's from figure (repeated on each cause row)", False),
+        col("to_figure_usd", MONEY, "the line's to figure (repeated on each cause row)", False),
+        col("from_figure", "VARCHAR", "what the from figure is and where it comes from", False),
+        col("to_figure", "VARCHAR", "what the to figure is and where it comes from", False),
+        col("explanation", "VARCHAR", "how this cause's amount is computed, for this line", False),
+        col("source_tables", "VARCHAR", "the tables (and groupings) the line was computed from", False),
+        col("source_partitions", "VARCHAR", "the raw partition (day|org) the line came from", False),
+        col("source_requests", "VARCHAR", "the raw rows' source_request values (' ; '-separated)"),
+        col("from_refreshed_at", "TIMESTAMPTZ", "data_refreshed_at of the from figure's pull (Enterprise)"),
+        col("to_refreshed_at", "TIMESTAMPTZ", "data_refreshed_at of the to figure's pull (Enterprise)"),
+    ),
+    grain=("org_id", "usage_date", "comparison", "product", "model", "cost_type", "token_type", "cause"),
+    money=("amount_usd",),
 )
