@@ -63,21 +63,17 @@ COLUMNS = (
     "source",
     "note",
 )
-#: the facts.usage token types the price book prices
+#: the token types the price book prices: the cost report's token types (the facts layer's vocabulary), web
+#: searches and code execution hours
 TOKEN_TYPES = (
     "uncached_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
+    "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation.ephemeral_1h_input_tokens",
     "cache_read_input_tokens",
     "output_tokens",
     "web_search_requests",
     "code_execution_hours",
 )
-#: the raw reports' token type names where they differ from the facts layer's
-RAW_TOKEN_TYPES = {
-    "cache_creation.ephemeral_5m_input_tokens": "cache_creation_5m_input_tokens",
-    "cache_creation.ephemeral_1h_input_tokens": "cache_creation_1h_input_tokens",
-}
 #: unit -> (quantity units in one price unit, the token types it prices)
 UNITS = {
     "MTok": (1_000_000, TOKEN_TYPES[:5]),

@@ -28,7 +28,7 @@ usage_rows AS (
 ),
 billed AS (
     SELECT org_id, usage_date, cost_type, model,
-           replace(token_type, 'cache_creation.ephemeral_', 'cache_creation_') AS token_type,
+           token_type,
            sum(amount_usd) AS billed_usd,
            string_agg(DISTINCT source_request, ' ; ' ORDER BY source_request) AS requests
     FROM raw.console_cost

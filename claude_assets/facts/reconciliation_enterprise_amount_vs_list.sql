@@ -8,7 +8,7 @@
 --   unexplained         = what is left beyond that bound
 WITH lines AS (
     SELECT org_id, usage_date, model, cost_type,
-           replace(token_type, 'cache_creation.ephemeral_', 'cache_creation_') AS token_type,
+           token_type,
            list_amount_usd, amount_usd, data_refreshed_at, source_request
     FROM raw.enterprise_cost
     WHERE grouping = 'token_type' AND usage_date >= $1 AND usage_date < $2

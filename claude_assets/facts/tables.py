@@ -29,8 +29,8 @@ PRICE_BOOK = Table(
         col(
             "token_type",
             "VARCHAR",
-            "token type as in facts.usage (uncached_input_tokens, cache_creation_5m_input_tokens, "
-            "cache_creation_1h_input_tokens, cache_read_input_tokens, output_tokens, web_search_requests, "
+            "token type as in facts.usage (uncached_input_tokens, cache_creation.ephemeral_5m_input_tokens, "
+            "cache_creation.ephemeral_1h_input_tokens, cache_read_input_tokens, output_tokens, web_search_requests, "
             "code_execution_hours), or a glob over them on multiplier rows (*_tokens, *_input_tokens)",
             False,
         ),

@@ -1,15 +1,11 @@
--- What the price book prices, per staged usage row (_usage_units): tokens and web searches, in the price book's
--- names (the usage report's columns). A dimension the source does not report takes the value that has no
+-- What the price book prices, per staged usage row (_usage_units): tokens (by the cost report's token types)
+-- and web searches. A dimension the source does not report takes the value that has no
 -- surcharge: standard tier, 0-200k context, global inference, standard speed. Requests are not a priced unit.
 SELECT
     unit_id,
     usage_date,
     model,
-    CASE token_type
-        WHEN 'cache_creation.ephemeral_5m_input_tokens' THEN 'cache_creation_5m_input_tokens'
-        WHEN 'cache_creation.ephemeral_1h_input_tokens' THEN 'cache_creation_1h_input_tokens'
-        ELSE token_type
-    END AS token_type,
+    token_type,
     coalesce(service_tier, 'standard') AS service_tier,
     coalesce(context_window, '0-200k') AS context_window,
     coalesce(inference_geo, 'global') AS inference_geo,
