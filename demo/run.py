@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         end = sim.now().astimezone(UTC).date()  # the last partition is yesterday, the last complete day
         start = end - timedelta(days=args.days)
         engagement_end = latest_engagement_day(sim.now(), sim.engagement_lag_days) + timedelta(days=1)
-        results = run_backfill(running.base_url, start, end, min(end, engagement_end), out)
-    summarize(str(demo_config.WAREHOUSE), start, end, results, out)
+        facts_end = min(end, engagement_end)
+        results = run_backfill(running.base_url, start, end, facts_end, out)
+    summarize(str(demo_config.WAREHOUSE), start, end, facts_end, results, out)
     out.print(
         f"Done in {time.monotonic() - started:.1f} s. Runs, assets, checks and lineage in the Dagster UI: "
         "[bold]make ui[/bold] (then http://127.0.0.1:3000)."

@@ -6,24 +6,12 @@ from __future__ import annotations
 import os
 from collections import Counter
 from datetime import date, timedelta
-from decimal import Decimal
 
 import duckdb
 from rich.console import Console
-from rich.table import Table
 
-
-def usd(value: Decimal | None) -> str:
-    """Exact Decimal to dollars and cents (half-even at the last cent, as Decimal formats)."""
-    return f"${(value or Decimal(0)):,.2f}"
-
-
-def _table(title: str, *columns: str) -> Table:
-    """A table titled on the left; a column named ``name>`` is right-aligned."""
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column.rstrip(">"), justify="right" if column.endswith(">") else "left")
-    return table
+from demo.facts_summary import summarize_facts
+from demo.tables import has_columns, has_table, table, usd
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
@@ -34,32 +22,12 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
         FROM duckdb_tables() t WHERE t.database_name = current_database() ORDER BY 1, 2""").fetchall()
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-        ).fetchone()[0]
-    )
-
-
-def _has_columns(con: duckdb.DuckDBPyConnection, qualified: str, columns: set[str]) -> bool:
-    schema, name = qualified.split(".")
-    found = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()
-    }
-    return columns <= found
-
-
-def summarize(warehouse: str, start: date, end: date, results, out: Console) -> None:
+def summarize(warehouse: str, start: date, end: date, facts_end: date, results, out: Console) -> None:
+    """The raw tables, then the facts over the days they were built for, then every check's outcome."""
     with duckdb.connect(warehouse, read_only=True) as con:
-        rows = _table(f"Tables in {os.path.relpath(warehouse)}", "table", "rows>", "organizations>", "days")
+        rows = table(f"Tables in {os.path.relpath(warehouse)}", "table", "rows>", "organizations>", "days")
         for schema, name, daily in _tables(con):
-            per_org = _has_columns(
+            per_org = has_columns(
                 con, f"{schema}.{name}", {"org_id"}
             )  # the price book is not per organization
             n, orgs = con.execute(
@@ -74,9 +42,9 @@ def summarize(warehouse: str, start: date, end: date, results, out: Console) -> 
             rows.add_row(f"{schema}.{name}", f"{n:,}", "—" if orgs is None else str(orgs), span)
         out.print(rows)
 
-        if _has_table(con, "raw.console_cost"):
+        if has_table(con, "raw.console_cost"):
             window = [start, end]
-            cost = _table(
+            cost = table(
                 f"Billed cost by organization and model, {start} → {end - timedelta(days=1)} "
                 "(exact sums in DuckDB, shown to the cent)",
                 "organization",
@@ -112,9 +80,9 @@ def summarize(warehouse: str, start: date, end: date, results, out: Console) -> 
                     )
             out.print(cost)
 
-            top = _table("Top workspaces by billed cost", "organization", "workspace", "cost (USD)>")
+            top = table("Top workspaces by billed cost", "organization", "workspace", "cost (USD)>")
             names = "NULL"
-            if _has_columns(con, "inventory.workspaces", {"org_id", "workspace_id", "name", "valid_from"}):
+            if has_columns(con, "inventory.workspaces", {"org_id", "workspace_id", "name", "valid_from"}):
                 # the workspace's latest name from the inventory history (made by the inventory assets)
                 names = """(SELECT w.name FROM inventory.workspaces w WHERE w.org_id = c.org_id
                             AND w.workspace_id = c.workspace_id ORDER BY w.valid_from DESC LIMIT 1)"""
@@ -128,6 +96,7 @@ def summarize(warehouse: str, start: date, end: date, results, out: Console) -> 
                 label = "(default workspace)" if ws is None else (name or ws)
                 top.add_row(org, label, usd(amount))
             out.print(top)
+        summarize_facts(con, start, facts_end, out)
 
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
     outcome = Counter(e.passed for e in evaluations)
