@@ -18,9 +18,10 @@ import duckdb
 
 from claude_assets.exports.tables import FILE_COLUMNS, FOCUS_COST
 from claude_assets.inventory.tables import ORGANIZATION, WORKSPACES_TABLE
+from claude_assets.warehouse.sql import sql_file
 from claude_assets.warehouse.writes import ensure, rebuild_days
 
-SQL = Path(__file__).with_name("focus_cost.sql").read_text()
+SQL = sql_file(__file__, "focus_cost")
 FACTS_COST = "facts.cost"  # the source: its billed rows (charge_kind 'billed')
 #: the folder under the data directory that holds the files
 FOLDER = Path("exports") / "focus"

@@ -8,7 +8,7 @@
   total are scaled down to it (flagged, and a check warns).
 
 Money is split in whole units of 1e-12 USD with integer arithmetic in DuckDB, so the rows of a parent add
-up to it exactly. The SQL is in the ``allocation*.sql`` files beside this module.
+up to it exactly. The SQL is in the ``sql/allocation*.sql`` files beside this module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 
 import duckdb
 
@@ -25,16 +24,13 @@ from claude_assets.facts.tables import ALLOCATED_TO_KINDS, COST_ALLOCATION, FACT
 from claude_assets.ingest.console.tables import CONSOLE_USAGE
 from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_USER_COST
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.sql import sql_file
 from claude_assets.warehouse.writes import ensure, rebuild_days
-
-SQL_DIR = Path(__file__).parent
 
 
 @cache
 def _sql(part: str) -> str:
-    return (
-        (SQL_DIR / f"allocation_{part}.sql").read_text() if part else (SQL_DIR / "allocation.sql").read_text()
-    )
+    return sql_file(__file__, f"allocation_{part}" if part else "allocation")
 
 
 def parents_sql() -> str:

@@ -1,6 +1,6 @@
 """facts.cost: every billed line of every organization, and the estimates that are never billed money.
 
-One statement per kind of line, in a ``.sql`` file beside this module, each the rows of the days [$1, $2):
+One statement per kind of line, in a ``sql/*.sql`` file beside this module, each the rows of the days [$1, $2):
 
 - ``cost_console``: Console billed lines (raw.console_cost), list cost from the priced Console usage;
 - ``cost_enterprise``: Enterprise billed lines (raw.enterprise_cost, grouping ``token_type``);

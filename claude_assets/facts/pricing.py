@@ -34,9 +34,9 @@ digits.
 
 from __future__ import annotations
 
-from pathlib import Path
+from claude_assets.warehouse.sql import sql_file
 
-_PRICED = Path(__file__).with_name("priced.sql").read_text()
+_PRICED = sql_file(__file__, "priced")
 
 
 def priced_sql(relation: str) -> str:

@@ -1,7 +1,7 @@
 """``facts.cost_reconciliation``: why two cost figures of the same organization and day disagree.
 
 Each comparison is a waterfall from one figure to another, per organization, day and line (product,
-model, cost type, token type), split into named causes; its SQL is one ``reconciliation_<comparison>.sql``
+model, cost type, token type), split into named causes; its SQL is one ``sql/reconciliation_<comparison>.sql``
 file beside this module. A comparison is built only where its raw tables exist (the beta endpoints are
 read only for organizations with ``analytics_beta: true``).
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -38,12 +37,11 @@ from claude_assets.ingest.enterprise_reports.tables import (
     ENTERPRISE_USER_COST,
 )
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.sql import sql_file
 from claude_assets.warehouse.writes import rebuild_days
 
-_HERE = Path(__file__).parent
-
 #: the usage rows of raw.console_usage in the shape priced_sql prices
-CONSOLE_USAGE_ROWS = (_HERE / "reconciliation_console_usage_rows.sql").read_text()
+CONSOLE_USAGE_ROWS = sql_file(__file__, "reconciliation_console_usage_rows")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ COMPARISONS = (
     Comparison("legacy_vs_beta", ("raw.enterprise_cost", "raw.analytics_cost")),
 )
 #: each comparison's SELECT, read once from its file (the Console one with its usage priced at list)
-SQL = {c.name: (_HERE / f"reconciliation_{c.name}.sql").read_text() for c in COMPARISONS}
+SQL = {c.name: sql_file(__file__, f"reconciliation_{c.name}") for c in COMPARISONS}
 SQL["console_billed_vs_usage_list"] = SQL["console_billed_vs_usage_list"].replace(
     "{priced_usage}", priced_sql(f"({CONSOLE_USAGE_ROWS})")
 )

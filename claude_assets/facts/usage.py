@@ -3,13 +3,12 @@
 The usage of the three sources (Console usage report, Enterprise usage report, Claude Code) is staged once per
 day range as one relation of measures (``_usage_units``), priced with the price book in one place
 (:func:`price_usage`) and kept as ``_usage_priced``; facts.usage is that relation, and facts.cost reads it for
-the list cost of Console lines and the estimates. SQL lives in ``.sql`` files beside this module.
+the list cost of Console lines and the estimates. SQL lives in ``sql/*.sql`` files beside this module.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
@@ -18,9 +17,9 @@ from claude_assets.facts.tables import FACTS_USAGE
 from claude_assets.ingest.console.tables import CLAUDE_CODE_MODELS, CLAUDE_CODE_USAGE, CONSOLE_USAGE
 from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_USAGE
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.sql import sql_file
 from claude_assets.warehouse.writes import ensure, rebuild_days
 
-SQL_DIR = Path(__file__).parent
 #: the raw tables facts.usage reads
 USAGE_INPUTS: tuple[Table, ...] = (CONSOLE_USAGE, ENTERPRISE_USAGE, CLAUDE_CODE_MODELS, CLAUDE_CODE_USAGE)
 #: one statement per source, each the usage of the days [$1, $2) as rows of measures
@@ -28,8 +27,8 @@ SOURCE_STATEMENTS = ("usage_console", "usage_enterprise", "usage_claude_code")
 
 
 def statement(name: str) -> str:
-    """The SQL of ``<name>.sql`` beside this module."""
-    return (SQL_DIR / f"{name}.sql").read_text()
+    """The SQL of ``sql/<name>.sql`` beside this module."""
+    return sql_file(__file__, name)
 
 
 def stage_priced_usage(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
