@@ -13,7 +13,7 @@ from checks import reconciliation as reconciliation_checks
 from checks.window import validate
 from claude_assets.asset_defaults import KINDS, OWNERS
 from claude_assets.config import ProjectConfig
-from claude_assets.facts import allocation, price_book, reconciliation
+from claude_assets.facts import allocation, price_book, price_book_checks, reconciliation
 from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE, PRICE_BOOK
 from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
@@ -79,13 +79,15 @@ def price_book_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     )
     def price_book_table(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         rows = price_book.merged_rows(overrides)
-        validate(price_book.SCHEMA, PRICE_BOOK, price_book.frame(rows))  # a failure writes nothing
+        validate(
+            price_book_checks.SCHEMA, PRICE_BOOK, price_book_checks.frame(rows)
+        )  # a failure writes nothing
         with duckdb.get_connection() as con:
             price_book.write(con, rows)
-            duplicates = price_book.duplicate_keys(con)
-            stray = price_book.stray_rules(con)
-            incomplete = price_book.incomplete_models(con)
-        yield dg.MaterializeResult(metadata=price_book.metadata(rows))
+            duplicates = price_book_checks.duplicate_keys(con)
+            stray = price_book_checks.stray_rules(con)
+            incomplete = price_book_checks.incomplete_models(con)
+        yield dg.MaterializeResult(metadata=price_book_checks.metadata(rows))
         yield dg.AssetCheckResult(
             check_name="grain_unique", passed=not duplicates, metadata={"duplicates": str(duplicates[:10])}
         )
