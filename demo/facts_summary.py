@@ -63,42 +63,32 @@ def cost_by_product_and_model(con: duckdb.DuckDBPyConnection, start: date, end: 
 
 
 def top_allocated(con: duckdb.DuckDBPyConnection, start: date, end: date, out: Console) -> None:
-    keys = table(
-        f"facts.cost_allocation: API keys by allocated billed cost, {_window(start, end)}",
-        "organization",
-        "API key",
-        "cost (USD)>",
-    )
-    for org, key, name, amount in con.execute(
-        f"""
-        SELECT a.org_id, a.api_key_id,
-               {_key_name() if has_table(con, "inventory.api_keys") else "NULL"} AS name,
-               sum(a.allocated_cost_usd) AS usd
-        FROM facts.cost_allocation a
-        WHERE a.allocated_to_kind = 'api_key' AND a.usage_date >= ? AND a.usage_date < ?
-        GROUP BY ALL ORDER BY usd DESC, a.org_id, a.api_key_id LIMIT {TOP}""",
-        [start, end],
-    ).fetchall():
-        keys.add_row(org, f"{name} ({key})" if name else key, usd(amount))
-    out.print(keys)
-    users = table(
-        f"facts.cost_allocation: users by allocated billed cost, {_window(start, end)}",
-        "organization",
-        "user",
-        "cost (USD)>",
-    )
-    for org, user, email, amount in con.execute(
-        f"""
-        SELECT a.org_id, a.user_id,
-               {_user_email() if has_table(con, "raw.enterprise_user_cost") else "NULL"} AS email,
-               sum(a.allocated_cost_usd) AS usd
-        FROM facts.cost_allocation a
-        WHERE a.allocated_to_kind = 'user' AND a.usage_date >= ? AND a.usage_date < ?
-        GROUP BY ALL ORDER BY usd DESC, a.org_id, a.user_id LIMIT {TOP}""",
-        [start, end],
-    ).fetchall():
-        users.add_row(org, email or user, usd(amount))
-    out.print(users)
+    for kind, label, column, name_sql in (
+        (
+            "api_key",
+            "API keys",
+            "api_key_id",
+            _key_name() if has_table(con, "inventory.api_keys") else "NULL",
+        ),
+        ("user", "users", "user_id", _user_email() if has_table(con, "raw.enterprise_user_cost") else "NULL"),
+    ):
+        shown = table(
+            f"facts.cost_allocation: {label} by allocated billed cost, {_window(start, end)}",
+            "organization",
+            label[:-1],
+            "cost (USD)>",
+        )
+        for org, ident, name, amount in con.execute(
+            f"""
+            SELECT a.org_id, a.{column}, {name_sql} AS name, sum(a.allocated_cost_usd) AS usd
+            FROM facts.cost_allocation a
+            WHERE a.allocated_to_kind = ? AND a.usage_date >= ? AND a.usage_date < ?
+            GROUP BY ALL ORDER BY usd DESC, a.org_id, a.{column} LIMIT {TOP}""",
+            [kind, start, end],
+        ).fetchall():
+            label_of = (f"{name} ({ident})" if kind == "api_key" else name) if name else ident
+            shown.add_row(org, label_of, usd(amount))
+        out.print(shown)
 
 
 def _key_name() -> str:
