@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     checks = [e for r in results for e in r.get_asset_check_evaluations()]
     failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in checks if not e.passed]
     print(f"facts and exports rebuilt over {args.days} days in one run: {wall:.1f} s")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:  # the same configuration as the run's connections
         for schema in DERIVED_GROUPS:
             for (name,) in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY 1", [schema]
