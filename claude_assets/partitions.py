@@ -42,9 +42,15 @@ def windows_by_org(context: dg.AssetExecutionContext) -> dict[str, list[tuple[da
     return {org: contiguous(sorted(ds)) for org, ds in sorted(days.items())}
 
 
-def day_ranges(context: dg.AssetExecutionContext) -> list[tuple[date, date]]:
-    """The run's partitions of a date-only asset (the facts and later layers) as contiguous day ranges."""
-    return contiguous(sorted({date.fromisoformat(k) for k in context.partition_keys}))
+#: the most days a derived table rebuilds in one statement: a year's backfill is one run, in bounded steps
+REBUILD_DAYS = 31
+
+
+def day_ranges(context: dg.AssetExecutionContext, max_days: int = REBUILD_DAYS) -> list[tuple[date, date]]:
+    """The run's partitions of a date-only asset (the facts and later layers) as contiguous day ranges of
+    at most ``max_days`` each, so memory stays bounded however long the backfill."""
+    days = sorted({date.fromisoformat(k) for k in context.partition_keys})
+    return [chunk for start, end in contiguous(days) for chunk in split(start, end, max_days)]
 
 
 def from_daily_by_org() -> dg.MultiToSingleDimensionPartitionMapping:

@@ -1,6 +1,6 @@
 """Derived tables are rebuilt day range by day range, atomically, from a query."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -45,3 +45,18 @@ def test_a_row_of_another_day_fails_the_rebuild_and_nothing_changes():
     with pytest.raises(ValueError, match="dated outside"):
         rebuild_days(con, T, date(2026, 1, 1), date(2026, 1, 2), stray)
     assert rows(con) == before
+
+
+def test_a_long_backfill_is_rebuilt_in_bounded_day_ranges():
+    from types import SimpleNamespace
+
+    from claude_assets.partitions import day_ranges
+
+    keys = [(date(2026, 1, 1) + timedelta(days=i)).isoformat() for i in range(70)] + ["2026-04-01"]
+    ranges = day_ranges(SimpleNamespace(partition_keys=keys), max_days=31)
+    assert ranges == [
+        (date(2026, 1, 1), date(2026, 2, 1)),
+        (date(2026, 2, 1), date(2026, 3, 4)),
+        (date(2026, 3, 4), date(2026, 3, 12)),
+        (date(2026, 4, 1), date(2026, 4, 2)),
+    ]
