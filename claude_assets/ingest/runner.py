@@ -105,6 +105,7 @@ def run_windows(
             batch = _Batch(slug, context.run.run_id)
             for (start, end), fetched in results:
                 for table, frame in fetched.frames.items():
+                    _refuse_rows_outside(slug, table, frame, start, end, fetched.source_request)
                     try:
                         window_checks.validate(schemas[table], table, frame)
                     except window_checks.SchemaViolation as exc:
@@ -135,6 +136,28 @@ def run_windows(
                 yield from _nothing_to_check(table, skipped)
         if extra_checks is not None:
             yield from extra_checks(con, covered)
+
+
+def _refuse_rows_outside(
+    slug: str, table: Table, frame: pd.DataFrame, start: date, end: date, request: str
+) -> None:
+    """Fail the run when the API answered with rows dated outside the window it was asked for: such a row
+    would be written under a day no later run of that day deletes, so it could be kept twice, forever."""
+    if not len(frame) or "usage_date" not in frame.columns:
+        return
+    days = frame["usage_date"].astype("string").str[:10]
+    outside = days.isna() | (days < start.isoformat()) | (days >= end.isoformat())
+    if outside.any():
+        dates = sorted({str(d) for d in days[outside]})
+        raise dg.Failure(
+            description=(
+                f"{slug} {table.qualified}: {int(outside.sum())} row(s) dated {', '.join(dates[:5])} in the answer "
+                f"to a request for {start}..{end - timedelta(days=1)} ({request}); rows are kept only for the "
+                "days asked for, so nothing of this window was written. The API answered outside the window: "
+                "re-run the window; if it persists, report the request."
+            ),
+            metadata={"endpoint_request": request, "window": f"{start}..{end}", "row_dates": dates[:50]},
+        )
 
 
 #: Consecutive API windows (e.g. one-day requests) are written together, up to this many days a transaction

@@ -142,7 +142,9 @@ def claude_code_rows(org: OrgConfig, day: date, r: dict, lineage: dict) -> tuple
     tools = r.get("tool_actions") or {}
     ident = {
         "org_id": org.slug,
-        "usage_date": day.isoformat(),
+        "usage_date": str(r.get("date") or day.isoformat())[
+            :10
+        ],  # the record's own day (the runner checks it)
         "actor_type": actor.get("type", "unknown"),
         "actor_id": actor.get("email_address") or actor.get("api_key_name") or actor.get("id") or "unknown",
         "terminal_type": r.get("terminal_type") or "unknown",
