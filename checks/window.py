@@ -34,7 +34,8 @@ def specs(table: Table) -> list[dg.AssetCheckSpec]:
             GRAIN,
             asset=key,
             blocking=True,
-            description=f"No two rows share the grain ({', '.join(table.grain)}) in the window.",
+            description=f"No two rows share the grain ({', '.join(table.grain)}) in the window, and no row of "
+            "the organization sits on a day no request answered for (raw.ingest_log), inside or outside the window.",
         ),
         dg.AssetCheckSpec(
             DAYS,
@@ -78,6 +79,7 @@ def results(
 ) -> list[dg.AssetCheckResult]:
     """Results of every check over the windows written, per organization."""
     duplicates, missing, rows = {}, {}, {}
+    unrequested = {org: _rows_on_unrequested_days(con, table, org) for org in windows}
     for org, spans in windows.items():
         for start, end in spans:
             where, params = "org_id = ? AND usage_date >= ? AND usage_date < ?", [org, start, end]
@@ -105,10 +107,11 @@ def results(
         dg.AssetCheckResult(
             asset_key=key,
             check_name=GRAIN,
-            passed=not any(duplicates.values()),
+            passed=not any(duplicates.values()) and not any(unrequested.values()),
             metadata={
                 "duplicate_rows": sum(duplicates.values()),
                 "by_org": {k: v for k, v in duplicates.items() if v},
+                "rows_on_unrequested_days": {k: v for k, v in unrequested.items() if v},
             },
         ),
         dg.AssetCheckResult(
@@ -137,3 +140,17 @@ def rows_by_org_result(
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=metadata,
     )
+
+
+def _rows_on_unrequested_days(con: duckdb.DuckDBPyConnection, table: Table, org: str) -> dict[str, int]:
+    """Rows of ``org`` (anywhere in the table) on days no logged request answered for: rows written under a
+    day nobody asked about, which no later run of that day would replace. Day -> rows, the first 20."""
+    found = con.execute(
+        f"""SELECT CAST(t.usage_date AS VARCHAR), count(*) FROM {table.qualified} t
+            WHERE t.org_id = ? AND NOT EXISTS (
+                SELECT 1 FROM {INGEST_LOG.qualified} l
+                WHERE l.table_name = ? AND l.org_id = t.org_id AND l.usage_date = t.usage_date)
+            GROUP BY 1 ORDER BY 1 LIMIT 20""",
+        [org, table.qualified],
+    ).fetchall()
+    return dict(found)

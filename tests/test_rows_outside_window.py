@@ -76,3 +76,19 @@ def test_a_claude_code_record_of_another_day_is_refused_not_filed_under_the_day_
     assert "raw.claude_code_usage" in failure_of(result) and "dated 2026-10-01" in failure_of(result)
     assert rows_on(warehouse, "raw.claude_code_usage", STRAY) == 0
     assert rows_on(warehouse, "raw.claude_code_usage", START.isoformat()) == 0
+
+
+def test_the_grain_check_sees_a_row_left_on_a_day_no_request_answered_for(server, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert materialize(server.base_url, warehouse, START, END).success
+    with duckdb.connect(str(warehouse)) as con:  # a row an older run kept from outside its window
+        con.execute(
+            f"INSERT INTO raw.console_cost SELECT * REPLACE (DATE '{STRAY}' AS usage_date) "
+            "FROM raw.console_cost WHERE org_id = 'acme-console' LIMIT 1"
+        )
+    result = materialize(server.base_url, warehouse, START, END)
+    grain = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    failed = grain[("console_cost", "grain_unique")]
+    assert not failed.passed
+    assert failed.metadata["rows_on_unrequested_days"].value == {"acme-console": {STRAY: 1}}
+    assert grain[("console_usage", "grain_unique")].passed
