@@ -33,6 +33,10 @@ RAW_REPORTS = ("enterprise_usage", "enterprise_cost", "enterprise_user_usage", "
 DERIVED_GROUPS = ("facts", "exports")
 
 
+def _key_env(slug: str) -> str:
+    return f"BENCH_{slug.upper().replace('-', '_')}_KEY"
+
+
 def _keys(defs, wanted) -> list:
     import dagster as dg
 
@@ -78,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         world = httpx.get(f"{base}/_simulator/world").json()
         orgs = world["organizations"]
         for o in orgs:
-            os.environ[f"BENCH_{o['slug'].upper().replace('-', '_')}_KEY"] = o["api_key"]
+            os.environ[_key_env(o["slug"])] = o["api_key"]
         config = ProjectConfig(
             organizations=tuple(
                 OrgConfig(
                     slug=o["slug"],
                     kind=o["kind"],
-                    key_env=f"BENCH_{o['slug'].upper().replace('-', '_')}_KEY",
+                    key_env=_key_env(o["slug"]),
                     base_url=base,
                     rate_limit_per_minute=100_000,
                     history_start=start if o["kind"] == "console" else enterprise_start,

@@ -23,6 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from checks import schemas as sc
+from checks.markdown import rows_table
 from checks.window import SCHEMA, SchemaViolation, validate
 from claude_assets.warehouse.contract import Table
 
@@ -197,7 +198,7 @@ def allocated_equals_parent(
             "parents_failing": len(bad),
             "billed_usd": str(billed),
             "allocated_usd": str(allocated),
-            "first_failures": dg.MetadataValue.md(_md(bad[:20], names)),
+            "first_failures": dg.MetadataValue.md(rows_table(bad[:20], names)),
         },
     )
 
@@ -222,7 +223,7 @@ def users_within_parent(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ra
         metadata={
             "models_scaled": len(scaled),
             "where": dg.MetadataValue.md(
-                _md(scaled[:20], ["org_id", "usage_date", "model", "users", "scaled_to_usd"])
+                rows_table(scaled[:20], ["org_id", "usage_date", "model", "users", "scaled_to_usd"])
             ),
         },
     )
@@ -237,10 +238,3 @@ def results(
         schema_result(con, table, ranges),
         users_within_parent(con, table, ranges),
     ]
-
-
-def _md(rows: list[tuple], names: Sequence[str]) -> str:
-    if not rows:
-        return "(none)"
-    text = [["" if v is None else str(v) for v in r] for r in rows]  # exact decimals, never floats
-    return pd.DataFrame(text, columns=list(names)).to_markdown(index=False, disable_numparse=True)

@@ -18,6 +18,7 @@ from datetime import date
 import dagster as dg
 import duckdb
 
+from checks.markdown import rows_table
 from claude_assets.warehouse.contract import MONEY, Table
 from claude_assets.warehouse.writes import INGEST_LOG
 
@@ -63,13 +64,6 @@ def _where(windows: Windows, alias: str = "") -> tuple[str, list]:
     spans = [(org, s, e) for org, ss in windows.items() for s, e in ss]
     sql = " OR ".join(f"({p}org_id = ? AND {p}usage_date >= ? AND {p}usage_date < ?)" for _ in spans)
     return f"({sql})", [x for span in spans for x in span]
-
-
-def _md(rows: list[tuple], names: Sequence[str]) -> str:
-    if not rows:
-        return "(none)"
-    head = "| " + " | ".join(names) + " |\n|" + "---|" * len(names) + "\n"
-    return head + "\n".join("| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows)
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
@@ -150,7 +144,7 @@ def grouped_equals_total(
             "groupings_compared": list(groupings),
             "measures": list(measures),
             "mismatches": len(bad),
-            "first_mismatches": dg.MetadataValue.md(_md(bad[:20], names)),
+            "first_mismatches": dg.MetadataValue.md(rows_table(bad[:20], names)),
         },
     )
 
@@ -178,7 +172,9 @@ def amount_within_list(con: duckdb.DuckDBPyConnection, table: Table, windows: Wi
             "sum_amount_usd": str(amount),
             "sum_list_amount_usd": str(lst),
             "examples": dg.MetadataValue.md(
-                _md(sample, ["org_id", "usage_date", "amount_usd", "list_amount_usd", "source_request"])
+                rows_table(
+                    sample, ["org_id", "usage_date", "amount_usd", "list_amount_usd", "source_request"]
+                )
             ),
         },
     )
@@ -253,6 +249,6 @@ def user_cost_vs_org_cost(
             "explanation": "The per-user report covers usage attributed to a seat user; Claude in Slack channel "
             "usage, Code Review, unattributed ('other') usage and code execution appear only in the "
             "organization's report.",
-            "by_day": dg.MetadataValue.md(_md([r[:8] for r in (over or compared)[:31]], names)),
+            "by_day": dg.MetadataValue.md(rows_table([r[:8] for r in (over or compared)[:31]], names)),
         },
     )

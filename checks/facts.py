@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from checks import schemas as sc
 from checks.window import SchemaViolation, validate
 from claude_assets.warehouse.contract import MONEY, Table
+from claude_assets.warehouse.sql import in_day_ranges
 
 Ranges = Sequence[tuple[date, date]]
 SCHEMA, BILLED_TOTALS, ESTIMATES_UNBILLED, UNPRICED = (
@@ -103,11 +104,6 @@ def usage_results(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) 
     ]
 
 
-def _within(ranges: Ranges, column: str = "usage_date") -> tuple[str, list]:
-    where = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in ranges) or "FALSE"
-    return f"({where})", [d for r in ranges for d in r]
-
-
 COST_CHECKS = {
     "org_kind": [pa.Check.isin(["console", "enterprise"])],
     "charge_kind": [pa.Check.isin(["billed", "estimate"])],
@@ -131,7 +127,7 @@ def schema_result(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) 
     )
     schema, validated = sc.staged_schema(table, checks), 0
     for day_range in ranges:  # one bounded range at a time: a year's rows are never in memory together
-        where, params = _within([day_range])
+        where, params = in_day_ranges([day_range])
         frame = con.execute(f"SELECT {cols} FROM {table.qualified} WHERE {where}", params).df()
         try:
             validate(schema, table, frame)
@@ -150,7 +146,7 @@ def schema_result(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) 
 
 def _mismatches(con, facts_sql: str, record_sql: str, ranges: Ranges) -> list[tuple]:
     """(org, day, facts figure, record figure) of every organization-day in the ranges where they differ."""
-    where, params = _within(ranges)
+    where, params = in_day_ranges(ranges)
     return con.execute(
         f"""
         WITH f AS (SELECT * FROM ({facts_sql}) WHERE {where}),
@@ -192,7 +188,7 @@ def estimates_unbilled_result(
     con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges
 ) -> dg.AssetCheckResult:
     """No estimate row carries billed or effective money, and no billed row carries an estimate."""
-    where, params = _within(ranges)
+    where, params = in_day_ranges(ranges)
     n = con.execute(
         f"SELECT count(*) FROM {table.qualified} WHERE {where} AND ("
         "(charge_kind = 'estimate' AND (billed_cost_usd <> 0 OR effective_cost_usd <> 0)) "
@@ -206,7 +202,7 @@ def estimates_unbilled_result(
 
 def unpriced_result(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) -> dg.AssetCheckResult:
     """A WARN naming every model with rows the price book could not price (requests are not a priced unit)."""
-    where, params = _within(ranges)
+    where, params = in_day_ranges(ranges)
     skip = " AND token_type <> 'requests'" if table.name == "usage" else ""
     rows = con.execute(
         f"SELECT coalesce(model, '(no model)'), count(*) FROM {table.qualified} "

@@ -24,7 +24,9 @@ import duckdb
 import pandera.pandas as pa
 
 from checks import schemas as sc
+from checks.markdown import rows_table
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.sql import in_day_ranges
 
 UNEXPLAINED_WITHIN_TOLERANCE = "unexplained_within_tolerance"
 WATERFALL_CLOSES = "waterfall_closes"
@@ -62,25 +64,16 @@ def specs(table: Table) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _where(ranges: Ranges, column: str = "usage_date") -> tuple[str, list]:
-    if not ranges:
-        return "false", []
-    sql = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in ranges)
-    return f"({sql})", [d for r in ranges for d in r]
-
-
 def _result(
     table: Table, name: str, failures: list[tuple], names: Sequence[str], **meta
 ) -> dg.AssetCheckResult:
-    head = "| " + " | ".join(names) + " |\n|" + "---|" * len(names) + "\n"
-    body = "\n".join("| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in failures[:50])
     return dg.AssetCheckResult(
         asset_key=table.asset_key,
         check_name=name,
         passed=not failures,
         metadata={
             "failures": len(failures),
-            "detail": dg.MetadataValue.md(head + body if failures else "(none)"),
+            "detail": dg.MetadataValue.md(rows_table(failures[:50], names)),
             **meta,
         },
     )
@@ -89,7 +82,7 @@ def _result(
 def unexplained_within_tolerance(
     con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges, tolerance: Decimal
 ) -> dg.AssetCheckResult:
-    where, params = _where(ranges)
+    where, params = in_day_ranges(ranges)
     rows = con.execute(
         f"SELECT org_id, usage_date, comparison, CAST(sum(abs(amount_usd)) AS VARCHAR) AS unexplained_usd "
         f"FROM {table.qualified} WHERE cause = 'unexplained' AND {where} GROUP BY ALL "
@@ -106,7 +99,7 @@ def unexplained_within_tolerance(
 
 
 def waterfall_closes(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) -> dg.AssetCheckResult:
-    where, params = _where(ranges)
+    where, params = in_day_ranges(ranges)
     rows = con.execute(
         f"""
         SELECT org_id, usage_date, comparison, product, model, cost_type, token_type,
@@ -157,7 +150,7 @@ def _lines(table: Table, where: str) -> str:
 
 
 def figures_at_scale(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) -> dg.AssetCheckResult:
-    where, params = _where(ranges)
+    where, params = in_day_ranges(ranges)
     failures: list[tuple] = con.execute(
         f"""
         SELECT org_id, usage_date, comparison, '{SCALE_RATIO}x apart' AS problem,
@@ -226,7 +219,7 @@ def schema(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) -> dg.A
     }
     schema, rows, errors = sc.staged_schema(table, rules), 0, ""
     for day_range in ranges:  # one bounded range at a time: a year's rows are never in memory together
-        where, params = _where([day_range])
+        where, params = in_day_ranges([day_range])
         frame = con.execute(f"SELECT {cols} FROM {table.qualified} WHERE {where}", params).df()
         rows += len(frame)
         try:

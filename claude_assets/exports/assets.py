@@ -13,6 +13,7 @@ from claude_assets.exports import focus
 from claude_assets.exports.tables import FOCUS_COST, SCHEMA
 from claude_assets.inventory.tables import ORGANIZATION, WORKSPACES_TABLE
 from claude_assets.partitions import daily, day_ranges
+from claude_assets.warehouse.sql import in_day_ranges
 
 GROUP = "exports"
 FACTS_COST_KEY = dg.AssetKey(["facts", "cost"])
@@ -124,11 +125,9 @@ def _failed_schema(key: dg.AssetKey, exc: SchemaViolation) -> dg.AssetCheckResul
 
 
 def _totals(con, ranges: list[tuple]) -> dict[str, Decimal]:
-    where = " OR ".join("(usage_date >= ? AND usage_date < ?)" for _ in ranges) or "false"
+    where, params = in_day_ranges(ranges)
     sums = ", ".join(f'coalesce(sum("{c}"), 0)' for c in FOCUS_COST.money)
-    values = con.execute(
-        f"SELECT {sums} FROM {FOCUS_COST.qualified} WHERE {where}", [d for r in ranges for d in r]
-    ).fetchall()[0]
+    values = con.execute(f"SELECT {sums} FROM {FOCUS_COST.qualified} WHERE {where}", params).fetchall()[0]
     return dict(zip(FOCUS_COST.money, values, strict=True))
 
 

@@ -19,6 +19,7 @@ from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE,
 from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.sql import in_day_ranges
 
 GROUP = "facts"
 
@@ -176,8 +177,7 @@ def _metadata(
     con: duckdb.DuckDBPyConnection, table: Table, ranges: list[tuple[date, date]], rows: int
 ) -> dict:
     """The run's rows, window, money totals (exact, and as numbers to plot) and a preview."""
-    where = " OR ".join("(usage_date >= ? AND usage_date < ?)" for _ in ranges) or "FALSE"
-    params = [d for r in ranges for d in r]
+    where, params = in_day_ranges(ranges)
     meta: dict = {
         "dagster/row_count": rows,
         "dagster/column_schema": table.dagster_schema(),
@@ -186,7 +186,7 @@ def _metadata(
     only = f" AND {table.totals_where}" if table.totals_where else ""
     for col in (*table.money, *table.counts):
         total = con.execute(
-            f"SELECT coalesce(sum({col}), 0) FROM {table.qualified} WHERE ({where}){only}", params
+            f"SELECT coalesce(sum({col}), 0) FROM {table.qualified} WHERE {where}{only}", params
         ).fetchall()[0][0]
         if col in table.money:
             meta[f"run_total_{col}"] = dg.MetadataValue.float(float(total))  # to plot; exact below

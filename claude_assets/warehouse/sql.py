@@ -1,8 +1,19 @@
-"""SQL lives in ``.sql`` files in a ``sql/`` folder beside the module that runs it."""
+"""SQL helpers: statements in ``sql/*.sql`` files beside the module that runs them, and day-range conditions."""
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 
 def sql_file(module_file: str, name: str) -> str:
     """The text of ``sql/<name>.sql`` beside the module whose ``__file__`` is ``module_file``."""
     return (Path(module_file).parent / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def in_day_ranges(ranges: Sequence[tuple[date, date]], column: str = "usage_date") -> tuple[str, list]:
+    """A parenthesised condition true for the days of ``ranges`` (each ``[start, end)``), and its parameters;
+    with no range, a condition that is never true."""
+    if not ranges:
+        return "(FALSE)", []
+    where = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in ranges)
+    return f"({where})", [d for day_range in ranges for d in day_range]
