@@ -15,6 +15,12 @@ Simple case: ``ANTHROPIC_ADMIN_API_KEY`` gives a Console organization ``console`
     price_book_file: prices.csv       # optional: price book rows that add to or override the list prices
                                       # (relative to this file; columns as claude_assets/facts/price_book.csv)
     reconciliation_tolerance_usd: 0.01   # optional: the most a day's unexplained cost difference may be (USD)
+    day_complete_after:               # optional: how long after a UTC day ends each source holds all of it
+      console_usage: PT5M             #   (ISO 8601 durations; the defaults are the documented delays, see
+      console_cost: PT5M              #   DayCompleteAfter); until then a pulled day is provisional
+      claude_code: PT1H
+      enterprise_reports: PT24H       # the legacy Enterprise reports and the beta analytics usage/cost
+      enterprise_refresh_interval: PT4H
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -128,10 +134,53 @@ class OrgConfig(BaseModel):
         return (self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
 
+class DayCompleteAfter(BaseModel):
+    """How long after a UTC day ends each source holds all of it (the defaults are the documented delays).
+
+    A day pulled earlier (by the API's clock) is logged provisional and pulled again once this has passed;
+    for the Enterprise reports the export watermark ``data_refreshed_at`` must also have reached it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    console_usage: timedelta = Field(
+        default=timedelta(minutes=5),
+        ge=timedelta(0),
+        description="usage_report/messages: data 'typically appears within 5 minutes' (reference A1)",
+    )
+    console_cost: timedelta = Field(
+        default=timedelta(minutes=5),
+        ge=timedelta(0),
+        description="cost_report: serves completed UTC days only; no delay is documented, so that of the "
+        "usage it bills (reference A1, A2)",
+    )
+    claude_code: timedelta = Field(
+        default=timedelta(hours=1),
+        ge=timedelta(0),
+        description="usage_report/claude_code: 'only data older than 1 hour is included' (reference A3)",
+    )
+    enterprise_reports: timedelta = Field(
+        default=timedelta(hours=24),
+        ge=timedelta(0),
+        description="Enterprise usage/cost reports (legacy and beta): 'usually within 4 h, up to 24 h'; "
+        "data_refreshed_at must reach the day's end plus this (reference B0, B8-B12)",
+    )
+    enterprise_refresh_interval: timedelta = Field(
+        default=timedelta(hours=4),
+        gt=timedelta(0),
+        description="Enterprise usage/cost reports: data 'typically refreshed every 4 hours' (reference B0): "
+        "the next export expected after a stale data_refreshed_at",
+    )
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     organizations: tuple[OrgConfig, ...] = ()
+    day_complete_after: DayCompleteAfter = Field(
+        default_factory=DayCompleteAfter,
+        description="how long after a day ends each source holds all of it (defaults: the documented delays)",
+    )
     reconciliation_tolerance_usd: Decimal = Field(
         default=DEFAULT_RECONCILIATION_TOLERANCE_USD,
         ge=0,

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.config import ProjectConfig, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
@@ -31,15 +32,18 @@ def warehouse_path() -> str:
 
 
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
+    assets = [
+        *console_assets(config),
+        *inventory_assets(config),
+        *engagement_assets(config),
+        *report_assets(config),
+        *facts_assets(config),
+        *exports_assets(config),
+    ]
     return dg.Definitions(
-        assets=[
-            *console_assets(config),
-            *inventory_assets(config),
-            *engagement_assets(config),
-            *report_assets(config),
-            *facts_assets(config),
-            *exports_assets(config),
-        ],
+        assets=assets,
+        # stopped until turned on (UI > Automation, or `dagster sensor start provisional_days_repull`)
+        sensors=[provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.STOPPED)],
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),

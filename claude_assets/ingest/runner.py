@@ -4,6 +4,10 @@ An asset supplies a *fetcher* (one organization, one API window -> staged frames
 writes; the runner cuts the run's partitions into the API's largest windows, fetches them with
 bounded concurrency under the organization's rate limit, validates each window with pandera before
 anything is written, replaces each window in one transaction, then reports metadata and checks.
+
+Each day written is logged with whether its source had finished it (``completeness``): by the API's
+clock (the ``Date`` header of the window's responses), ``data_refreshed_at`` and the source's delay.
+A run that asks for a day the API's clock has not ended fails before anything is written.
 """
 
 from __future__ import annotations
@@ -21,22 +25,29 @@ import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 
+from checks import provisional as provisional_checks
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
-from claude_assets.partitions import split, windows_by_org
+from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
+from claude_assets.partitions import DATE, ORG, split, windows_by_org
 from claude_assets.warehouse.contract import Table
-from claude_assets.warehouse.writes import WindowWrite, write_windows
+from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
 from resources.apis import _AnthropicApi
 from resources.client import ApiClient, CallStats
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """One organization's window, staged: rows per table, the days the API answered for, and the request."""
+    """One organization's window, staged: rows per table, the days the API answered for, and the request.
+
+    ``data_refreshed_at``: the oldest export watermark of the window's pages, for a source that has one
+    (None there means no export yet).
+    """
 
     frames: dict[Table, pd.DataFrame]
     days: frozenset[date]
     source_request: str
+    data_refreshed_at: datetime | None = None
 
 
 Fetcher = Callable[[ApiClient, OrgConfig, date, date, CallStats], Fetched]
@@ -92,18 +103,38 @@ def run_windows(
     max_days: int,
     availability: Availability | None = None,
     extra_checks: ExtraChecks | None = None,
+    complete_after: CompleteAfter | None = None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """``complete_after``: how the source finishes a day (None: it serves only finished days)."""
     stats = CallStats()
     covered, skipped = _plan(context, config, availability)
     latest = _check_latest(config, api, covered, availability, tables, stats)
     rows: dict[Table, int] = defaultdict(int)
+    source = complete_after.source if complete_after else ", ".join(t.qualified for t in tables)
+    clock = _ApiClock(config, covered, source)
+    partitions = _partition_keys(context)
     for slug, kept in covered.items():
         org = config.get(slug)
         api_windows = [w for s, e in kept for w in split(s, e, max_days)]
         with api.client(org) as client:
-            results = client.map(lambda w, c=client, o=org: (w, fetch(c, o, w[0], w[1], stats)), api_windows)
+
+            def pull(
+                w: tuple[date, date], c=client, o=org
+            ) -> tuple[tuple[date, date], Fetched, datetime | None]:
+                own = CallStats()  # this window's responses, so its days are judged by their own Date header
+                try:
+                    fetched = fetch(c, o, w[0], w[1], own)
+                except Exception as exc:
+                    clock.refuse_if_not_ended(o, w, own.server_time, exc)
+                    raise
+                finally:
+                    stats.merge(own)
+                return w, fetched, own.server_time
+
+            results = client.map(pull, api_windows)
             batch = _Batch(slug, context.run.run_id)
-            for (start, end), fetched in results:
+            for (start, end), fetched, api_time in results:
+                clock.seen(org, api_time)
                 for table, frame in fetched.frames.items():
                     _refuse_rows_outside(slug, table, frame, start, end, fetched.source_request)
                     try:
@@ -119,7 +150,11 @@ def run_windows(
                         ) from None
                 if batch.windows and (batch.end != start or batch.days >= WRITE_DAYS):
                     batch.flush(context, duckdb, rows)
-                batch.add(start, end, fetched)
+                judged = {
+                    d: judge(complete_after, d, api_time, fetched.data_refreshed_at) for d in fetched.days
+                }
+                batch.add(start, end, fetched, judged)
+                _partition_metadata(context, tables, partitions, slug, judged)
                 if batch.rows >= WRITE_ROWS:
                     batch.flush(context, duckdb, rows)
             batch.flush(context, duckdb, rows)
@@ -134,8 +169,100 @@ def run_windows(
                 yield from window_checks.results(con, table, covered, rows[table])
             else:
                 yield from _nothing_to_check(table, skipped)
+        if complete_after is not None:
+            for table in tables:
+                yield provisional_checks.result(con, table)
         if extra_checks is not None:
             yield from extra_checks(con, covered)
+
+
+class _ApiClock:
+    """The API's clock as the run's responses give it; refuses days it has not ended, before any write.
+
+    The first response from an API (a base URL) is checked against the last day of *every* organization of
+    the run on that API, so a run that asks for a day not yet over fails before anything is written.
+    """
+
+    def __init__(self, config: ProjectConfig, covered: Windows, source: str) -> None:
+        self.config, self.covered, self.source = config, covered, source
+        self.checked: set[str] = set()
+
+    def seen(self, org: OrgConfig, api_time: datetime | None) -> None:
+        base = org.resolved_base_url()
+        if api_time is None or base in self.checked:
+            return
+        self.checked.add(base)
+        for slug, spans in self.covered.items():
+            other = self.config.get(slug)
+            if other.resolved_base_url() == base:
+                self._refuse(other, spans[0][0], spans[-1][1], api_time, None)
+
+    def refuse_if_not_ended(
+        self, org: OrgConfig, window: tuple[date, date], api_time: datetime | None, exc: BaseException
+    ) -> None:
+        """A window refused by the API (e.g. a 400 for a range not over yet) is explained by the clock."""
+        if api_time is not None:
+            self._refuse(org, window[0], window[1], api_time, exc)
+
+    def _refuse(
+        self, org: OrgConfig, start: date, end: date, api_time: datetime, exc: BaseException | None
+    ) -> None:
+        last = end - timedelta(days=1)
+        if not not_ended(last, api_time):
+            return
+        ended = last_ended_day(api_time)
+        first = max(start, ended + timedelta(days=1))
+        days = f"{first}" + (f" to {last}" if last > first else "")
+        raise dg.Failure(
+            description=(
+                f"{self.source}: organization {org.slug!r} asked for {days}, which has not ended by the "
+                f"API's clock ({api_time.isoformat()}, its Date header); nothing was written. A day is "
+                f"pulled once it is over: materialize up to {ended} now and {days} once it has ended."
+            ),
+            metadata={
+                "organization": org.slug,
+                "days_not_ended": days,
+                "api_time": api_time.isoformat(),
+                "last_ended_day": ended.isoformat(),
+            },
+        ) from exc
+
+
+def _partition_keys(context: dg.AssetExecutionContext) -> dict[tuple[str, date], str]:
+    """The run's partition keys by (organization, day)."""
+    out: dict[tuple[str, date], str] = {}
+    for key in context.partition_keys:
+        dims = (
+            key.keys_by_dimension
+            if isinstance(key, dg.MultiPartitionKey)
+            else dict(zip((DATE, ORG), key.split("|"), strict=True))
+        )
+        out[(dims[ORG], date.fromisoformat(dims[DATE]))] = key
+    return out
+
+
+def _partition_metadata(
+    context: dg.AssetExecutionContext,
+    tables: list[Table],
+    partitions: dict[tuple[str, date], str],
+    slug: str,
+    judged: dict[date, DayCompleteness],
+) -> None:
+    """Each partition's own completeness, on that partition's materialization (not the run's)."""
+    for day, state in judged.items():
+        key = partitions.get((slug, day))
+        if key is None:
+            continue
+        meta: dict = {
+            "provisional": state.provisional,
+            "provisional_days": [day.isoformat()] if state.provisional else [],
+        }
+        for name in ("final_after", "api_time", "data_refreshed_at"):
+            value = getattr(state, name)
+            if value is not None:
+                meta[name] = dg.MetadataValue.timestamp(value)
+        for table in tables:
+            context.add_asset_metadata(meta, asset_key=table.asset_key, partition_key=key)
 
 
 def _refuse_rows_outside(
@@ -172,6 +299,7 @@ class _Batch:
     def __init__(self, org_id: str, run_id: str) -> None:
         self.org_id, self.run_id = org_id, run_id
         self.windows: list[tuple[date, date, Fetched]] = []
+        self.completeness: dict[date, DayCompleteness] = {}
 
     @property
     def end(self) -> date | None:
@@ -185,8 +313,9 @@ class _Batch:
     def days(self) -> int:
         return sum((e - s).days for s, e, _ in self.windows)
 
-    def add(self, start: date, end: date, fetched: Fetched) -> None:
+    def add(self, start: date, end: date, fetched: Fetched, judged: dict[date, DayCompleteness]) -> None:
         self.windows.append((start, end, fetched))
+        self.completeness.update(judged)
 
     def flush(
         self, context: dg.AssetExecutionContext, duckdb: DuckDBResource, rows: dict[Table, int]
@@ -197,6 +326,7 @@ class _Batch:
         tables = list(self.windows[0][2].frames)
         frames = {t: _concat([f.frames[t] for _, _, f in self.windows]) for t in tables}
         requests = {d: f.source_request for _, _, f in self.windows for d in f.days}
+        completeness, self.completeness = self.completeness, {}
         self.windows = []  # the windows' frames are released as soon as they are concatenated
         with duckdb.get_connection() as con:
             written = write_windows(
@@ -209,13 +339,20 @@ class _Batch:
                     requests=requests,
                     fetched_at=now_iso(),
                     run_id=self.run_id,
+                    completeness=completeness,
                 ),
             )
         for table, n in written.items():
             rows[table] += n
+        provisional = sorted(d.isoformat() for d, c in completeness.items() if c.provisional)
         context.log.info(
             f"{self.org_id} {start}..{end}: "
             + ", ".join(f"{t.qualified} {n} rows" for t, n in written.items())
+            + (
+                f"; provisional (not yet complete at the source): {', '.join(provisional)}"
+                if provisional
+                else ""
+            )
         )
 
 

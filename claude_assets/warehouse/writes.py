@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -26,7 +26,8 @@ def _select_list(table: Table) -> str:
 INGEST_LOG = Table(
     schema="raw",
     name="ingest_log",
-    description="One row per table, organization and day written: what was asked, when, and how many rows came back.",
+    description="One row per table, organization and day written: what was asked, when, how many rows came "
+    "back, and whether the day was complete at the source (provisional until it is).",
     columns=(
         Column("table_name", "VARCHAR", "the table written, e.g. raw.console_cost", False),
         Column("org_id", "VARCHAR", "organization slug", False),
@@ -35,9 +36,41 @@ INGEST_LOG = Table(
         Column("source_request", "VARCHAR", "the request (path and parameters) that produced the rows"),
         Column("run_id", "VARCHAR", "the Dagster run that wrote them"),
         Column("fetched_at", "TIMESTAMPTZ", "when the API answered", False),
+        Column(
+            "provisional",
+            "BOOLEAN",
+            "the source had not finished the day when it was pulled (by the API's clock, data_refreshed_at "
+            "and the documented delays): pull it again after final_after",
+            False,
+        ),
+        Column(
+            "final_after",
+            "TIMESTAMPTZ",
+            "for a provisional day: the instant (API clock) from which a new pull gives the day as final; "
+            "null when final, or when the API's clock was unknown",
+        ),
+        Column("api_time", "TIMESTAMPTZ", "the API's own clock (its Date header) when the day was pulled"),
+        Column(
+            "data_refreshed_at",
+            "TIMESTAMPTZ",
+            "the source's export watermark when the day was pulled (the oldest seen), where it gives one",
+        ),
     ),
     grain=("table_name", "org_id", "usage_date"),
 )
+#: A warehouse logged before days were marked provisional: a day pulled less than this after it ended may have
+#: been partial (the longest documented delay, the Enterprise reports' "up to 24 h"); it is marked provisional.
+LEGACY_COMPLETE_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class DayCompleteness:
+    """Whether one pulled day was complete at the source, as logged in ``raw.ingest_log``."""
+
+    provisional: bool = False
+    final_after: datetime | None = None
+    api_time: datetime | None = None
+    data_refreshed_at: datetime | None = None
 
 
 @dataclass
@@ -54,11 +87,14 @@ class WindowWrite:
     fetched_at: str  # ISO instant
     run_id: str = ""
     date_column: str = "usage_date"
+    #: day -> whether the source had finished it (a day not listed is logged as final, with no API clock)
+    completeness: dict[date, DayCompleteness] = field(default_factory=dict)
 
     def log_frame(self, table: Table) -> pd.DataFrame:
         frame = self.frames[table]
         counts = frame.groupby(self.date_column).size() if len(frame) else pd.Series(dtype="int64")
         days = sorted(d for d in self.requests if self.start <= d < self.end)
+        states = [self.completeness.get(d, DayCompleteness()) for d in days]
         return pd.DataFrame(
             {
                 "table_name": table.qualified,
@@ -68,15 +104,54 @@ class WindowWrite:
                 "source_request": [self.requests[d] for d in days],
                 "run_id": self.run_id,
                 "fetched_at": self.fetched_at,
+                "provisional": pd.Series([s.provisional for s in states], dtype=object),
+                "final_after": [_instant(s.final_after) for s in states],
+                "api_time": [_instant(s.api_time) for s in states],
+                "data_refreshed_at": [_instant(s.data_refreshed_at) for s in states],
             }
         )
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def ensure_ingest_log(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``raw.ingest_log``, or add the columns a log written by an older version lacks.
+
+    Days logged before completeness was recorded are marked provisional when they were pulled less than
+    ``LEGACY_COMPLETE_AFTER`` after they ended (they may be partial), so they are pulled again.
+    """
+    ensure(con, INGEST_LOG)
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            [INGEST_LOG.schema, INGEST_LOG.name],
+        ).fetchall()
+    }
+    missing = [c for c in INGEST_LOG.columns if c.name not in present]
+    if not missing:
+        return
+    with transaction(con):
+        for c in missing:
+            con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ADD COLUMN "{c.name}" {c.type}')
+        if "provisional" in {c.name for c in missing}:
+            day_end = "timezone('UTC', CAST(usage_date AS TIMESTAMP)) + INTERVAL 1 DAY"
+            complete_at = f"{day_end} + to_seconds({int(LEGACY_COMPLETE_AFTER.total_seconds())})"
+            con.execute(
+                f"UPDATE {INGEST_LOG.qualified} SET provisional = fetched_at < {complete_at}, "
+                f"final_after = CASE WHEN fetched_at < {complete_at} THEN {complete_at} END"
+            )
+            con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ALTER COLUMN "provisional" SET NOT NULL')
 
 
 def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Table, int]:
     """Atomically make ``[start, end)`` of one organization equal to the staged frames in every table,
     and record the days covered in ``raw.ingest_log``. Re-running leaves identical tables."""
-    for table in (*write.frames, INGEST_LOG):
+    for table in write.frames:
         ensure(con, table)
+    ensure_ingest_log(con)
     written = {}
     with transaction(con):
         for table, frame in write.frames.items():

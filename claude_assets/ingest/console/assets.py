@@ -3,10 +3,19 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from checks import provisional as provisional_checks
 from checks import window as window_checks
 from claude_assets.asset_defaults import daily_by_org_args, table_spec
 from claude_assets.config import ProjectConfig
-from claude_assets.ingest.console.fetch import fetch_claude_code, fetch_cost, fetch_usage
+from claude_assets.ingest.completeness import CompleteAfter
+from claude_assets.ingest.console.fetch import (
+    CLAUDE_CODE_PATH,
+    COST_PATH,
+    USAGE_PATH,
+    fetch_claude_code,
+    fetch_cost,
+    fetch_usage,
+)
 from claude_assets.ingest.console.tables import (
     CLAUDE_CODE_MODELS,
     CLAUDE_CODE_USAGE,
@@ -25,9 +34,16 @@ REPORT_WINDOW_DAYS = 31  # the usage and cost reports answer at most 31 daily bu
 def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """The raw Console assets, for every Console organization of ``config``."""
     common = daily_by_org_args(config, "console", GROUP)
+    delays = config.day_complete_after
 
     def run(
-        context: dg.AssetExecutionContext, api, duckdb, tables: list[Table], fetch: Fetcher, max_days: int
+        context: dg.AssetExecutionContext,
+        api,
+        duckdb,
+        tables: list[Table],
+        fetch: Fetcher,
+        max_days: int,
+        complete_after: CompleteAfter,
     ):
         return run_windows(
             context,
@@ -38,17 +54,18 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
             schemas=SCHEMAS,
             fetch=fetch,
             max_days=max_days,
+            complete_after=complete_after,
         )
 
-    def report(table: Table, fetch: Fetcher) -> dg.AssetsDefinition:
+    def report(table: Table, fetch: Fetcher, complete_after: CompleteAfter) -> dg.AssetsDefinition:
         @dg.asset(
             key=table.asset_key,
             description=table.description,
-            check_specs=window_checks.specs(table),
+            check_specs=[*window_checks.specs(table), provisional_checks.spec(table)],
             **common,
         )
         def _asset(context: dg.AssetExecutionContext, console_api: ConsoleAdminApi, duckdb: DuckDBResource):
-            yield from run(context, console_api, duckdb, [table], fetch, REPORT_WINDOW_DAYS)
+            yield from run(context, console_api, duckdb, [table], fetch, REPORT_WINDOW_DAYS, complete_after)
 
         return _asset
 
@@ -56,13 +73,35 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         specs=[table_spec(t, GROUP) for t in claude_code_tables],
-        check_specs=[s for t in claude_code_tables for s in window_checks.specs(t)],
+        check_specs=[
+            s for t in claude_code_tables for s in (*window_checks.specs(t), provisional_checks.spec(t))
+        ],
         partitions_def=common["partitions_def"],
         backfill_policy=common["backfill_policy"],
         name="raw__claude_code",
     )
     def claude_code(context: dg.AssetExecutionContext, console_api: ConsoleAdminApi, duckdb: DuckDBResource):
         """Claude Code analytics: one request per day (up to 1,000 actor rows a page)."""
-        yield from run(context, console_api, duckdb, claude_code_tables, fetch_claude_code, 1)
+        yield from run(
+            context,
+            console_api,
+            duckdb,
+            claude_code_tables,
+            fetch_claude_code,
+            1,
+            CompleteAfter(f"Claude Code analytics (GET {CLAUDE_CODE_PATH})", delays.claude_code),
+        )
 
-    return [report(CONSOLE_USAGE, fetch_usage), report(CONSOLE_COST, fetch_cost), claude_code]
+    return [
+        report(
+            CONSOLE_USAGE,
+            fetch_usage,
+            CompleteAfter(f"Console usage report (GET {USAGE_PATH})", delays.console_usage),
+        ),
+        report(
+            CONSOLE_COST,
+            fetch_cost,
+            CompleteAfter(f"Console cost report (GET {COST_PATH})", delays.console_cost),
+        ),
+        claude_code,
+    ]

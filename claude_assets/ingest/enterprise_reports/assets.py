@@ -7,10 +7,12 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from checks import enterprise_reports as report_checks
+from checks import provisional as provisional_checks
 from checks import window as window_checks
 from claude_assets.asset_defaults import daily_by_org_args, table_spec
 from claude_assets.config import ProjectConfig
-from claude_assets.ingest.enterprise_reports.api import MAX_WINDOW_DAYS
+from claude_assets.ingest.completeness import CompleteAfter
+from claude_assets.ingest.enterprise_reports.api import BASE, MAX_WINDOW_DAYS
 from claude_assets.ingest.enterprise_reports.bucketed import PlanLog
 from claude_assets.ingest.enterprise_reports.fetch import availability, combined_fetcher
 from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
@@ -60,7 +62,7 @@ def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table
 
 
 def check_specs(table: Table) -> list[dg.AssetCheckSpec]:
-    specs = list(window_checks.specs(table))
+    specs = [*window_checks.specs(table), provisional_checks.spec(table)]
     if table in GROUPED_TABLES:
         specs.append(report_checks.grouped_spec(table))
     if table in COST_TABLES:
@@ -68,6 +70,17 @@ def check_specs(table: Table) -> list[dg.AssetCheckSpec]:
     if table is ENTERPRISE_USER_COST:
         specs.append(report_checks.user_vs_org_spec(ENTERPRISE_USER_COST, ENTERPRISE_COST))
     return specs
+
+
+def complete_after(config: ProjectConfig, *, beta: bool) -> CompleteAfter:
+    """The reports finish a day within a documented delay, shown by their ``data_refreshed_at`` watermark."""
+    delays = config.day_complete_after
+    name = (
+        f"Usage and Cost Analytics (beta, GET {BASE}/usage and /cost)"
+        if beta
+        else f"Enterprise usage and cost reports (GET {BASE}/*usage_report and /*cost_report)"
+    )
+    return CompleteAfter(name, delays.enterprise_reports, delays.enterprise_refresh_interval)
 
 
 def _run(
@@ -92,6 +105,7 @@ def _run(
             max_days=MAX_WINDOW_DAYS,
             availability=availability(beta=beta),
             extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
+            complete_after=complete_after(config, beta=beta),
         )
     )
     for out in outputs:

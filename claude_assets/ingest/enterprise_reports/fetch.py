@@ -107,9 +107,17 @@ def combined_fetcher(tables: Sequence[Table], plan: PlanLog):
             requests += reqs
         if len(refreshes) > 1:
             plan.add("windows whose endpoints were read under different data_refreshed_at")
-        return Fetched(frames, frozenset(days or ()), "; ".join(requests))
+        return Fetched(frames, frozenset(days or ()), "; ".join(requests), oldest_refresh(refreshes))
 
     return fetch
+
+
+def oldest_refresh(refreshes: set) -> datetime | None:
+    """The oldest ``data_refreshed_at`` of a window's pages; None when a page had none (no export yet)."""
+    if not refreshes or None in refreshes:
+        return None
+    stamps = (datetime.fromisoformat(str(r).replace("Z", "+00:00")) for r in refreshes)
+    return min(s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps)
 
 
 def first_available_day(now: datetime | None = None) -> tuple[date, str]:
