@@ -133,7 +133,8 @@ def baseline(server: Running, tmp_path_factory) -> tuple[dg.ExecuteInProcessResu
 
 def test_single_run_range_covers_both_orgs_and_every_day(baseline):
     result, warehouse, _ = baseline
-    assert all(checks(result).values()) and len(checks(result)) == 4 * len(TABLES)
+    # the four window checks and the provisional-days check, per table
+    assert all(checks(result).values()) and len(checks(result)) == 5 * len(TABLES)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in TABLES:
             per_org = dict(

@@ -123,27 +123,27 @@ def ensure_ingest_log(con: duckdb.DuckDBPyConnection) -> None:
     ``LEGACY_COMPLETE_AFTER`` after they ended (they may be partial), so they are pulled again.
     """
     ensure(con, INGEST_LOG)
-    present = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+    present = dict(
+        con.execute(
+            "SELECT column_name, is_nullable FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
             [INGEST_LOG.schema, INGEST_LOG.name],
         ).fetchall()
-    }
+    )
     missing = [c for c in INGEST_LOG.columns if c.name not in present]
-    if not missing:
-        return
-    with transaction(con):
-        for c in missing:
-            con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ADD COLUMN "{c.name}" {c.type}')
-        if "provisional" in {c.name for c in missing}:
-            day_end = "timezone('UTC', CAST(usage_date AS TIMESTAMP)) + INTERVAL 1 DAY"
-            complete_at = f"{day_end} + to_seconds({int(LEGACY_COMPLETE_AFTER.total_seconds())})"
-            con.execute(
-                f"UPDATE {INGEST_LOG.qualified} SET provisional = fetched_at < {complete_at}, "
-                f"final_after = CASE WHEN fetched_at < {complete_at} THEN {complete_at} END"
-            )
-            con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ALTER COLUMN "provisional" SET NOT NULL')
+    if missing:
+        with transaction(con):
+            for c in missing:
+                con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ADD COLUMN "{c.name}" {c.type}')
+            if "provisional" in {c.name for c in missing}:
+                day_end = "timezone('UTC', CAST(usage_date AS TIMESTAMP)) + INTERVAL 1 DAY"
+                complete_at = f"{day_end} + to_seconds({int(LEGACY_COMPLETE_AFTER.total_seconds())})"
+                con.execute(
+                    f"UPDATE {INGEST_LOG.qualified} SET provisional = fetched_at < {complete_at}, "
+                    f"final_after = CASE WHEN fetched_at < {complete_at} THEN {complete_at} END"
+                )
+    if present.get("provisional", True) is not False:  # added above (or by an interrupted upgrade)
+        # DuckDB sets NOT NULL only outside a transaction that updated the table
+        con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ALTER COLUMN "provisional" SET NOT NULL')
 
 
 def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Table, int]:
