@@ -251,3 +251,16 @@ def test_a_day_the_api_clock_has_not_begun_fails_the_same_way(server, at, tmp_pa
 def _tables(warehouse: Path) -> set[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def test_console_usage_pulled_within_its_five_minute_delay_is_provisional(server, at, tmp_path):
+    """The usage report lags about 5 minutes: at 00:02 the day's last minutes are missing."""
+    warehouse = tmp_path / "w.duckdb"
+    at(MIDNIGHT + timedelta(minutes=2))
+    assert pull(server, warehouse, "console_usage", DAY, DAY + timedelta(days=1)).success
+    assert logged(warehouse, "console_usage")[DAY][:2] == (True, MIDNIGHT + timedelta(minutes=5))
+    partial = totals(warehouse, "console_usage")
+    at(MIDNIGHT + timedelta(minutes=5))
+    assert pull(server, warehouse, "console_usage", DAY, DAY + timedelta(days=1)).success
+    assert logged(warehouse, "console_usage")[DAY][:2] == (False, None)
+    assert totals(warehouse, "console_usage") == truth_of(server, "console_usage") != partial
