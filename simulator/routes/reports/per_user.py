@@ -21,6 +21,7 @@ from simulator.routes.reports.render import (
     actor_object,
     cache_key,
     dim_fields,
+    email_keys,
     envelope,
     today_of,
     usage_fields,
@@ -76,7 +77,7 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
     t = table.rows(lo, hi)
     data = []
     for i in range(hi - lo):
-        actor = actor_object(rd, t.codes["actor"][i], today)
+        actor = actor_object(rd, t.codes["actor"][i], today, email_keys(ctx.shapes))
         if width:
             s = ranked.grid0 + timedelta(seconds=t.codes["bucket"][i] * width)
             span = {"starting_at": iso(s), "ending_at": iso(s + timedelta(seconds=width))}
