@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import httpx
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -21,8 +22,13 @@ from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.enterprise_engagement import assets as ee_assets
 from claude_assets.ingest.enterprise_engagement import tables as ee_tables
 from claude_assets.ingest.enterprise_reports import assets as er_assets
+from claude_assets.inventory import fetch
 from claude_assets.inventory.assets import inventory_assets
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
+from resources.client import ApiClient, CallStats
+from resources.errors import InvalidRequest
+from resources.ratelimit import RateLimiter
+from resources.secrets import Secret
 from simulator.serve import Running, serve_in_thread
 from simulator.shapes import SHAPES
 from simulator.truth import truth
@@ -51,6 +57,7 @@ def served(request, tmp_path_factory) -> Iterator[tuple[str, Running, dict[str, 
     """One simulator per variant (strict about query parameters), and the warehouses the client filled."""
     shapes = request.param
     sim = make_sim(shapes=shapes)
+    assert sim.strict_params  # every request the client sends must be documented
     with pytest.MonkeyPatch.context() as mp, serve_in_thread(sim) as server:
         for slug, env in KEY_ENV.items():
             mp.setenv(env, sim.world.by_slug(slug).api_key)
@@ -213,3 +220,37 @@ def test_api_keys_are_the_world_in_every_variant(served):
     }
     assert any(k.workspace.is_default for k in org.api_keys)  # the default workspace's keys are in the test
     _same_as_other_variants("api_keys", shapes, keys)
+
+
+# -- strict mode: a misspelt parameter fails the client's tests ------------------------------------------------
+class MisspellingTransport(httpx.HTTPTransport):
+    """A client with a typo: every ``limit`` it sends goes out as ``limt``."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        params = [("limt" if k == "limit" else k, v) for k, v in request.url.params.multi_items()]
+        request.url = request.url.copy_with(params=params)
+        return super().handle_request(request)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
+def test_a_misspelt_parameter_fails_the_client_only_under_strict_mode(strict):
+    sim = make_sim(strict_params=strict)
+    with serve_in_thread(sim) as server:
+        config = _org(server, CONSOLE, "console")
+        with ApiClient(
+            organization=CONSOLE,
+            base_url=server.base_url,
+            key=Secret(sim.world.by_slug(CONSOLE).api_key),
+            key_env=KEY_ENV[CONSOLE],
+            key_kind="admin",
+            limiter=RateLimiter(1_000_000),
+            transport=MisspellingTransport(),
+        ) as client:
+            if not strict:  # the typo goes unnoticed: the server ignores it and the read succeeds
+                assert fetch.fetch_snapshot(client, config, CallStats()).frames
+                return
+            with pytest.raises(InvalidRequest) as refused:
+                fetch.fetch_snapshot(client, config, CallStats())
+    assert refused.value.status == 400 and refused.value.error_type == "invalid_request_error"
+    assert "limt: unknown query parameter for GET /v1/organizations/" in str(refused.value)
