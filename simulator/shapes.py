@@ -8,9 +8,9 @@ them; a client must read each. The simulator serves:
 - ``docs``: the docs' shape alone;
 - ``sdk``: the SDK's shape alone.
 
-The places (see docs/simulator.md, "Documented variants"): the summaries envelope (B1), the actor of
-the per-user reports (B10/B11), the API key object (A9), the engagement user record (B2) and the
-authentication header (0.1).
+The places (see docs/simulator.md, "Documented variants"): the summaries envelope and record (B1), the
+engagement user record (B2), Claude Tag's product spelling on the legacy reports (B8-B11), the actor of
+the per-user reports (B10/B11), the API key object (A9) and the authentication header (0.1).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -152,27 +153,43 @@ def test_engagement_rows_are_the_truth_in_every_variant(served):
     _same_as_other_variants("user_activity", shapes, users, SDK_ONLY_USER)
 
 
-# -- B10 / B11 actor email -----------------------------------------------------------------------------------
-def test_per_user_report_emails_are_the_members_in_every_variant(served):
+# -- B8-B11: Claude Tag's product spelling; B10 / B11: the actor's email -------------------------------------
+def test_usage_and_cost_reports_are_the_truth_in_every_variant(served):
     shapes, server, paths = served
     db = paths["base"] / "reports-warehouse.duckdb"
-    start, end = date(2026, 11, 15), date(2026, 11, 19)
+    start, end = date(2026, 11, 15), date(2026, 11, 18)
     config = ProjectConfig(organizations=(_org(server, ENTERPRISE, "enterprise"),))
-    tables = ("enterprise_user_usage", "enterprise_user_cost")
+    tables = ("enterprise_usage", "enterprise_cost", "enterprise_user_usage", "enterprise_user_cost")
     _materialize(
         er_assets.report_assets(config),
         {"analytics_api": EnterpriseAnalyticsApi(), "duckdb": DuckDBResource(database=str(db))},
         [dg.AssetKey(["raw", t]) for t in tables],
         tags=_range_tags(ENTERPRISE, start, end),
     )
+    # Claude Tag is claude-tag (SDK) or claude-in-slack (docs) on the wire, claude-tag in the warehouse
+    want = truth(server.sim, ENTERPRISE, "enterprise_cost", start, end)["days"]
+    with _read(db) as con:
+        by_product = con.execute(
+            "SELECT usage_date, product, sum(amount_usd) FROM raw.enterprise_cost "
+            "WHERE grouping = 'product_model' GROUP BY ALL"
+        ).fetchall()
+    assert {(r[0].isoformat(), r[1], r[2]) for r in by_product} == {
+        (d["date"], p["product"], Decimal(p["amount_usd"])) for d in want for p in d["by_product"]
+    }
+    assert any(r[1] == "claude-tag" for r in by_product)
+    for table in tables[:2]:
+        _same_as_other_variants(table, shapes, _table(db, f"raw.{table}"))
+
+    # the per-user reports' actor: email (docs) or email_address (SDK), the member's address either way
     org = server.sim.world.by_slug(ENTERPRISE)
     today = FIXED_NOW.date()
     emails = {u.id: (u.email if u.member_on(today) else None) for u in org.users}
-    for table in tables:
+    for table in tables[2:]:
         rows = _table(db, f"raw.{table}")
         assert rows, table
         assert {(r["user_id"], r["email"]) for r in rows} <= set(emails.items()), table
         assert any(r["email"] for r in rows), table
+        assert any(r["product"] == "claude-tag" for r in rows), table
         assert all(r["extra"] is None for r in rows), table
         _same_as_other_variants(table, shapes, rows)
 

@@ -63,6 +63,14 @@ def test_each_variant_is_served_alone_or_in_the_union(running, sim, shapes):
         assert ("email" in actor) == docs and ("email_address" in actor) == sdk, path
         assert actor.get("email", actor.get("email_address")).endswith("@acme.example")
 
+    # B8-B11: Claude Tag's product is claude-in-slack in the docs, claude-tag in the SDK (and the union)
+    report = _get(
+        running, "acme-enterprise", f"{ANALYTICS}/usage_report", {**DAY, "group_by[]": "product"}
+    ).json()
+    products = {r["product"] for b in report["data"] for r in b["results"]}
+    assert ("claude-in-slack" in products) == (shapes == "docs")
+    assert ("claude-tag" in products) == (shapes != "docs")
+
     # B12 documents only email_address, whatever the variant
     beta = _get(
         running,

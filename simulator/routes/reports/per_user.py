@@ -23,6 +23,7 @@ from simulator.routes.reports.render import (
     dim_fields,
     email_keys,
     envelope,
+    legacy_spelling,
     today_of,
     usage_fields,
 )
@@ -83,7 +84,9 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
             span = {"starting_at": iso(s), "ending_at": iso(s + timedelta(seconds=width))}
         else:
             span = {"starting_at": None, "ending_at": None}
-        dimvals = dim_fields(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today)
+        dimvals = legacy_spelling(
+            dim_fields(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today), ctx.shapes
+        )
         s = t.sums[i]
         if not cost:
             data.append(

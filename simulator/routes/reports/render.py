@@ -41,6 +41,14 @@ def actor_object(
     }
 
 
+def legacy_spelling(dims: dict, shapes: str) -> dict:
+    """Claude Tag's ``product`` on the legacy reports: ``claude-tag`` (SDK 2.12, and the default) or
+    ``claude-in-slack`` (docs 2026-08, served alone with ``shapes=docs``); reference B8."""
+    if shapes == "docs" and dims.get("product") == "claude-tag":
+        return {**dims, "product": "claude-in-slack"}
+    return dims
+
+
 def dim_value(rd: ReportData, name: str, code: int, *, v2: bool, today: int):
     if name in CONSTANT_DIMS:
         return rd.org.uuid if name == "organization_id" else None
