@@ -13,6 +13,7 @@ from simulator.app import Simulator
 from simulator.clock import SimClock, parse_instant
 from simulator.faults import KINDS, FaultPlan
 from simulator.serve import LOOPBACK, serve_forever
+from simulator.shapes import DEFAULT_SHAPES, SHAPES
 from simulator.world import World
 from simulator.world.profiles import PROFILES
 
@@ -48,6 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engagement-lag-days", type=int, default=1, help="engagement data lag in days (default: 1)"
     )
+    p.add_argument(
+        "--shapes",
+        choices=SHAPES,
+        default=DEFAULT_SHAPES,
+        help="where the reference documents several response shapes: serve both (the union), or the docs' "
+        f"or the SDK's alone (default: {DEFAULT_SHAPES})",
+    )
+    p.add_argument(
+        "--strict-params",
+        action="store_true",
+        help="refuse (400) query parameters the reference does not document for the endpoint "
+        "(default: ignore them, as the API ignores beta=true)",
+    )
     return p
 
 
@@ -61,7 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    sim = Simulator(world, clock, faults, engagement_lag_days=args.engagement_lag_days)
+    sim = Simulator(
+        world,
+        clock,
+        faults,
+        engagement_lag_days=args.engagement_lag_days,
+        shapes=args.shapes,
+        strict_params=args.strict_params,
+    )
     out = Console()
     table = Table(title=f"Simulated organizations (world {world.name}, seed {world.seed})")
     for col in ("slug", "kind", "name", "key type", "limit/min"):
@@ -74,9 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {org.slug}: {org.api_key}")
     out.print(
         f"Base URL: http://{LOOPBACK}:{args.port}   clock: {clock.now().isoformat()} (speed {clock.speed})   "
-        f"faults: {faults.describe()}   ready in {time.monotonic() - started:.2f}s"
+        f"faults: {faults.describe()}   shapes: {sim.shapes}   "
+        f"unknown query parameters: {'refused' if sim.strict_params else 'ignored'}   ready in {time.monotonic() - started:.2f}s"
     )
-    out.print("Control: GET /_simulator/world, GET|POST /_simulator/clock, GET /_simulator/truth")
+    out.print(
+        "Control: GET /_simulator/world, GET|POST /_simulator/clock, GET|POST /_simulator/config, "
+        "GET /_simulator/truth"
+    )
     serve_forever(sim, args.port)
     return 0
 

@@ -29,11 +29,12 @@ from simulator.generators.console.generator import ConsoleData
 from simulator.generators.engagement.generator import EngagementData
 from simulator.generators.reports.console import ConsoleReports
 from simulator.generators.reports.records import ReportData
-from simulator.params import Query
+from simulator.params import IGNORED, Query
 from simulator.ratelimit import SlidingWindowLimiter
 from simulator.routes.context import Ctx, Endpoint
 from simulator.routes.control import control_routes
 from simulator.routes.endpoints import all_endpoints
+from simulator.shapes import DEFAULT_SHAPES, check_shapes, serves_sdk
 from simulator.world import World
 from simulator.world.organization import Organization
 
@@ -62,7 +63,12 @@ class Simulator:
     engagement_lag_days: int = 1  # engagement day D is published at 10:00 UTC on D + lag
     refresh_hours: int = 4  # Enterprise usage/cost reports are re-exported every N hours
     revision_days: int = 30  # ...and values of the last N days may still change at each export
+    shapes: str = DEFAULT_SHAPES  # both | docs | sdk: which documented variant to serve (simulator.shapes)
+    strict_params: bool = False  # refuse query parameters the reference does not document for the endpoint
     _data: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_shapes(self.shapes)
 
     @cached_property
     def limiters(self) -> dict[str, SlidingWindowLimiter]:
@@ -91,10 +97,14 @@ def _json(body: dict, status: int = 200, headers: dict | None = None) -> Respons
 def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organization:
     key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
+    # the docs send x-api-key; the SDK from 2.0 on sends the key as a bearer token
+    if not key and auth.lower().startswith("bearer ") and serves_sdk(sim.shapes):
         key = auth[7:].strip()
     if not key:
-        raise ApiError(401, "x-api-key header is required")
+        accepted = (
+            "x-api-key header (or Authorization: Bearer)" if serves_sdk(sim.shapes) else "x-api-key header"
+        )
+        raise ApiError(401, f"the {accepted} is required")
     org = sim.world.by_key(key)
     if org is None:
         raise ApiError(401, "invalid x-api-key")
@@ -110,6 +120,20 @@ def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organ
             details=details,
         )
     return org
+
+
+def _check_params(request: Request, endpoint: Endpoint) -> None:
+    """Strict mode: every query parameter must be one the reference documents for the endpoint."""
+    for name in dict.fromkeys(request.query_params.keys()):
+        if name in IGNORED or name in endpoint.params:
+            continue
+        if f"{name}[]" in endpoint.params:
+            hint = f"; it is an array parameter: send it as {name}[]"
+        elif name.endswith("[]") and name[:-2] in endpoint.params:
+            hint = f"; it takes a single value: send it as {name[:-2]}"
+        else:
+            hint = f"; documented parameters: {', '.join(endpoint.params) or 'none'}"
+        raise ApiError(400, f"{name}: unknown query parameter for GET {endpoint.path}{hint}")
 
 
 def _make_view(sim: Simulator, endpoint: Endpoint):
@@ -134,6 +158,8 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
                     headers={**rl, "retry-after": str(reset)},
                 )
             headers.update(rl)
+            if sim.strict_params:
+                _check_params(request, endpoint)
             fault = sim.faults.draw(has_cursor=bool(request.query_params.get(endpoint.cursor_param)))
             if fault == "429":
                 raise ApiError(

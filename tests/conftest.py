@@ -21,10 +21,24 @@ UNLIMITED = {"console": 1_000_000, "enterprise": 1_000_000}
 
 
 def make_sim(
-    world: str = "demo", seed: int = 7, now: datetime = FIXED_NOW, rate_limits: dict | None = None, **kw
+    world: str = "demo",
+    seed: int = 7,
+    now: datetime = FIXED_NOW,
+    rate_limits: dict | None = None,
+    strict_params: bool = True,
+    **kw,
 ) -> Simulator:
-    """A simulator at a fixed instant. Rate limits are lifted unless a test asks for them."""
-    return Simulator(World.build(world, seed, rate_limits or UNLIMITED), clock=SimClock(now), **kw)
+    """A simulator at a fixed instant. Rate limits are lifted unless a test asks for them.
+
+    Query parameters the reference does not document are refused (``strict_params``), so a misspelt
+    parameter in the client fails its test instead of being silently ignored.
+    """
+    return Simulator(
+        World.build(world, seed, rate_limits or UNLIMITED),
+        clock=SimClock(now),
+        strict_params=strict_params,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The raw Enterprise engagement assets against the simulator over loopback HTTP, into a temporary DuckDB."""
 
 import os
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -606,9 +607,27 @@ def test_parse_record_rejects_a_non_integer_count():
 
 def test_summaries_accept_either_envelope():
     row = {"starting_at": "2026-03-02T00:00:00Z"}
-    assert ee_fetch._summary_records({"data": [row], "summaries": [row], "next_page": None}) == [row]
-    assert ee_fetch._summary_records({"summaries": [row]}) == [row]
-    assert ee_fetch._summary_records({"data": [], "summaries": [row]}) == []
+    request = "GET /v1/organizations/analytics/summaries?starting_date=2026-03-02"
+    assert ee_fetch.summary_records({"data": [row], "summaries": [row], "next_page": None}, request) == [row]
+    assert ee_fetch.summary_records({"summaries": [row]}, request) == [row]  # the docs' envelope
+    assert ee_fetch.summary_records({"data": [row], "next_page": None}, request) == [row]  # the SDK's
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("page", "says"),
+    [
+        ({"next_page": None}, "neither a data nor a summaries list (keys: next_page)"),
+        ({"summaries": {"starting_at": "2026-03-02"}}, "summaries is a dict, not a list of days"),
+        ({"data": [], "summaries": [{"starting_at": "2026-03-02"}]}, "data (0 days) and its alias summaries"),
+        ({"data": [], "next_page": "page_2"}, "next_page is 'page_2'"),
+    ],
+)
+def test_a_summaries_envelope_of_neither_documented_shape_is_refused(page, says):
+    request = "acme-enterprise: GET /v1/organizations/analytics/summaries?starting_date=2026-03-02"
+    with pytest.raises(ValueError, match=re.escape(says)) as refused:
+        ee_fetch.summary_records(page, request)
+    assert str(refused.value).startswith(request)
 
 
 def test_column_names_are_unique_and_every_table_has_the_contract_columns():

@@ -128,22 +128,31 @@ def parse_member(r: dict, workspace_id: str) -> dict:
     return _row(MEMBERS_TABLE, r, {"workspace_id": r.get("workspace_id") or workspace_id}, ("workspace_id",))
 
 
+#: the SDK's principal types (``scope``-era shape) under the names the docs and ``created_by.type`` use
+PRINCIPAL_TYPES = {"user_actor": "user", "service_account_actor": "service_account"}
+
+
 def parse_api_key(r: dict, default_workspace_id: str | None) -> dict:
+    """An API key in either documented shape (reference A9) as the same row: the docs' ``workspace_id`` (null =
+    the default workspace) and ``principal{id, type: user}``, or the SDK's ``scope{type, workspace_id}`` (the
+    real id, the default workspace's included) and ``principal{type: user_actor, user_id}``."""
     created_by, created_by_extra = _split(r.get("created_by"), {"id", "type"})
     scope, scope_extra = _split(r.get("scope"), {"type", "workspace_id"})
     principal, principal_extra = _split(r.get("principal"), {"type", "id", "user_id", "service_account_id"})
     scope_workspace = scope.get("workspace_id")
-    # docs shape: workspace_id, null = the default workspace; SDK >= 1.10 shape: only scope, which names
-    # the default workspace by its real id
     workspace = r.get("workspace_id", None if scope_workspace == default_workspace_id else scope_workspace)
+    scope_type = scope.get("type")
+    if not scope and "workspace_id" in r:  # the docs' shape: every key belongs to a workspace
+        scope_type, scope_workspace = "workspace", r["workspace_id"] or default_workspace_id
+    principal_type = principal.get("type")
     derived = {
         "api_key_id": r.get("id"),
         "workspace_id": workspace,
-        "scope_type": scope.get("type"),
+        "scope_type": scope_type,
         "scope_workspace_id": scope_workspace,
         "created_by_id": created_by.get("id"),
         "created_by_type": created_by.get("type"),
-        "principal_type": principal.get("type"),
+        "principal_type": PRINCIPAL_TYPES.get(principal_type, principal_type),
         "principal_id": principal.get("id")
         or principal.get("user_id")
         or principal.get("service_account_id"),

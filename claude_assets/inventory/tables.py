@@ -198,15 +198,24 @@ API_KEYS_TABLE = _history(
             "workspace of the key; null = the default workspace (as in usage and cost "
             "reports). Derived from scope when the API sends no workspace_id",
         ),
-        _c("scope_type", "VARCHAR", "scope.type: workspace or organization"),
+        _c(
+            "scope_type",
+            "VARCHAR",
+            "scope.type: workspace or organization (workspace when the API sends workspace_id instead)",
+        ),
         _c(
             "scope_workspace_id",
             "VARCHAR",
-            "scope.workspace_id: the real id, the default workspace's included",
+            "scope.workspace_id: the real id, the default workspace's included (derived from workspace_id "
+            "when the API sends no scope)",
         ),
         _c("created_by_id", "VARCHAR", "created_by.id: the user or service account that created it"),
         _c("created_by_type", "VARCHAR", "created_by.type: user or service_account"),
-        _c("principal_type", "VARCHAR", "principal.type"),
+        _c(
+            "principal_type",
+            "VARCHAR",
+            "principal.type: user or service_account (the SDK's user_actor, service_account_actor)",
+        ),
         _c("principal_id", "VARCHAR", "principal.id (or its user_id / service_account_id)"),
         _c("created_at", "TIMESTAMPTZ"),
         _c("expires_at", "TIMESTAMPTZ", "null = never expires"),

@@ -246,8 +246,16 @@ def _claude_code_row(ctx: Ctx, day: date, row, fraction: float) -> dict:
 
 
 ADMIN = ("admin",)
+REPORT_PAGE = ("starting_at", "ending_at", "bucket_width", "limit", "page")
 ENDPOINTS = [
-    Endpoint("/v1/organizations/usage_report/messages", usage_messages, ADMIN),
-    Endpoint("/v1/organizations/cost_report", cost_report, ADMIN),
-    Endpoint("/v1/organizations/usage_report/claude_code", claude_code, ADMIN),
+    Endpoint(
+        "/v1/organizations/usage_report/messages",
+        usage_messages,
+        ADMIN,
+        (*REPORT_PAGE, "group_by[]", *(f"{p}[]" for p in USAGE_FILTERS)),
+    ),
+    Endpoint("/v1/organizations/cost_report", cost_report, ADMIN, (*REPORT_PAGE, "group_by[]")),
+    Endpoint(
+        "/v1/organizations/usage_report/claude_code", claude_code, ADMIN, ("starting_at", "limit", "page")
+    ),
 ]

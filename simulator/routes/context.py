@@ -24,6 +24,11 @@ class Ctx:
     now: datetime
     endpoint: str = ""  # the route template, e.g. /v1/organizations/users
 
+    @property
+    def shapes(self) -> str:
+        """The documented variant served (``both``, ``docs`` or ``sdk``; see ``simulator.shapes``)."""
+        return self.sim.shapes
+
     def beta(self, flag: str) -> bool:
         return any(flag == b.strip() for b in self.headers.get("anthropic-beta", "").split(","))
 
@@ -33,4 +38,6 @@ class Endpoint:
     path: str
     handler: Callable[[Ctx], dict]
     keys: tuple[str, ...]  # key types allowed: admin, analytics
+    #: the query parameters the reference documents (arrays with their brackets): what strict mode accepts
+    params: tuple[str, ...] = ()
     cursor_param: str = "page"

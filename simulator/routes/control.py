@@ -1,4 +1,4 @@
-"""Simulator-only routes under ``/_simulator``: health, world, clock control and ground truth."""
+"""Simulator-only routes under ``/_simulator``: health, world, clock and config control, ground truth."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.clock import iso, parse_instant
+from simulator.shapes import check_shapes
 from simulator.truth import truth as compute
 
 
@@ -61,6 +62,25 @@ def control_routes(sim) -> list[Route]:
                 return _json({"error": str(exc)}, 400)
         return _json({"now": iso(sim.now()), "speed": sim.clock.speed})
 
+    async def config(request: Request) -> Response:
+        """The response shapes served and whether unknown query parameters are refused."""
+        if request.method == "POST":
+            try:
+                body = await request.json() if await request.body() else {}
+                if not isinstance(body, dict):
+                    raise ValueError('expected a JSON object such as {"shapes": "docs"}')
+                unknown = set(body) - {"shapes", "strict_params"}
+                if unknown:
+                    raise ValueError(f"unknown settings {sorted(unknown)}; known: shapes, strict_params")
+                shapes = check_shapes(body.get("shapes", sim.shapes))
+                strict = body.get("strict_params", sim.strict_params)
+                if not isinstance(strict, bool):
+                    raise ValueError(f"strict_params: expected true or false, got {strict!r}")
+            except (ValueError, TypeError) as exc:
+                return _json({"error": str(exc)}, 400)
+            sim.shapes, sim.strict_params = shapes, strict
+        return _json({"shapes": sim.shapes, "strict_params": sim.strict_params})
+
     async def truth(request: Request) -> Response:
         q = dict(request.query_params)
         try:
@@ -80,5 +100,6 @@ def control_routes(sim) -> list[Route]:
         Route("/_simulator/health", health),
         Route("/_simulator/world", world),
         Route("/_simulator/clock", clock, methods=["GET", "POST"]),
+        Route("/_simulator/config", config, methods=["GET", "POST"]),
         Route("/_simulator/truth", truth),
     ]

@@ -9,6 +9,7 @@ from simulator.errors import bad_request, not_found
 from simulator.ids import make_uuid
 from simulator.routes.context import Ctx, Endpoint
 from simulator.routes.paging import id_page
+from simulator.shapes import serves_docs, serves_sdk
 
 CONSOLE_ROLES = ("user", "developer", "billing", "admin", "claude_code_user")
 
@@ -166,9 +167,11 @@ def member(ctx: Ctx) -> dict:
 
 
 def _api_key(ctx: Ctx, k) -> dict:
+    """An API key object: the docs' shape (``workspace_id``, ``principal{id, type}``), the SDK's
+    (``scope``, ``principal{type: user_actor, user_id}``) or, by default, both (reference A9)."""
     today = _today(ctx)
     owner = k.created_by
-    return {
+    out = {
         "id": k.id,
         "type": "api_key",
         "name": k.name,
@@ -177,10 +180,18 @@ def _api_key(ctx: Ctx, k) -> dict:
         "expires_at": iso(day_start(k.expires)) if k.expires else None,
         "created_by": {"id": owner, "type": "user"} if owner else None,
         "partial_key_hint": k.hint,
-        "principal": {"type": "user_actor", "user_id": owner, "id": owner} if owner else None,
-        "workspace_id": None if k.workspace.is_default else k.workspace.id,
-        "scope": {"type": "workspace", "workspace_id": k.workspace.id},
     }
+    if ctx.shapes == "docs":
+        out["principal"] = {"id": owner, "type": "user"} if owner else None
+    elif ctx.shapes == "sdk":
+        out["principal"] = {"type": "user_actor", "user_id": owner} if owner else None
+    else:
+        out["principal"] = {"type": "user_actor", "user_id": owner, "id": owner} if owner else None
+    if serves_docs(ctx.shapes):  # null for the default workspace
+        out["workspace_id"] = None if k.workspace.is_default else k.workspace.id
+    if serves_sdk(ctx.shapes):  # the real id, the default workspace's included
+        out["scope"] = {"type": "workspace", "workspace_id": k.workspace.id}
+    return out
 
 
 def api_keys(ctx: Ctx) -> dict:
@@ -208,16 +219,27 @@ def api_key(ctx: Ctx) -> dict:
 
 
 ADMIN = ("admin",)
+ID_PAGE = ("limit", "after_id", "before_id")  # the ID-cursor pagination (reference 0.5)
 ENDPOINTS = [
     Endpoint("/v1/organizations/me", me, ADMIN),
-    Endpoint("/v1/organizations/users", users, ADMIN),
+    Endpoint("/v1/organizations/users", users, ADMIN, (*ID_PAGE, "email", "roles[]")),
     Endpoint("/v1/organizations/users/{user_id}", user, ADMIN),
-    Endpoint("/v1/organizations/invites", invites, ADMIN),
+    Endpoint("/v1/organizations/invites", invites, ADMIN, (*ID_PAGE, "email", "roles[]", "statuses[]")),
     Endpoint("/v1/organizations/invites/{invite_id}", invite, ADMIN),
-    Endpoint("/v1/organizations/workspaces", workspaces, ADMIN),
+    Endpoint(
+        "/v1/organizations/workspaces",
+        workspaces,
+        ADMIN,
+        (*ID_PAGE, "include_archived", "include_default", "ids[]"),
+    ),
     Endpoint("/v1/organizations/workspaces/{workspace_id}", workspace, ADMIN),
-    Endpoint("/v1/organizations/workspaces/{workspace_id}/members", members, ADMIN),
+    Endpoint("/v1/organizations/workspaces/{workspace_id}/members", members, ADMIN, ID_PAGE),
     Endpoint("/v1/organizations/workspaces/{workspace_id}/members/{user_id}", member, ADMIN),
-    Endpoint("/v1/organizations/api_keys", api_keys, ADMIN),
+    Endpoint(
+        "/v1/organizations/api_keys",
+        api_keys,
+        ADMIN,
+        (*ID_PAGE, "status", "workspace_id", "created_by_user_id"),
+    ),
     Endpoint("/v1/organizations/api_keys/{api_key_id}", api_key, ADMIN),
 ]

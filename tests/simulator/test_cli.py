@@ -31,6 +31,9 @@ def test_cli_serves_the_world_it_prints():
             "2026-06-01T08:00:00Z",
             "--faults",
             "500=0",
+            "--shapes",
+            "docs",
+            "--strict-params",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -51,6 +54,12 @@ def test_cli_serves_the_world_it_prints():
         key = orgs[0]["api_key"]
         me = httpx.get(f"http://127.0.0.1:{port}/v1/organizations/me", headers={"x-api-key": key})
         assert me.status_code == 200 and me.json()["name"] == "Acme Corp"
+        config = httpx.get(f"http://127.0.0.1:{port}/_simulator/config").json()
+        assert config == {"shapes": "docs", "strict_params": True}
+        typo = httpx.get(
+            f"http://127.0.0.1:{port}/v1/organizations/users", params={"limt": 5}, headers={"x-api-key": key}
+        )
+        assert typo.status_code == 400 and "limt" in typo.json()["error"]["message"]
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
@@ -76,3 +85,7 @@ def test_cli_rejects_bad_arguments():
         timeout=30,
     )
     assert bad_limit.returncode == 2 and "--rate-limit" in bad_limit.stderr
+    bad_shapes = subprocess.run(
+        [sys.executable, "-m", "simulator", "--shapes", "openapi"], capture_output=True, text=True, timeout=30
+    )
+    assert bad_shapes.returncode == 2 and "invalid choice" in bad_shapes.stderr

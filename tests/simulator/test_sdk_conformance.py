@@ -1,7 +1,9 @@
 """Conformance: the official ``anthropic`` SDK parses every response it has a model for, strictly.
 
 The SDK sends ``Authorization: Bearer`` and ``anthropic-version: 2026-10-21``; strict response
-validation raises on any missing or mistyped required field, so these tests fail on any drift.
+validation raises on any missing or mistyped required field, so these tests fail on any drift. They run
+against the default shapes (the union of the documented variants) and the SDK's shapes alone, with
+undocumented query parameters refused (so every parameter the SDK sends is one the simulator knows).
 """
 
 from __future__ import annotations
@@ -11,7 +13,20 @@ from collections.abc import Iterator
 import anthropic
 import pytest
 
-from simulator.serve import Running
+from simulator.app import Simulator
+from simulator.serve import Running, serve_in_thread
+from tests.conftest import make_sim
+
+
+@pytest.fixture(scope="module", params=["both", "sdk"])
+def demo_sim(request) -> Simulator:
+    return make_sim(shapes=request.param)
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_sim: Simulator) -> Iterator[Running]:
+    with serve_in_thread(demo_sim) as running:
+        yield running
 
 
 def sdk(server: Running, slug: str) -> anthropic.Anthropic:

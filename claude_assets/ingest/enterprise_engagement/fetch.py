@@ -24,12 +24,32 @@ PROBE_TTL_SECONDS = 300.0  # the assets of one run share one probe per organizat
 
 
 # -- the API's available days ---------------------------------------------------------------------------------
-def _summary_records(page: dict) -> list[dict]:
-    """Records of a summaries page: ``data`` (SDK 1.10+) or the deprecated ``summaries`` alias (docs 2026-08)."""
-    records = page.get("data")
-    if records is None:
-        records = page.get("summaries")
-    return list(records or [])
+def summary_records(page: dict, request: str) -> list[dict]:
+    """The day records of a ``/summaries`` response, in either documented envelope (reference B1): the docs'
+    ``{"summaries": [...]}`` (no ``data``, no ``next_page``) or the SDK's ``{"data": [...], "next_page": null}``
+    (``summaries`` a deprecated alias). A response with both lists must say the same in each; one that asks
+    for another page is refused, since the endpoint returns every day at once."""
+    lists = {name: page.get(name) for name in ("data", "summaries") if page.get(name) is not None}
+    if not lists:
+        raise ValueError(
+            f"{request}: the response has neither a data nor a summaries list (keys: "
+            f"{', '.join(sorted(page)) or 'none'}); the Enterprise Analytics API changed its summaries "
+            "envelope: report it with this request"
+        )
+    for name, value in lists.items():
+        if not isinstance(value, list):
+            raise ValueError(f"{request}: {name} is a {type(value).__name__}, not a list of days")
+    if len(lists) == 2 and lists["data"] != lists["summaries"]:
+        raise ValueError(
+            f"{request}: data ({len(lists['data'])} days) and its alias summaries "
+            f"({len(lists['summaries'])} days) disagree; nothing is written: retry later"
+        )
+    if page.get("next_page") is not None:
+        raise ValueError(
+            f"{request}: next_page is {page['next_page']!r}, but the summaries endpoint returns every day "
+            "in one response (next_page is always null); nothing is written"
+        )
+    return list(lists.get("data", lists.get("summaries")))
 
 
 _latest_cache: dict[tuple[str, str], tuple[float, date]] = {}
@@ -73,7 +93,8 @@ def probe_latest_day(client: ApiClient, org: OrgConfig, stats: CallStats) -> dat
                     f"Analytics API serves: {exc}"
                 ) from None
             today = server_today
-    days = [date.fromisoformat(str(r["starting_at"])[:10]) for r in _summary_records(page)]
+    request = f"{org.slug}: " + describe_request(SUMMARIES_PATH, {"starting_date": start.isoformat()})
+    days = [date.fromisoformat(str(r["starting_at"])[:10]) for r in summary_records(page, request)]
     if not days:
         raise dg.Failure(
             description=f"{org.slug}: GET {SUMMARIES_PATH}?starting_date={start} returned no day; "
@@ -113,13 +134,15 @@ def fetch_summaries(client: ApiClient, org: OrgConfig, start: date, end: date, s
     params = {"starting_date": start.isoformat(), "ending_date": end.isoformat(), "limit": PAGE_LIMIT}
     request = describe_request(SUMMARIES_PATH, params)
     fetched_at, rows, days = now_iso(), RowBuffer(ENTERPRISE_SUMMARY), set()
-    for page in client.pages(SUMMARIES_PATH, params, stats=stats):
-        for record in _summary_records(page):
-            day = date.fromisoformat(str(record.get("starting_at"))[:10])
-            if not start <= day < end:
-                raise ValueError(f"{org.slug}: {request} returned {day}, outside the requested window")
-            rows.add(_row(org, day, record, SUMMARY_LAYOUT, fetched_at, request))
-            days.add(day)
+    # one response holds every day (no pagination), so a plain GET: its envelope is checked here, since
+    # the docs' one has no data list for the client's page check to find
+    page = client.get(SUMMARIES_PATH, params, stats=stats)
+    for record in summary_records(page, f"{org.slug}: {request}"):
+        day = date.fromisoformat(str(record.get("starting_at"))[:10])
+        if not start <= day < end:
+            raise ValueError(f"{org.slug}: {request} returned {day}, outside the requested window")
+        rows.add(_row(org, day, record, SUMMARY_LAYOUT, fetched_at, request))
+        days.add(day)
     return Fetched({ENTERPRISE_SUMMARY: rows.frame()}, frozenset(days), request)
 
 

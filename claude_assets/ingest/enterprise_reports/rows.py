@@ -43,6 +43,18 @@ TOKEN_KNOWN = {
 }
 
 
+#: Claude Tag's product on the legacy reports: ``claude-in-slack`` in the docs (2026-08), ``claude-tag`` in the
+#: SDK (2.12); stored as ``claude-tag`` whichever the API sends (``claude_in_slack``, the retiring v1 Slack bot,
+#: is another product)
+PRODUCT_SPELLINGS = {"claude-in-slack": "claude-tag"}
+
+
+def _legacy_dims(r: dict) -> dict:
+    dims = {d: r.get(d) for d in LEGACY_DIMS}
+    dims["product"] = PRODUCT_SPELLINGS.get(dims["product"], dims["product"])
+    return dims
+
+
 def _tokens(r: dict) -> dict:
     cache, tool = r.get("cache_creation") or {}, r.get("server_tool_use") or {}
     return {
@@ -105,7 +117,7 @@ def bucket_row(org: OrgConfig, grouping: Grouping, k: Kept, fetched_at: str, *, 
         "split_filter": k.split,
         "starting_at": k.bucket["starting_at"],
         "ending_at": k.bucket["ending_at"],
-        **{d: r.get(d) for d in LEGACY_DIMS},
+        **_legacy_dims(r),
         "requests": r.get("requests"),
         **_lineage(k.page, k.request, fetched_at),
     }
@@ -157,7 +169,7 @@ def user_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str,
     row = {
         **_ranked_row(org, r, page, request, fetched_at),
         **user(actor),
-        **{d: r.get(d) for d in LEGACY_DIMS},
+        **_legacy_dims(r),
         "requests": r.get("requests"),
     }
     common = {"actor", "starting_at", "ending_at", *LEGACY_DIMS, "requests"}

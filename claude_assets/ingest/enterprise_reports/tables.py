@@ -24,8 +24,8 @@ SPAN = (
     _c("ending_at", "TIMESTAMPTZ", "end of the bucket (exclusive)", False),
 )
 DIM_DOC = {
-    "product": "chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, claude-tag, other; null = "
-    "not grouped or not attributable (code execution)",
+    "product": "chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, claude-tag (sent "
+    "claude-in-slack by the API of the docs), other; null = not grouped or not attributable (code execution)",
     "model": "model id; null = not grouped or no model (code execution)",
     "context_window": "0-200k or 200k-1M",
     "inference_geo": "global or us; null = not grouped or region not set",

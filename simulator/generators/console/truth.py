@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from simulator.catalog import microcents_to_usd
@@ -91,30 +91,63 @@ def truth_claude_code(sim, org, start: date, end: date, params: dict) -> dict:
     return {"org": org.slug, "days": days}
 
 
+LIST_PAGE = 1000  # the largest page of the ID-cursor lists
+
+
+def _pages(items: int) -> int:
+    return max(1, -(-items // LIST_PAGE))
+
+
+def inventory_items(org, now: datetime) -> dict[str, int]:
+    """What a complete read of the inventory at ``now`` lists, per list request: exactly the entities the
+    routes return (users who are members, invites already sent, keys and workspaces already created,
+    archived workspaces included) and the member lists of the workspaces not archived, the default one
+    included."""
+    today = now.astimezone(UTC).date()
+    named = [w for w in org.workspaces if w.created <= today]
+    listed = [w for w in (org.default_workspace, *named) if w.created <= today]
+    return {
+        "users": len(org.users_on(today)),
+        # with include_default=true, and without it: the one missing from the second list is the default
+        # workspace, which no field of the workspace object names
+        "workspaces": len(listed),
+        "named_workspaces": len(named),
+        "invites": sum(1 for i in org.invites if i.invited <= now),
+        "api_keys": sum(1 for k in org.api_keys if k.created <= today),
+        **{
+            f"members:{w.id}": sum(1 for u, _ in org.workspace_members.get(w.id, ()) if u.member_on(today))
+            for w in listed
+            if w.active_on(today)
+        },
+    }
+
+
 def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
-    """Fewest requests a complete pull of [start, end) needs, per Console endpoint, at the largest limits."""
+    """Fewest requests a complete pull of [start, end) needs, per Console endpoint, at the largest limits.
+
+    The inventory counts are those of a complete read at the simulator's clock (``inventory_items``):
+    ``workspaces`` is two lists (with and without the default workspace), ``workspace_members`` one list
+    per workspace not archived.
+    """
     data = _console(sim, org)
     n_days = max(0, (end - start).days)
     windows = -(-n_days // 31)
-    today = sim.now().astimezone(UTC).date()
+    now = sim.now()
+    today = now.astimezone(UTC).date()
     cc = sum(
         max(1, -(-len(data.claude_code(d)) // 1000))
         for d in _days(start, min(end, today + timedelta(days=1)))
     )
-    inventory_now = today
-    users = len(org.users_on(inventory_now))
-    per_ws = sum(
-        max(1, -(-len([m for m in ms if m[0].member_on(inventory_now)]) // 1000))
-        for ms in org.workspace_members.values()
-    )
+    items = inventory_items(org, now)
     return {
         "usage_report_messages": windows,
         "cost_report": -(-max(0, (min(end, today) - start).days) // 31),
         "usage_report_claude_code": cc,
-        "users": max(1, -(-users // 1000)),
-        "workspaces": 1,
-        "workspace_members": per_ws,
-        "api_keys": max(1, -(-len(org.api_keys) // 1000)),
-        "invites": max(1, -(-len(org.invites) // 1000)),
+        "users": _pages(items["users"]),
+        "workspaces": _pages(items["workspaces"]) + _pages(items["named_workspaces"]),
+        "workspace_members": sum(_pages(n) for k, n in items.items() if k.startswith("members:")),
+        "api_keys": _pages(items["api_keys"]),
+        "invites": _pages(items["invites"]),
         "organization": 1,
+        "inventory_items": items,
     }

@@ -154,8 +154,7 @@ class ConsoleReports(ConsoleSlots):
                 return {
                     "type": kind,
                     "user_id": ident,
-                    "email": email,
-                    "email_address": email,
+                    "email_address": email,  # the beta reports (B12) document only email_address
                     "name": "Deleted User" if deleted else user.name,
                     "deleted": deleted,
                 }

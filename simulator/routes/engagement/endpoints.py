@@ -47,7 +47,33 @@ def summaries(ctx: Ctx) -> dict:
         ("summaries", q.canonical(exclude=("page", "limit", "ending_date")), win.start, win.end),
         lambda: eng.summaries(win.start, win.end, scope),
     )
+    if ctx.shapes == "docs":  # docs 2026-08: the summaries envelope, without the SDK 2.12 fields
+        return {"summaries": [_without(r, SDK_ONLY_SUMMARY_PREFIXES) for r in rows]}
+    if ctx.shapes == "sdk":  # SDK 1.10+: the data / next_page envelope (summaries is a deprecated alias)
+        return {"data": rows, "next_page": None}
     return {"data": rows, "summaries": rows, "next_page": None}
+
+
+#: summary fields the SDK 2.12 adds to the docs' record (reference B1)
+SDK_ONLY_SUMMARY_PREFIXES = ("claude_tag_", "chat_cowork_unified_")
+#: user-record fields the SDK 2.12 adds to the docs' record (reference B2)
+SDK_ONLY_USER_FIELDS = ("chat_cowork_unified_metrics", "claude_tag_metrics")
+SDK_ONLY_USER_BLOCK_FIELDS = (("claude_code_metrics", "core_metrics"), ("cowork_metrics",))
+
+
+def _without(row: dict, prefixes: tuple[str, ...]) -> dict:
+    return {k: v for k, v in row.items() if not k.startswith(prefixes)}
+
+
+def docs_user_record(record: dict) -> dict:
+    """A user record as the docs (2026-08) print it: without the fields the SDK 2.12 adds."""
+    out = {k: v for k, v in record.items() if k not in SDK_ONLY_USER_FIELDS}
+    for path in SDK_ONLY_USER_BLOCK_FIELDS:
+        parent = out
+        for key in path[:-1]:
+            parent[key] = parent = dict(parent[key])
+        parent[path[-1]] = {k: v for k, v in parent[path[-1]].items() if k != "artifacts_created_count"}
+    return out
 
 
 # -- B2 users -------------------------------------------------------------------------------------------
@@ -108,15 +134,40 @@ def users(ctx: Ctx) -> dict:
     if not grouped:
         vals["distinct_user_count"] = [None] * len(sel)
     data = [user_record(r) for r in zip(*(vals[c] for c in USER_RECORD_COLUMNS), strict=True)]
+    if ctx.shapes == "docs":
+        data = [docs_user_record(r) for r in data]
     return {"data": data, "next_page": nxt}
 
 
+ANALYTICS = ("analytics",)
+#: B0.1: the parameters of the engagement endpoints (artifacts: B6)
+ENGAGEMENT_PARAMS = (
+    "date",
+    "starting_date",
+    "ending_date",
+    "limit",
+    "page",
+    "filter[]",
+    "group_by[]",
+    "order",
+    "order_by",
+)
 ENDPOINTS: list[Endpoint] = [
-    Endpoint(f"{BASE}/summaries", summaries, keys=("analytics",)),
-    Endpoint(f"{BASE}/users", users, keys=("analytics",)),
-    Endpoint(f"{BASE}/apps/chat/projects", entity_handler(SPECS["projects"]), keys=("analytics",)),
-    Endpoint(f"{BASE}/skills", entity_handler(SPECS["skills"]), keys=("analytics",)),
-    Endpoint(f"{BASE}/connectors", entity_handler(SPECS["connectors"]), keys=("analytics",)),
-    Endpoint(f"{BASE}/artifacts", entity_handler(SPECS["artifacts"]), keys=("analytics",)),
-    Endpoint(f"{BASE}/plugins", entity_handler(SPECS["plugins"]), keys=("analytics",)),
+    Endpoint(
+        f"{BASE}/summaries",
+        summaries,
+        ANALYTICS,
+        ("starting_date", "ending_date", "filter[]", "limit", "page"),
+    ),
+    Endpoint(f"{BASE}/users", users, ANALYTICS, ENGAGEMENT_PARAMS),
+    Endpoint(f"{BASE}/apps/chat/projects", entity_handler(SPECS["projects"]), ANALYTICS, ENGAGEMENT_PARAMS),
+    Endpoint(f"{BASE}/skills", entity_handler(SPECS["skills"]), ANALYTICS, ENGAGEMENT_PARAMS),
+    Endpoint(f"{BASE}/connectors", entity_handler(SPECS["connectors"]), ANALYTICS, ENGAGEMENT_PARAMS),
+    Endpoint(
+        f"{BASE}/artifacts",
+        entity_handler(SPECS["artifacts"]),
+        ANALYTICS,
+        ("date", "filter[]", "group_by[]", "limit", "page"),
+    ),
+    Endpoint(f"{BASE}/plugins", entity_handler(SPECS["plugins"]), ANALYTICS, ENGAGEMENT_PARAMS),
 ]

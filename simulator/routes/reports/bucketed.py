@@ -35,7 +35,14 @@ from simulator.routes.reports.params import (
     selection,
     time_range,
 )
-from simulator.routes.reports.render import cache_key, dim_fields, envelope, today_of, usage_fields
+from simulator.routes.reports.render import (
+    cache_key,
+    dim_fields,
+    envelope,
+    legacy_spelling,
+    today_of,
+    usage_fields,
+)
 
 
 @dataclass
@@ -87,7 +94,7 @@ def _bucket_report(ctx: Ctx, *, cost: bool) -> dict:
     for b in range(lo, hi):
         s = report.grid0 + timedelta(seconds=b * report.width)
         rows = [
-            _legacy_row(rd, page, i - first, group_by, cost=cost, mode=mode, today=today)
+            _legacy_row(rd, page, i - first, group_by, cost=cost, mode=mode, today=today, shapes=ctx.shapes)
             for i in range(int(report.starts[b]), int(report.starts[b + 1]))
         ]
         data.append(
@@ -97,9 +104,17 @@ def _bucket_report(ctx: Ctx, *, cost: bool) -> dict:
 
 
 def _legacy_row(
-    rd: ReportData, t: Rows, i: int, group_by: list[str], *, cost: bool, mode: str | None, today: int
+    rd: ReportData,
+    t: Rows,
+    i: int,
+    group_by: list[str],
+    *,
+    cost: bool,
+    mode: str | None,
+    today: int,
+    shapes: str,
 ) -> dict:
-    dims = dim_fields(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today)
+    dims = legacy_spelling(dim_fields(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today), shapes)
     s = t.sums[i]
     if not cost:
         return {**dims, "requests": s[U_REQ], **usage_fields(s)}

@@ -21,7 +21,9 @@ from simulator.routes.reports.render import (
     actor_object,
     cache_key,
     dim_fields,
+    email_keys,
     envelope,
+    legacy_spelling,
     today_of,
     usage_fields,
 )
@@ -76,13 +78,15 @@ def _user_report(ctx: Ctx, *, cost: bool) -> dict:
     t = table.rows(lo, hi)
     data = []
     for i in range(hi - lo):
-        actor = actor_object(rd, t.codes["actor"][i], today)
+        actor = actor_object(rd, t.codes["actor"][i], today, email_keys(ctx.shapes))
         if width:
             s = ranked.grid0 + timedelta(seconds=t.codes["bucket"][i] * width)
             span = {"starting_at": iso(s), "ending_at": iso(s + timedelta(seconds=width))}
         else:
             span = {"starting_at": None, "ending_at": None}
-        dimvals = dim_fields(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today)
+        dimvals = legacy_spelling(
+            dim_fields(rd, t, i, LEGACY_DIMS, group_by, v2=False, today=today), ctx.shapes
+        )
         s = t.sums[i]
         if not cost:
             data.append(

@@ -20,18 +20,33 @@ from simulator.generators.reports.units import U_WEB, Rows
 from simulator.routes.context import Ctx
 
 
-def actor_object(rd: ReportData, u: int, today_ordinal: int) -> dict:
+def email_keys(shapes: str) -> tuple[str, ...]:
+    """The actor's email key(s) on the per-user reports: ``email`` (docs 2026-08), ``email_address`` (SDK)."""
+    return {"docs": ("email",), "sdk": ("email_address",)}.get(shapes, ("email", "email_address"))
+
+
+def actor_object(
+    rd: ReportData, u: int, today_ordinal: int, emails: tuple[str, ...] = ("email_address",)
+) -> dict:
+    """A user actor; the beta reports (B12) document only ``email_address``."""
     user = rd.org.users[u]
     deleted = bool(rd.removed_ordinal[u] <= today_ordinal)
     email = None if deleted else user.email
     return {
         "type": "user_actor",
         "user_id": user.id,
-        "email": email,
-        "email_address": email,
+        **dict.fromkeys(emails, email),
         "name": "Deleted User" if deleted else user.name,
         "deleted": deleted,
     }
+
+
+def legacy_spelling(dims: dict, shapes: str) -> dict:
+    """Claude Tag's ``product`` on the legacy reports: ``claude-tag`` (SDK 2.12, and the default) or
+    ``claude-in-slack`` (docs 2026-08, served alone with ``shapes=docs``); reference B8."""
+    if shapes == "docs" and dims.get("product") == "claude-tag":
+        return {**dims, "product": "claude-in-slack"}
+    return dims
 
 
 def dim_value(rd: ReportData, name: str, code: int, *, v2: bool, today: int):
