@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from claude_assets.config import ProjectConfig, load_config
+from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
 from claude_assets.ingest.console.assets import console_assets
@@ -43,7 +43,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),
-            "duckdb": DuckDBResource(database=warehouse or warehouse_path()),
+            "duckdb": DuckDBResource(database=check_warehouse_path(warehouse or warehouse_path())),
         },
         # DuckDB has one writer: every step of a run executes in the run's process
         executor=dg.in_process_executor,
