@@ -25,6 +25,7 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.partitions import split, windows_by_org
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.preflight import check_writable
 from claude_assets.warehouse.writes import WindowWrite, write_windows
 from resources.apis import _AnthropicApi
 from resources.client import ApiClient, CallStats
@@ -93,6 +94,7 @@ def run_windows(
     availability: Availability | None = None,
     extra_checks: ExtraChecks | None = None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    check_writable(duckdb)  # before any request: a warehouse this run cannot write fails it now
     stats = CallStats()
     covered, skipped = _plan(context, config, availability)
     latest = _check_latest(config, api, covered, availability, tables, stats)
