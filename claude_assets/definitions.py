@@ -7,6 +7,7 @@ the warehouse is ``$CLAUDE_ASSETS_WAREHOUSE`` (default ``data/warehouse.duckdb``
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +27,8 @@ DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
 def warehouse_path() -> str:
     path = os.environ.get("CLAUDE_ASSETS_WAREHOUSE", DEFAULT_WAREHOUSE)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with suppress(OSError):  # one that cannot be created is reported by each run, before any request
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
