@@ -405,3 +405,33 @@ def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:
         if env.get(var, "").strip()
     ]
     return ProjectConfig(organizations=tuple(orgs))
+
+
+# -- the warehouse file ------------------------------------------------------------------------------------
+#: the schemas the project writes (raw, inventory, facts, exports) and the ones DuckDB reads its catalog from
+WAREHOUSE_SCHEMAS = frozenset({"raw", "inventory", "facts", "exports", "information_schema", "pg_catalog"})
+
+
+def database_name(path: str | Path) -> str:
+    """The name DuckDB gives the database in a file: its file name up to the first dot (leading dots skipped)."""
+    return next((part for part in Path(path).name.split(".") if part), "")
+
+
+def check_warehouse_path(path: str | Path) -> str:
+    """Refuse a warehouse file DuckDB would name like one of the project's schemas.
+
+    DuckDB names an attached database after its file name up to the first dot (``data/raw.duckdb`` is the
+    database ``raw``), and then ``raw.console_cost`` is ambiguous between that database and the schema
+    ``raw``: every query of the schema would fail."""
+    text = str(path)
+    if text == ":memory:" or re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", text):  # in memory, or remote (md:, s3:)
+        return text
+    name = database_name(text)
+    if name.lower() in WAREHOUSE_SCHEMAS:
+        raise ConfigError(
+            f"warehouse file {text}: DuckDB would name the database {name!r}, the name of the schema "
+            f"{name.lower()} the project reads or writes, so every query of {name.lower()}.* would be ambiguous. "
+            f"Name the file otherwise (e.g. {Path(text).with_name('warehouse.duckdb')}) with "
+            "CLAUDE_ASSETS_WAREHOUSE."
+        )
+    return text

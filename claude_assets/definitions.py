@@ -7,13 +7,14 @@ the warehouse is ``$CLAUDE_ASSETS_WAREHOUSE`` (default ``data/warehouse.duckdb``
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from claude_assets.automation.provisional import provisional_repull_sensor
-from claude_assets.config import ProjectConfig, load_config
+from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
 from claude_assets.ingest.console.assets import console_assets
@@ -27,7 +28,8 @@ DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
 def warehouse_path() -> str:
     path = os.environ.get("CLAUDE_ASSETS_WAREHOUSE", DEFAULT_WAREHOUSE)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with suppress(OSError):  # one that cannot be created is reported by each run, before any request
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -47,7 +49,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),
-            "duckdb": DuckDBResource(database=warehouse or warehouse_path()),
+            "duckdb": DuckDBResource(database=check_warehouse_path(warehouse or warehouse_path())),
         },
         # DuckDB has one writer: every step of a run executes in the run's process
         executor=dg.in_process_executor,

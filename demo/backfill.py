@@ -5,12 +5,16 @@ assets share ``date x org``), and each group runs once over the partition range 
 ``START|first-org`` to ``END|last-org``, which Dagster reads as every day of the range for every
 organization. Days outside the partitions (before ``history_start``, after the last complete day)
 are left out.
+
+Ctrl-C stops the whole backfill, not just the run in progress: Dagster turns the interrupt into a
+failed run and returns, so each run's result is read for it, and ``BackfillInterrupted`` (a
+``KeyboardInterrupt``) is raised with the runs done and the groups not run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import dagster as dg
@@ -94,16 +98,17 @@ def backfill(
 ) -> list[dg.ExecuteInProcessResult]:
     """One run per partitions definition over ``[start, end)`` and every organization."""
     everything = [*(defs.assets or []), *(defs.asset_checks or [])]
+    planned = [
+        (g, b) for g in groups(defs, selection) if (b := partition_range(g.partitions_def, start, end))
+    ]
     results = []
-    for group in groups(defs, selection):
-        bounds = partition_range(group.partitions_def, start, end)
-        if bounds is None:
-            continue
+    for i, (group, bounds) in enumerate(planned):
         run_tags = dict(tags or {})
         if group.partitions_def is not None:
             run_tags.update({RANGE_START: bounds[0], RANGE_END: bounds[1]})
-        results.append(
-            dg.materialize(
+        not_run = [g.keys for g, _ in planned[i + 1 :]]
+        try:
+            result = dg.materialize(
                 everything,
                 selection=dg.AssetSelection.assets(*group.keys),
                 instance=instance,
@@ -112,8 +117,52 @@ def backfill(
                 resources={**(defs.resources or {}), **(resources or {})},
                 raise_on_error=raise_on_error,
             )
-        )
+        except KeyboardInterrupt as exc:  # outside the part of the run where Dagster catches it
+            done = exc.done if isinstance(exc, BackfillInterrupted) else results
+            raise BackfillInterrupted(done, [group.keys, *not_run]) from None
+        results.append(result)
+        if interrupted(result):
+            raise BackfillInterrupted(results, not_run)
     return results
+
+
+@dataclass
+class BackfillInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a run interrupted or canceled) stopped a backfill: the runs that ran (the last one
+    interrupted, unless the interrupt came between runs) and the asset keys of each run not started."""
+
+    done: list[dg.ExecuteInProcessResult]
+    not_run: list[list[dg.AssetKey]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"interrupted after {len(self.done)} run(s); {len(self.not_run)} run(s) not started"
+
+
+_INTERRUPTS = {"KeyboardInterrupt", "DagsterExecutionInterruptedError"}
+
+
+def interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether a run was stopped by an interrupt (Ctrl-C, SIGINT) or canceled, rather than failing."""
+    if result.dagster_run.status == dg.DagsterRunStatus.CANCELED:
+        return True
+    return any(
+        _caused_by_interrupt(getattr(e.event_specific_data, "error", None))
+        for e in result.all_events
+        if e.event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.STEP_FAILURE)
+    )
+
+
+def _caused_by_interrupt(error) -> bool:
+    while error is not None:
+        if error.cls_name in _INTERRUPTS:
+            return True
+        error = error.cause or error.context
+    return False
+
+
+def run_keys(results: Sequence[dg.ExecuteInProcessResult]) -> list[list[dg.AssetKey]]:
+    """The asset keys each run materialized (or was asked to)."""
+    return [sorted(r.dagster_run.asset_selection or []) for r in results]
 
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -25,6 +25,8 @@ from simulator.freshness import latest_engagement_day
 from simulator.serve import serve_in_thread
 
 DAYS = 90
+#: the exit code of a backfill stopped by Ctrl-C (128 + SIGINT, as a shell reports it)
+INTERRUPTED = 130
 #: asset groups built from the raw tables: materialized once the raw layer is written
 DERIVED_GROUPS = ("facts", "exports")
 
@@ -41,7 +43,7 @@ def run_backfill(base_url: str, start: date, end: date, engagement_end: date, ou
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from claude_assets.config import load_file
     from claude_assets.definitions import build_definitions
-    from demo.backfill import QUIET, backfill, groups
+    from demo.backfill import QUIET, BackfillInterrupted, backfill, groups
 
     defs = build_definitions(load_file(demo_config.CONFIG_FILE), str(demo_config.WAREHOUSE))
     keys = [k for g in groups(defs) for k in g.keys]
@@ -65,9 +67,11 @@ def run_backfill(base_url: str, start: date, end: date, engagement_end: date, ou
     # raw first, then the layers built from it, over the days every organization's raw data covers
     phases = [(raw, end), (enterprise, engagement_end), (derived, complete_end)]
     results = []
-    with dg.DagsterInstance.get() as instance, out.status("Dagster is materializing…"):
-        for selection, phase_end in phases:
-            if selection:
+    pending = [(selection, phase_end) for selection, phase_end in phases if selection]
+    try:
+        with dg.DagsterInstance.get() as instance, out.status("Dagster is materializing…"):
+            while pending:
+                selection, phase_end = pending[0]
                 results += backfill(
                     defs,
                     start,
@@ -77,7 +81,32 @@ def run_backfill(base_url: str, start: date, end: date, engagement_end: date, ou
                     tags=tags,
                     selection=selection,
                 )
+                pending.pop(0)
+    except BackfillInterrupted as stopped:  # Ctrl-C during a phase: no later phase starts either
+        later = [sorted(s) for s, _ in pending[1:]]
+        raise BackfillInterrupted([*results, *stopped.done], [*stopped.not_run, *later]) from None
+    except KeyboardInterrupt:  # Ctrl-C between runs
+        raise BackfillInterrupted(results, [sorted(s) for s, _ in pending]) from None
     return results
+
+
+def report_interrupted(stopped, out: Console) -> None:
+    """What a stopped backfill did and did not do, run by run."""
+    from demo.backfill import interrupted, run_keys
+
+    def names(keys) -> str:
+        return ", ".join(k.to_user_string() for k in keys) or "(nothing)"
+
+    out.print("[bold red]Interrupted[/bold red]: the backfill stopped; no further run was started.")
+    for result, keys in zip(stopped.done, run_keys(stopped.done), strict=True):
+        state = "interrupted" if interrupted(result) else "succeeded" if result.success else "failed"
+        out.print(f"  {state}: run {result.run_id} ({names(keys)})")
+    for keys in stopped.not_run:
+        out.print(f"  not run: {names(keys)}")
+    out.print(
+        "Windows a run wrote are complete; the rest were left as they were. Run `make demo` again to "
+        "backfill everything (it replaces the same windows)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         start = end - timedelta(days=args.days)
         engagement_end = latest_engagement_day(sim.now(), sim.engagement_lag_days) + timedelta(days=1)
         facts_end = min(end, engagement_end)
-        results = run_backfill(running.base_url, start, end, facts_end, out)
+        try:
+            results = run_backfill(running.base_url, start, end, facts_end, out)
+        except KeyboardInterrupt as stopped:
+            from demo.backfill import BackfillInterrupted
+
+            report_interrupted(
+                stopped if isinstance(stopped, BackfillInterrupted) else BackfillInterrupted([]), out
+            )
+            return INTERRUPTED
     summarize(str(demo_config.WAREHOUSE), start, end, facts_end, results, out)
     out.print(
         f"Done in {time.monotonic() - started:.1f} s. Runs, assets, checks and lineage in the Dagster UI: "

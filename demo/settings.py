@@ -8,6 +8,7 @@ are put in the environment of the process (and of the ``dagster dev`` it starts)
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -28,11 +29,24 @@ WORLD, SEED = "demo", 7
 RATE_LIMITS = {"console": 120, "enterprise": 600}
 UI_SIMULATOR_PORT = 8787
 UI_PORT = 3000
-DAGSTER_YAML = """\
+RUN_MONITORING_YAML = """\
+# a run stuck starting or canceling is ended by the daemon of `make ui`; a run whose whole process was
+# killed is marked failed when `make demo` or `make ui` starts again (demo.dead_runs)
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0  # the default run launcher cannot resume a run
+  poll_interval_seconds: 60
+"""
+DAGSTER_YAML = (
+    """\
 # written by demo.settings: the demo runs with no network, so no telemetry
 telemetry:
   enabled: false
 """
+    + RUN_MONITORING_YAML
+)
 
 
 def world() -> World:
@@ -89,11 +103,27 @@ def write_config_file(config: ProjectConfig, path: Path | None = None) -> Path:
 
 
 def prepare_dagster_home(home: Path | None = None) -> Path:
+    """The demo's Dagster home, with run monitoring on (added to a ``dagster.yaml`` written before it was),
+    and every run a killed process left in progress marked failed (``demo.dead_runs``)."""
     home = home or DAGSTER_HOME
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():
         settings.write_text(DAGSTER_YAML)
+    elif "run_monitoring" not in (yaml.safe_load(settings.read_text()) or {}):
+        settings.write_text(settings.read_text().rstrip("\n") + "\n" + RUN_MONITORING_YAML)
+    import dagster as dg
+
+    from demo.dead_runs import fail_dead_runs
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for run, pid in fail_dead_runs(instance):
+            print(
+                f"Run {run.run_id} was left in progress by a process that no longer exists (pid {pid}): "
+                "marked failed. Materialize its partitions again to finish it.",
+                file=sys.stderr,
+                flush=True,
+            )
     return home
 
 

@@ -31,6 +31,7 @@ from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
 from claude_assets.partitions import DATE, ORG, split, windows_by_org
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.preflight import check_writable
 from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
 from resources.apis import _AnthropicApi
 from resources.client import ApiClient, CallStats
@@ -106,6 +107,7 @@ def run_windows(
     complete_after: CompleteAfter | None = None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """``complete_after``: how the source finishes a day (None: it serves only finished days)."""
+    check_writable(duckdb)  # before any request: a warehouse this run cannot write fails it now
     stats = CallStats()
     covered, skipped = _plan(context, config, availability)
     latest = _check_latest(config, api, covered, availability, tables, stats)

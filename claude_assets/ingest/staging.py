@@ -7,11 +7,12 @@ request, timestamps...), which keeps a large per-user window small.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import pandas as pd
 
-from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.contract import BadValue, Table
 
 
 class RowBuffer:
@@ -53,3 +54,15 @@ class RowBuffer:
                     series = series.astype("Int64")
             data[c.name] = series
         return pd.DataFrame(data, columns=self.names)
+
+
+@contextmanager
+def values_of(table: Table, request: str, org_id: str, day: object) -> Iterator[None]:
+    """Name the table, request, organization and day in a ``BadValue`` raised while one record's values
+    are read (e.g. a money field that is not a decimal number)."""
+    try:
+        yield
+    except BadValue as exc:
+        if exc.where:
+            raise
+        raise exc.at(f"{table.qualified}: {request}: organization {org_id}, day {str(day)[:10]}") from None

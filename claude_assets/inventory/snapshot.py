@@ -11,6 +11,7 @@ from claude_assets.inventory.fetch import Snapshot, fetch_snapshot
 from claude_assets.inventory.tables import ENTITIES, SCHEMAS, TABLES
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import SnapshotChange, apply_snapshot
+from claude_assets.warehouse.preflight import check_writable
 from claude_assets.warehouse.writes import ensure, transaction
 from resources.apis import ConsoleAdminApi
 from resources.client import CallStats
@@ -86,6 +87,7 @@ def _metadata(
 def run_snapshots(
     context: dg.AssetExecutionContext, *, config: ProjectConfig, api: ConsoleAdminApi, duckdb: DuckDBResource
 ) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
+    check_writable(duckdb)  # before any request: a warehouse this run cannot write fails it now
     total = CallStats()
     snapshots: list[Snapshot] = []
     changes: dict[Table, dict[str, SnapshotChange]] = {t: {} for t in TABLES}

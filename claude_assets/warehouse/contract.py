@@ -8,7 +8,7 @@ and DuckDB table ``raw.console_cost``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import dagster as dg
 
@@ -80,6 +80,43 @@ LINEAGE = (
 )
 
 
-def cents_to_usd(cents: object) -> str | None:
-    """The API's cents (decimal string or number) as an exact USD decimal string; None stays None."""
-    return None if cents is None else str(Decimal(str(cents)).scaleb(-2))
+class BadValue(ValueError):
+    """A value the API sent that its column cannot hold as it is (a money field that is not a decimal number,
+    an integer with a fraction...). ``where`` names the answer it came in, once known (see
+    ``claude_assets.ingest.staging.values_of``)."""
+
+    def __init__(self, field: str, value: object, expected: str, where: str = "") -> None:
+        self.field, self.value, self.expected, self.where = field, value, expected, where
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        super().__init__(
+            f"{where + ': ' if where else ''}field {field} = {shown} is not {expected}. Nothing of this "
+            "window was written. The API sent a value the warehouse cannot store exactly: re-run the window; "
+            "if it persists, report the request to Anthropic."
+        )
+
+    def at(self, where: str) -> BadValue:
+        return BadValue(self.field, self.value, self.expected, where)
+
+
+#: the most a MONEY column holds: 38 digits, 12 of them after the point
+_MONEY_LIMIT = Decimal(10) ** 26
+_MONEY_SCALE = 12
+
+
+def cents_to_usd(cents: object, field: str = "amount") -> str | None:
+    """The API's cents (decimal string or number) as an exact USD decimal string; None stays None.
+
+    Anything else (``"12.3.4"``, ``""``, ``"NaN"``, ``"1e400"``, a boolean, more digits than the MONEY type
+    holds) raises ``BadValue`` naming ``field`` and the value."""
+    if cents is None:
+        return None
+    expected = f"a decimal number of cents that fits {MONEY} once in USD"
+    if isinstance(cents, bool) or not isinstance(cents, str | int | float | Decimal):
+        raise BadValue(field, cents, expected)
+    try:
+        usd = Decimal(str(cents)).scaleb(-2)
+    except InvalidOperation:
+        raise BadValue(field, cents, expected) from None
+    if not usd.is_finite() or abs(usd) >= _MONEY_LIMIT or usd.normalize().as_tuple().exponent < -_MONEY_SCALE:
+        raise BadValue(field, cents, expected)
+    return str(usd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -153,7 +154,7 @@ def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Ta
         ensure(con, table)
     ensure_ingest_log(con)
     written = {}
-    with transaction(con):
+    with transaction(con), _naming_window(write):
         for table, frame in write.frames.items():
             written[table] = _replace(
                 con,
@@ -243,9 +244,52 @@ def _replace(
         con.register("_staging", staged)
         try:
             con.execute(f"INSERT INTO {table.qualified} SELECT {_select_list(table)} FROM _staging")
+        except duckdb.Error as exc:
+            raise InsertError.of(table, exc) from exc
         finally:
-            con.unregister("_staging")
+            with suppress(duckdb.Error):  # an aborted transaction refuses it; the original error matters
+                con.unregister("_staging")
     return len(staged)
+
+
+class InsertError(RuntimeError):
+    """Staged rows DuckDB refused (a value the column's type cannot hold, a null where none may be): the
+    message names the table, the column and the value when DuckDB's error does."""
+
+    @classmethod
+    def of(cls, table: Table, exc: duckdb.Error) -> InsertError:
+        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        column = _COLUMN_IN_ERROR.search(said)
+        name = column and (column.group("cast") or column.group("null"))
+        value = _VALUE_IN_ERROR.search(said.split(" when casting")[0])
+        types = {c.name: c.type for c in table.columns}
+        what = (
+            f"column {name} ({types.get(name, 'unknown type')})" if name else "a column DuckDB did not name"
+        )
+        if value and "NOT NULL" not in said:
+            what += f", value {value.group('value')[:60]!r}"
+        return cls(
+            f"{table.qualified}: DuckDB refused the staged rows ({what}): {said}. Nothing of this write was "
+            "kept (the transaction was rolled back). The value came from the API's answer for these days "
+            "(the request is in source_request): re-run them; if the API keeps sending it, report the "
+            "request, or widen the column's type in the table's declaration."
+        )
+
+
+_COLUMN_IN_ERROR = re.compile(
+    r'source column "?(?P<cast>[^\s"]+)"?|NOT NULL constraint failed: [^.\s]+\.(?P<null>\S+)'
+)
+_VALUE_IN_ERROR = re.compile(r"(?P<quote>[\"'])(?P<value>.*?)(?P=quote)")
+
+
+@contextmanager
+def _naming_window(write: WindowWrite) -> Iterator[None]:
+    """An insert DuckDB refused, named with the organization and window whose write it broke."""
+    try:
+        yield
+    except InsertError as exc:
+        last = write.end - timedelta(days=1)
+        raise InsertError(f"{write.org_id}, days {write.start} to {last}: {exc}") from exc.__cause__
 
 
 def duplicate_grain_count(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: Sequence) -> int:

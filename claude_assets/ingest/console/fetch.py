@@ -18,6 +18,7 @@ from claude_assets.ingest.console.tables import (
     USAGE_DIMS,
 )
 from claude_assets.ingest.runner import Fetched, describe_request, extra_json, now_iso
+from claude_assets.ingest.staging import values_of
 from claude_assets.warehouse.contract import Table, cents_to_usd
 from resources.client import ApiClient, CallStats
 
@@ -87,7 +88,7 @@ def cost_values(r: dict) -> dict:
     return {
         **{f: r.get(f) for f in COST_FIELDS},
         "currency": r.get("currency"),
-        "amount_usd": cents_to_usd(r["amount"]),
+        "amount_usd": cents_to_usd(r["amount"], "amount"),
     }
 
 
@@ -113,11 +114,13 @@ class DailyReport:
         fetched_at, rows, days = now_iso(), [], set()
         request = describe_request(self.path, params)
         for bucket, r in _report_rows(client, self.path, params, stats, days, FAST_MODE_BETA):
+            with values_of(self.table, request, org.slug, bucket["starting_at"]):
+                values = self.values(r)
             rows.append(
                 {
                     "org_id": org.slug,
                     "usage_date": bucket["starting_at"][:10],
-                    **self.values(r),
+                    **values,
                     "extra": extra_json(r, self.known),
                     "fetched_at": fetched_at,
                     "source_request": request,
@@ -183,7 +186,9 @@ def claude_code_rows(org: OrgConfig, day: date, r: dict, lineage: dict) -> tuple
                 "cache_read_tokens": tokens.get("cache_read", 0),
                 "cache_creation_tokens": tokens.get("cache_creation", 0),
                 "currency": cost.get("currency", "USD"),
-                "estimated_cost_usd": cents_to_usd(cost.get("amount", 0)),
+                "estimated_cost_usd": cents_to_usd(
+                    cost.get("amount", 0), "model_breakdown[].estimated_cost.amount"
+                ),
                 "extra": extra_json(m, {"model", "tokens", "estimated_cost"}),
                 **lineage,
             }
@@ -201,7 +206,8 @@ def fetch_claude_code(client: ApiClient, org: OrgConfig, start: date, end: date,
         lineage = {"fetched_at": now_iso(), "source_request": requests[-1]}
         for page in client.pages(CLAUDE_CODE_PATH, params, stats=stats):
             for r in page.get("data", []):
-                row, model_rows = claude_code_rows(org, day, r, lineage)
+                with values_of(CLAUDE_CODE_MODELS, requests[-1], org.slug, r.get("date") or day):
+                    row, model_rows = claude_code_rows(org, day, r, lineage)
                 usage.append(row)
                 models.extend(model_rows)
         day += timedelta(days=1)

@@ -11,7 +11,7 @@ from claude_assets.ingest.enterprise_engagement.layout import Layout, parse_reco
 from claude_assets.ingest.enterprise_engagement.layouts import SUMMARY_LAYOUT
 from claude_assets.ingest.enterprise_engagement.tables import BASE, ENTERPRISE_SUMMARY, Endpoint
 from claude_assets.ingest.runner import Availability, Fetched, describe_request, now_iso
-from claude_assets.ingest.staging import RowBuffer
+from claude_assets.ingest.staging import RowBuffer, values_of
 from resources.client import ApiClient, CallStats
 from resources.errors import InvalidRequest
 
@@ -141,7 +141,8 @@ def fetch_summaries(client: ApiClient, org: OrgConfig, start: date, end: date, s
         day = date.fromisoformat(str(record.get("starting_at"))[:10])
         if not start <= day < end:
             raise ValueError(f"{org.slug}: {request} returned {day}, outside the requested window")
-        rows.add(_row(org, day, record, SUMMARY_LAYOUT, fetched_at, request))
+        with values_of(ENTERPRISE_SUMMARY, request, org.slug, day):
+            rows.add(_row(org, day, record, SUMMARY_LAYOUT, fetched_at, request))
         days.add(day)
     return Fetched({ENTERPRISE_SUMMARY: rows.frame()}, frozenset(days), request)
 
@@ -162,7 +163,8 @@ def daily_fetcher(endpoint: Endpoint):
                 endpoint.path, params, stats=stats, restart=lambda m=mark: rows.truncate(m)
             ):
                 for record in page.get("data") or []:
-                    rows.add(_row(org, day, record, endpoint.layout, fetched_at, request))
+                    with values_of(endpoint.table, request, org.slug, day):
+                        rows.add(_row(org, day, record, endpoint.layout, fetched_at, request))
         return Fetched({endpoint.table: rows.frame()}, frozenset(_days(start, end)), "; ".join(requests))
 
     return fetch

@@ -3,9 +3,9 @@
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from claude_assets.warehouse.contract import Column, cents_to_usd
+from claude_assets.warehouse.contract import BadValue, Column, cents_to_usd
 from claude_assets.warehouse.contract import col as _c
 
 _SKIP_PARTS = {"core_metrics", "tool_actions"}
@@ -81,16 +81,19 @@ def _stage(field: Field, value: object) -> object:
     kind = field.kind
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | Decimal | float | str):
-            raise ValueError(f"{field.path}: expected an integer, got {value!r}")
-        number = Decimal(str(value))
-        if number != number.to_integral_value():
-            raise ValueError(f"{field.path}: expected an integer, got {value!r}")
+            raise BadValue(field.path, value, "an integer")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise BadValue(field.path, value, "an integer") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise BadValue(field.path, value, "an integer")
         return int(number)
     if kind == "money":
-        return cents_to_usd(value)
+        return cents_to_usd(value, field.path)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValueError(f"{field.path}: expected true or false, got {value!r}")
+            raise BadValue(field.path, value, "true or false")
         return value
     return str(value)  # text, float (exact decimal literal, cast by DuckDB), date, instant
 

@@ -22,7 +22,7 @@ from claude_assets.ingest.enterprise_reports.groupings import Grouping
 from claude_assets.ingest.enterprise_reports.rows import Kept, bucket_row
 from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_COST
 from claude_assets.ingest.runner import describe_request, now_iso
-from claude_assets.ingest.staging import RowBuffer
+from claude_assets.ingest.staging import RowBuffer, values_of
 from claude_assets.partitions import contiguous
 from claude_assets.warehouse.contract import Table
 from resources.client import ApiClient, CallStats
@@ -169,7 +169,8 @@ def bucketed_part(table: Table, endpoint: str, groupings: Sequence[Grouping]) ->
             for grouping in groupings:
                 kept, answered, reqs = _pull_bucketed(client, path, grouping, start, end, stats, mine, plan)
                 for k in kept:
-                    rows.add(bucket_row(org, grouping, k, fetched_at, cost=cost))
+                    with values_of(table, k.request, org.slug, k.bucket.get("starting_at")):
+                        rows.add(bucket_row(org, grouping, k, fetched_at, cost=cost))
                 days = answered if days is None else days & answered
                 requests += reqs
             if len(mine) <= 1:

@@ -27,7 +27,7 @@ from claude_assets.ingest.enterprise_reports.tables import (
     ENTERPRISE_USER_USAGE,
 )
 from claude_assets.ingest.runner import Availability, Fetched, describe_request, now_iso
-from claude_assets.ingest.staging import RowBuffer
+from claude_assets.ingest.staging import RowBuffer, values_of
 from claude_assets.warehouse.contract import Table
 from resources.client import ApiClient, CallStats
 
@@ -56,7 +56,8 @@ def ranked_part(
             plan.add(f"{path.rsplit('/', 1)[-1]}: requests")
             refreshes.add(page.get("data_refreshed_at"))
             for r in page["data"]:
-                rows.add(build(org, r, page, request, fetched_at, cost=cost))
+                with values_of(table, request, org.slug, r.get("starting_at")):
+                    rows.add(build(org, r, page, request, fetched_at, cost=cost))
         return {table: rows.frame()}, _window_days(start, end), [request]
 
     return part

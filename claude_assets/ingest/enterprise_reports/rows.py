@@ -67,12 +67,12 @@ def _tokens(r: dict) -> dict:
     }
 
 
-def _money(r: dict) -> dict:
+def _money(r: dict, prefix: str = "") -> dict:
     amount, lst = r.get("amount"), r.get("list_amount")
     return {
         "currency": r.get("currency"),
-        "amount_usd": None if amount is None else cents_to_usd(amount),
-        "list_amount_usd": None if lst is None else cents_to_usd(lst),
+        "amount_usd": None if amount is None else cents_to_usd(amount, f"{prefix}amount"),
+        "list_amount_usd": None if lst is None else cents_to_usd(lst, f"{prefix}list_amount"),
     }
 
 
@@ -240,7 +240,7 @@ def v2_row(org: OrgConfig, r: dict, page: dict, request: str, fetched_at: str, *
         row |= {
             "cost_type": group.get("cost_type"),
             "token_type": group.get("token_type"),
-            **_money(c),
+            **_money(c, "cost."),
             "requests": c.get("requests"),
             "extra": _extra(
                 r,
