@@ -24,6 +24,7 @@ from dagster_duckdb import DuckDBResource
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.partitions import split, windows_by_org
+from claude_assets.warehouse import identity
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.writes import WindowWrite, write_windows
 from resources.apis import _AnthropicApi
@@ -103,6 +104,7 @@ def run_windows(
         with api.client(org) as client:
             results = client.map(lambda w, c=client, o=org: (w, fetch(c, o, w[0], w[1], stats)), api_windows)
             batch = _Batch(slug, context.run.run_id)
+            batch.guard = identity.guard(org, client.seen_organizations.ids, context.run.run_id)
             for (start, end), fetched in results:
                 for table, frame in fetched.frames.items():
                     _refuse_rows_outside(slug, table, frame, start, end, fetched.source_request)
@@ -172,6 +174,7 @@ class _Batch:
     def __init__(self, org_id: str, run_id: str) -> None:
         self.org_id, self.run_id = org_id, run_id
         self.windows: list[tuple[date, date, Fetched]] = []
+        self.guard: identity.WriteGuard | None = None  # the organization check inside each write
 
     @property
     def end(self) -> date | None:
@@ -209,6 +212,7 @@ class _Batch:
                     requests=requests,
                     fetched_at=now_iso(),
                     run_id=self.run_id,
+                    guard=self.guard,
                 ),
             )
         for table, n in written.items():

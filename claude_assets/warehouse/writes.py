@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -54,6 +54,9 @@ class WindowWrite:
     fetched_at: str  # ISO instant
     run_id: str = ""
     date_column: str = "usage_date"
+    #: called first inside the transaction (e.g. the organization check of ``warehouse.identity``);
+    #: raising rolls the whole write back
+    guard: Callable[[duckdb.DuckDBPyConnection, dict[Table, pd.DataFrame]], None] | None = None
 
     def log_frame(self, table: Table) -> pd.DataFrame:
         frame = self.frames[table]
@@ -79,6 +82,8 @@ def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Ta
         ensure(con, table)
     written = {}
     with transaction(con):
+        if write.guard is not None:
+            write.guard(con, write.frames)
         for table, frame in write.frames.items():
             written[table] = _replace(
                 con,
