@@ -381,9 +381,10 @@ def test_checks_pass_and_metadata(loaded):
     meta = materialization_metadata(result)
     assert meta["enterprise_user_activity"]["latest_available_day"] == {SLUG: LATEST.isoformat()}
     assert meta["enterprise_skill_activity"]["total_estimated_overage_spend_usd_exact"]
-    # one request per day for this small organization; one latest-day probe for the whole run
+    # one request per day for this small organization; one latest-day probe for the whole run; one
+    # /v1/organizations/me key check (refused to the Analytics key, as documented) for the process
     requests = {t: m["api_requests"] for t, m in meta.items()}
-    assert sum(requests.values()) == 6 * (END - START).days + 1 + 1
+    assert sum(requests.values()) == 6 * (END - START).days + 1 + 1 + 1
 
 
 def test_dau_check_reports_missing_and_disagreeing_days(loaded, tmp_path):
