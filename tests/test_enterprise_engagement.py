@@ -545,7 +545,8 @@ def test_latest_day_follows_the_api_clock(monkeypatch):
         stats = ee_fetch.CallStats()
         with EnterpriseAnalyticsApi(backoff_seconds=0).client(org) as client:
             assert ee_fetch.probe_latest_day(client, org, stats) == date(2026, 3, 9)
-            assert stats.requests == 2  # refused from the local date, then asked from the API's own
+            # the key check (/v1/organizations/me), refused from the local date, then asked from the API's own
+            assert stats.requests == 3
 
 
 def test_a_day_without_plugin_use_warns(sim_server, tmp_path):
