@@ -223,7 +223,7 @@ class ApiClient:
         def ask() -> KeyOrganization:
             try:
                 return KeyOrganization(self._request(ME, None, stats, None, None))
-            except PermissionDenied as exc:  # the Admin API refuses every other kind of key
+            except (PermissionDenied, AuthenticationFailed) as exc:  # the Admin API refuses other keys
                 return KeyOrganization(None, exc)
 
         answer = key_organization(self.base_url, self._key.reveal(), ask)

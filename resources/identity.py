@@ -29,7 +29,8 @@ def id_form(api_id: str) -> str:
 @dataclass(frozen=True)
 class KeyOrganization:
     """What ``/v1/organizations/me`` answered for a key: an Admin key gets the organization (``body``);
-    any other key is refused (403, kept as ``refusal``)."""
+    any other key is refused (403 as documented for an Analytics key, or 401; kept as ``refusal``, so an
+    Analytics key's own validity is judged by the Analytics API it is meant for)."""
 
     body: dict | None
     refusal: Exception | None = None

@@ -166,7 +166,9 @@ def test_each_form_of_the_organization_id_is_pinned_as_the_api_gives_it(server, 
     enterprise = org(server, "acme-enterprise", "enterprise", "IDENTITY_ENT_KEY")
     console = org(server, "acme-console", "console", "IDENTITY_CONSOLE_KEY")
     assert materialize([enterprise], warehouse, [["raw", "enterprise_cost"]]).success
-    assert materialize([console], warehouse, [["raw", "claude_code_usage"], ["raw", "claude_code_model_usage"]]).success
+    assert materialize(
+        [console], warehouse, [["raw", "claude_code_usage"], ["raw", "claude_code_model_usage"]]
+    ).success
     world = server.sim.world
     assert pins(warehouse) == {
         ("acme-enterprise", "uuid", world.by_slug("acme-enterprise").uuid),
@@ -263,3 +265,30 @@ def test_one_key_answering_for_two_organizations_fails_the_request():
         client.get("/v1/x", stats=CallStats())
         with pytest.raises(OrganizationMismatch, match="reached two organizations"):
             client.get("/v1/x", stats=CallStats())
+
+
+def test_an_analytics_key_refused_by_me_with_401_or_403_is_judged_by_the_analytics_api():
+    """The reference documents 403 for a scope failure; a 401 from the Admin API also only says the key is
+    not an Admin key, so the Analytics request decides."""
+    for status in (401, 403):
+        sent: list[str] = []
+
+        def handler(request: httpx.Request, status=status, sent=sent) -> httpx.Response:
+            sent.append(request.url.path)
+            if request.url.path == "/v1/organizations/me":
+                return httpx.Response(status, json={"type": "error", "error": {"type": "x", "message": "no"}})
+            return httpx.Response(200, json={"data": [], "next_page": None})
+
+        client = ApiClient(
+            organization="e",
+            base_url="https://api.test",
+            key=Secret(f"sk-ant-api01-{status}" + "r" * 40),
+            key_env="E_KEY",
+            key_kind="analytics",
+            limiter=RateLimiter(1000),
+            verify_organization=True,
+            transport=httpx.MockTransport(handler),
+        )
+        with client:
+            assert client.get("/v1/organizations/analytics/users", stats=CallStats())["data"] == []
+        assert sent == ["/v1/organizations/me", "/v1/organizations/analytics/users"]
