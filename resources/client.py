@@ -239,16 +239,22 @@ class ApiClient:
         return answer.body
 
     def _verify_key_kind(self, stats: CallStats) -> None:
+        """Refuse a key of the wrong kind, on this request and every later one (the answer is cached)."""
         with self._verify_lock:
             if not self._verify:
                 return
-            answer = self.key_organization(stats)
-            self._verify = False
+            problem = self._kind_problem(self.key_organization(stats))
+            if problem is None:
+                self._verify = False
+        if problem is not None:
+            raise problem
+
+    def _kind_problem(self, answer: KeyOrganization) -> Exception | None:
         if self.key_kind == "admin" and not answer.is_admin_key:
-            raise answer.refusal  # type: ignore[misc]  # PermissionDenied naming the variable and key kind
+            return answer.refusal  # PermissionDenied or AuthenticationFailed, naming the variable and kind
         if self.key_kind != "admin" and answer.is_admin_key:
             body = answer.body or {}
-            raise OrganizationMismatch(
+            return OrganizationMismatch(
                 f"organization {self.organization!r} is configured as an Enterprise organization, but the key "
                 f"in ${self.key_env} is an Admin API key: GET {ME} answered for the Console organization "
                 f"{body.get('name')!r} (id {body.get('id')}). Nothing was fetched or written. Set "
@@ -256,6 +262,7 @@ class ApiClient:
                 "kind: console.",
                 path=ME,
             )
+        return None
 
     def _note_organization(self, api_id: object, source: str, path: str) -> None:
         conflict = self.seen_organizations.note(api_id, source)

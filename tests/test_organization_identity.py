@@ -129,8 +129,9 @@ def test_an_analytics_key_configured_for_a_console_organization_is_refused_befor
     api._transport = httpx.HTTPTransport()
     with api.client(console) as client:
         client._http.event_hooks["request"].append(lambda r: sent.append(r.url.path))
-        with pytest.raises(Exception, match=r"\$IDENTITY_ANALYTICS_AS_ADMIN_KEY.*Admin API key"):
-            client.get("/v1/organizations/usage_report/messages", {"starting_at": "x"}, stats=CallStats())
+        for _ in range(2):  # and again on the same client: the refusal holds, nothing else is sent
+            with pytest.raises(Exception, match=r"\$IDENTITY_ANALYTICS_AS_ADMIN_KEY.*Admin API key"):
+                client.get("/v1/organizations/usage_report/messages", {"starting_at": "x"}, stats=CallStats())
     assert sent == ["/v1/organizations/me"]
 
 
