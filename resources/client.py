@@ -486,7 +486,8 @@ class ApiClient:
         }
         if resp.status_code in (401, 403):
             cls = AuthenticationFailed if resp.status_code == 401 else PermissionDenied
-            return cls(auth_message(resp.status_code, self.key_env, self.key_kind, message, path), **kw)
+            detail = f"{message} [{error.code}; request-id {request_id}]" if error.code else message
+            return cls(auth_message(resp.status_code, self.key_env, self.key_kind, detail, path), **kw)
         if resp.status_code == 410:
             return CursorExpired(f"GET {path}: cursor expired ({message})", **kw)
         code = f" ({error.code})" if error.code else ""

@@ -25,6 +25,7 @@ from resources.errors import (
     DeadlineExceeded,
     InvalidRequest,
     LimitReached,
+    PermissionDenied,
     RefusedRequest,
     RetriesExhausted,
     RetryAfterTooLong,
@@ -436,3 +437,20 @@ def test_a_server_echoing_the_key_gets_it_into_no_log_or_event_and_retries_show_
     retry = [e for e in logs if "retry 1 of" in (e.user_message or "")]
     failure = [e for e in logs if e.dagster_event is not None and e.dagster_event.is_step_failure]
     assert retry and failure and retry[0].timestamp < failure[0].timestamp
+
+
+@pytest.mark.bad_input
+def test_a_refusal_names_the_servers_error_code():
+    body = {
+        "type": "error",
+        "error": {
+            "type": "permission_error",
+            "message": "Anthropic has disabled the organization",
+            "details": {"error_code": "organization_on_hold"},
+        },
+    }
+    client, _ = mock_client(answers(httpx.Response(403, json=body, headers={"request-id": "req_011Hold"})))
+    with client, pytest.raises(PermissionDenied) as info:
+        client.get("/v1/x", stats=CallStats())
+    assert info.value.error_code == "organization_on_hold"
+    assert "[organization_on_hold; request-id req_011Hold]" in str(info.value)
