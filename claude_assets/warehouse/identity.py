@@ -115,6 +115,6 @@ def pin(con: duckdb.DuckDBPyConnection, org: OrgConfig, ids: Seen, run_id: str =
 def _mismatch(org: OrgConfig, what: str) -> OrganizationMismatch:
     return OrganizationMismatch(
         f"organization {org.slug!r}: the key in ${org.key_env} reaches another organization than the one "
-        f"configured: {what}. Nothing of this write was stored. Check that {org.key_env} holds "
-        f"{org.slug!r}'s own key (and api_organization_id in the configuration, if set)."
+        f"configured: {what}. Nothing of this write was stored. Check that {org.key_env} holds the key of "
+        f"organization {org.slug!r} (and api_organization_id in the configuration, if set)."
     )
