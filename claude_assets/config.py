@@ -1,7 +1,8 @@
 """Which organizations to read, and how: environment variables or one YAML file.
 
 Simple case: ``ANTHROPIC_ADMIN_API_KEY`` gives a Console organization ``console`` and
-``ANTHROPIC_ANALYTICS_API_KEY`` an Enterprise organization ``enterprise``. Several organizations:
+``ANTHROPIC_ANALYTICS_API_KEY`` an Enterprise organization ``enterprise``; with neither set, both
+organizations are declared and a run fails naming the variable to set. Several organizations:
 ``CLAUDE_ASSETS_CONFIG=path.yaml``::
 
     organizations:
@@ -12,6 +13,7 @@ Simple case: ``ANTHROPIC_ADMIN_API_KEY`` gives a Console organization ``console`
         rate_limit_per_minute: 60     # optional
         history_start: 2026-01-01     # optional: first day of the partitions
         analytics_beta: false         # optional (enterprise): also read the beta usage/cost endpoints
+        api_organization_id: 3f1c2b7a-1111-4e2b-9c3d-0a1b2c3d4e5f   # optional: the API's id of it (UUID or org_…)
     price_book_file: prices.csv       # optional: price book rows that add to or override the list prices
                                       # (relative to this file; columns as claude_assets/facts/price_book.csv)
     reconciliation_tolerance_usd: 0.01   # optional: the most a day's unexplained cost difference may be (USD)
@@ -33,7 +35,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -45,6 +46,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from resources.urls import check_base_url as check_url
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_HISTORY_START = date(2026, 1, 1)
@@ -82,12 +85,8 @@ def looks_like_key(value: str) -> bool:
 
 
 def check_base_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL, e.g. https://api.anthropic.com")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("must be a plain URL without credentials, query or fragment")
-    return value.rstrip("/")
+    """An http(s) base URL without credentials, query or fragment; ``http://`` only for this machine."""
+    return check_url(value)
 
 
 class OrgConfig(BaseModel):
@@ -109,6 +108,12 @@ class OrgConfig(BaseModel):
         default=False,
         description="also read the beta Usage and Cost Analytics "
         "endpoints (/v1/organizations/analytics/usage and /cost)",
+    )
+    api_organization_id: str | None = Field(
+        default=None,
+        pattern=r"^(org_[A-Za-z0-9]{4,64}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+        description="optional: the API's own id of the organization (the UUID of GET /v1/organizations/me, "
+        "or the org_… id of the analytics reports); every answer must then come from it",
     )
 
     @field_validator("key_env", mode="before")
@@ -404,6 +409,10 @@ def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:
         for kind, (slug, var) in ENV_MODE.items()
         if env.get(var, "").strip()
     ]
+    if not orgs:
+        # no key at all: both organizations exist (so their partitions do), and a run of either one
+        # fails naming the variable to set, instead of Dagster refusing an unknown partition key
+        orgs = [OrgConfig(slug=slug, kind=kind, key_env=var) for kind, (slug, var) in ENV_MODE.items()]
     return ProjectConfig(organizations=tuple(orgs))
 
 

@@ -15,7 +15,7 @@ import dagster as dg
 import httpx
 from pydantic import Field, PrivateAttr
 
-from resources.client import ApiClient
+from resources.client import MAX_RETRY_AFTER, REQUEST_DEADLINE, ApiClient
 from resources.errors import KEY_KINDS, ConfigurationError
 from resources.ratelimit import limiter_for
 from resources.secrets import Secret
@@ -42,11 +42,24 @@ class _AnthropicApi(dg.ConfigurableResource):
     timeout_seconds: float = Field(default=60.0, gt=0, description="per-request timeout")
     max_retries: int = Field(default=8, ge=0, le=20, description="retries for 429/5xx/529/timeouts")
     backoff_seconds: float = Field(default=0.5, ge=0, description="first backoff; doubles each retry")
+    max_retry_after_seconds: float = Field(
+        default=MAX_RETRY_AFTER,
+        ge=0,
+        description="the longest retry-after the client honours; a server asking for more fails the request",
+    )
+    request_deadline_seconds: float = Field(
+        default=REQUEST_DEADLINE,
+        gt=0,
+        description="overall deadline of one request: connecting, reading and every retry",
+    )
 
     _transport: httpx.BaseTransport | None = PrivateAttr(default=None)
 
     def client(self, org: Organization) -> ApiClient:
-        """A client for one organization; use it as a context manager."""
+        """A client for one organization; use it as a context manager.
+
+        Its first request first checks, with ``/v1/organizations/me`` (once per key and process), that
+        the key is of the kind the organization is configured for."""
         if org.kind != self.kind:
             raise ConfigurationError(
                 f"organization {org.slug!r} is a {org.kind} organization; "
@@ -70,6 +83,11 @@ class _AnthropicApi(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
             max_retries=self.max_retries,
             backoff_base=self.backoff_seconds,
+            max_retry_after=self.max_retry_after_seconds,
+            deadline=self.request_deadline_seconds,
+            verify_organization=True,
+            # inside a run, retries appear in the run's event log as they happen
+            log=dg.get_dagster_logger("anthropic_api"),
             transport=self._transport,
         )
 

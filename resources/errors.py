@@ -1,6 +1,8 @@
-"""Typed API errors whose messages say what to do. No message ever contains a key."""
+"""Typed API errors whose messages say what to do. No message ever contains a key (or a run of one)."""
 
 from __future__ import annotations
+
+from resources.redact import redact
 
 KEY_KINDS = {
     "admin": "an Admin API key (sk-ant-admin01-…, created in Claude Console > Settings > Admin keys)",
@@ -20,12 +22,14 @@ class AnthropicApiError(Exception):
         error_type: str | None = None,
         request_id: str | None = None,
         path: str | None = None,
+        error_code: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status = status
         self.error_type = error_type
         self.request_id = request_id
         self.path = path
+        self.error_code = error_code  # the body's error.details.error_code, when the server gave one
 
 
 class ConfigurationError(AnthropicApiError):
@@ -50,6 +54,27 @@ class CursorExpired(AnthropicApiError):
 
 class RetriesExhausted(AnthropicApiError):
     """429/5xx/529/timeouts/malformed bodies persisted through every retry."""
+
+
+class RetryAfterTooLong(RetriesExhausted):
+    """The server asked to wait longer than the client's cap (``max_retry_after_seconds``)."""
+
+
+class DeadlineExceeded(RetriesExhausted):
+    """A request (connect, read and retries) did not finish within its overall deadline."""
+
+
+class LimitReached(AnthropicApiError):
+    """The server says a limit was reached that retrying will not lift (``error.details.error_code``:
+    a spend limit, an organization on hold); the run stops instead of retrying."""
+
+
+class RefusedRequest(AnthropicApiError):
+    """The client refused to send a request: a path that is not relative to the base URL."""
+
+
+class OrganizationMismatch(AnthropicApiError):
+    """The key reaches another organization (or kind of organization) than the one it is configured for."""
 
 
 def auth_message(status: int, key_env: str, key_kind: str, server_message: str, path: str) -> str:

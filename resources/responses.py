@@ -4,6 +4,8 @@ and how long a 429 or 529 asks to wait."""
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -42,15 +44,39 @@ def id_page_problem(body: dict) -> str | None:
     return None
 
 
-def server_error(resp: httpx.Response) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class ServerError:
+    """What an error response says: ``error.message``, ``error.type``, ``error.details.error_code`` and the
+    request id (the ``request-id`` header, else the body's ``request_id``)."""
+
+    message: str
+    type: str | None = None
+    code: str | None = None
+    request_id: str | None = None
+
+
+def server_error(resp: httpx.Response) -> ServerError:
+    header_id = resp.headers.get("request-id") or None
     try:
         body = resp.json()
     except ValueError:
-        return resp.text[:200], None
-    err = body.get("error") if isinstance(body, dict) else None
+        return ServerError(resp.text[:200], request_id=header_id)
+    if not isinstance(body, dict):
+        return ServerError(str(body)[:200], request_id=header_id)
+    body_id = body.get("request_id")
+    request_id = header_id or (body_id if isinstance(body_id, str) and body_id else None)
+    err = body.get("error")
     if not isinstance(err, dict):
-        return str(body)[:200], None
-    return str(err.get("message", "")), err.get("type")
+        return ServerError(str(body)[:200], request_id=request_id)
+    details = err.get("details")
+    code = details.get("error_code") if isinstance(details, dict) else None
+    etype = err.get("type")
+    return ServerError(
+        str(err.get("message", "")),
+        etype if isinstance(etype, str) else None,
+        code if isinstance(code, str) and code else None,
+        request_id,
+    )
 
 
 def http_date(raw: str | None) -> datetime | None:
@@ -67,21 +93,32 @@ def server_time(resp: httpx.Response) -> datetime | None:
     return http_date(resp.headers.get("date"))
 
 
+def _seconds(raw: str, scale: float) -> float | None:
+    """A number of seconds from a header; ``inf`` stays infinite (the caller's cap refuses it), NaN is
+    no answer, a negative number is zero."""
+    try:
+        value = float(raw) / scale
+    except ValueError:
+        return None
+    if math.isnan(value):
+        return None
+    return max(0.0, value)
+
+
 def retry_after_seconds(resp: httpx.Response) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date); None if absent."""
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date); None if absent or
+    unreadable. May be ``inf`` or huge: the client caps it."""
     raw = resp.headers.get("retry-after-ms")
     if raw:
-        try:
-            return max(0.0, float(raw) / 1000)
-        except ValueError:
-            pass
+        value = _seconds(raw, 1000)
+        if value is not None:
+            return value
     raw = resp.headers.get("retry-after")
     if raw is None:
         return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
+    value = _seconds(raw, 1)
+    if value is not None:
+        return value
     when = http_date(raw)
     if when is None:
         return None

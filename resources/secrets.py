@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import unicodedata
+
+from resources.redact import register
 
 
 class Secret:
@@ -12,6 +15,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register(value)  # from now on no 12-character run of it gets into a log or an error
 
     def reveal(self) -> str:
         return self._value
@@ -50,3 +54,29 @@ def mask(key: str) -> str:
         return "<empty>"
     prefix = "sk-ant-" if key.startswith("sk-ant-") else ""
     return f"{prefix}…{key[-4:]}" if len(key) > 8 else "…"
+
+
+def key_problem(value: str) -> str | None:
+    """What makes ``value`` unusable as a key, without showing any of it: the first character that is
+    not printable ASCII (a line break, a space, an invisible or non-ASCII character), by position and
+    kind. Such a key could not be sent in a header; None when every character can be."""
+    if not value:
+        return "it is empty"
+    for position, char in enumerate(value, 1):
+        if "!" <= char <= "~":
+            continue
+        code = f"U+{ord(char):04X}"
+        name = unicodedata.name(char, "").lower()
+        if char in "\r\n" or unicodedata.category(char) in ("Zl", "Zp"):
+            kind = f"a line break ({code})"
+        elif unicodedata.category(char) in ("Cf", "Cc"):
+            kind = f"an invisible character ({code}{f' {name}' if name else ''})"
+        elif char.isspace():
+            kind = f"a space character ({code}{f' {name}' if name else ''})"
+        else:
+            kind = f"a non-ASCII character ({code}{f' {name}' if name else ''})"
+        return (
+            f"character {position} of {len(value)} is {kind}; keys are printable ASCII only "
+            "(it was probably copied with the key: set the variable again from the original)"
+        )
+    return None

@@ -167,6 +167,12 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
                     "Rate limited (injected).",
                     headers={"retry-after": str(sim.faults.retry_after_seconds)},
                 )
+            if fault == "spend_limit":
+                raise ApiError(
+                    429,
+                    "Your organization has crossed the monthly usage threshold of its API tier (injected).",
+                    details={"error_code": "enforced_spend_limit_reached"},
+                )
             if fault == "500":
                 raise ApiError(500, "Internal server error (injected).")
             if fault == "529":

@@ -1,4 +1,7 @@
-"""Fault injection on demand: ``429=0.05,500=0.02,529=0.01,timeout=0.01,410=0.01,garbage=0.005``."""
+"""Fault injection on demand: ``429=0.05,500=0.02,529=0.01,timeout=0.01,410=0.01,garbage=0.005``.
+
+``spend_limit`` answers 429 with ``error.details.error_code: enforced_spend_limit_reached`` (the SDK's
+spend-limit error): a 429 that waiting does not lift."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("429", "500", "529", "timeout", "410", "garbage")
+KINDS = ("429", "500", "529", "timeout", "410", "garbage", "spend_limit")
 
 
 @dataclass

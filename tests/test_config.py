@@ -57,7 +57,11 @@ def test_env_mode_one_organization_per_key_variable():
     ]
     only = load_config({"ANTHROPIC_ANALYTICS_API_KEY": ANALYTICS_KEY, "ANTHROPIC_ADMIN_API_KEY": "  "})
     assert [o.slug for o in only.organizations] == ["enterprise"]
-    assert load_config({}).organizations == ()
+    # no key at all: both organizations are declared, so a run of either says which variable to set
+    assert [(o.slug, o.key_env) for o in load_config({}).organizations] == [
+        ("console", "ANTHROPIC_ADMIN_API_KEY"),
+        ("enterprise", "ANTHROPIC_ANALYTICS_API_KEY"),
+    ]
     # the key itself is only ever read from the environment when a client is built
     assert ADMIN_KEY not in repr(config) + str(config.model_dump())
 

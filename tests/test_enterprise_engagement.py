@@ -382,9 +382,10 @@ def test_checks_pass_and_metadata(loaded):
     meta = materialization_metadata(result)
     assert meta["enterprise_user_activity"]["latest_available_day"] == {SLUG: LATEST.isoformat()}
     assert meta["enterprise_skill_activity"]["total_estimated_overage_spend_usd_exact"]
-    # one request per day for this small organization; one latest-day probe for the whole run
+    # one request per day for this small organization; one latest-day probe for the whole run; one
+    # /v1/organizations/me key check (refused to the Analytics key, as documented) for the process
     requests = {t: m["api_requests"] for t, m in meta.items()}
-    assert sum(requests.values()) == 6 * (END - START).days + 1 + 1
+    assert sum(requests.values()) == 6 * (END - START).days + 1 + 1 + 1
 
 
 def test_dau_check_reports_missing_and_disagreeing_days(loaded, tmp_path):
@@ -545,7 +546,8 @@ def test_latest_day_follows_the_api_clock(monkeypatch):
         stats = ee_fetch.CallStats()
         with EnterpriseAnalyticsApi(backoff_seconds=0).client(org) as client:
             assert ee_fetch.probe_latest_day(client, org, stats) == date(2026, 3, 9)
-            assert stats.requests == 2  # refused from the local date, then asked from the API's own
+            # the key check (/v1/organizations/me), refused from the local date, then asked from the API's own
+            assert stats.requests == 3
 
 
 def test_a_day_without_plugin_use_warns(sim_server, tmp_path):

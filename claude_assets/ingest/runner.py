@@ -30,6 +30,7 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
 from claude_assets.partitions import DATE, ORG, split, windows_by_org
+from claude_assets.warehouse import identity
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.preflight import check_writable
 from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
@@ -135,6 +136,7 @@ def run_windows(
 
             results = client.map(pull, api_windows)
             batch = _Batch(slug, context.run.run_id)
+            batch.guard = identity.guard(org, client.seen_organizations.ids, context.run.run_id)
             for (start, end), fetched, api_time in results:
                 clock.seen(org, api_time)
                 for table, frame in fetched.frames.items():
@@ -302,6 +304,7 @@ class _Batch:
         self.org_id, self.run_id = org_id, run_id
         self.windows: list[tuple[date, date, Fetched]] = []
         self.completeness: dict[date, DayCompleteness] = {}
+        self.guard: identity.WriteGuard | None = None  # the organization check inside each write
 
     @property
     def end(self) -> date | None:
@@ -342,6 +345,7 @@ class _Batch:
                     fetched_at=now_iso(),
                     run_id=self.run_id,
                     completeness=completeness,
+                    guard=self.guard,
                 ),
             )
         for table, n in written.items():

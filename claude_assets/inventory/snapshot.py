@@ -9,6 +9,7 @@ from checks.window import SchemaViolation, validate
 from claude_assets.config import ProjectConfig
 from claude_assets.inventory.fetch import Snapshot, fetch_snapshot
 from claude_assets.inventory.tables import ENTITIES, SCHEMAS, TABLES
+from claude_assets.warehouse import identity
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import SnapshotChange, apply_snapshot
 from claude_assets.warehouse.preflight import check_writable
@@ -31,11 +32,16 @@ def validate_snapshot(snapshot: Snapshot) -> None:
             ) from None
 
 
-def write_snapshot(con, snapshot: Snapshot) -> dict[Table, SnapshotChange]:
-    """Apply one organization's snapshot to every inventory table in one transaction."""
+def write_snapshot(
+    con, snapshot: Snapshot, guard: identity.WriteGuard | None = None
+) -> dict[Table, SnapshotChange]:
+    """Apply one organization's snapshot to every inventory table in one transaction (``guard`` runs first
+    inside it: the organization check)."""
     for entity in ENTITIES:
         ensure(con, entity.table)
     with transaction(con):
+        if guard is not None:
+            guard(con, snapshot.frames)
         return {
             e.table: apply_snapshot(
                 con,
@@ -96,10 +102,11 @@ def run_snapshots(
         stats = CallStats()
         with api.client(org) as client:
             snapshot = fetch_snapshot(client, org, stats, context.log)
+            guard = identity.guard(org, client.seen_organizations.ids, context.run.run_id)
         total.merge(stats)
         validate_snapshot(snapshot)
         with duckdb.get_connection() as con:
-            written = write_snapshot(con, snapshot)
+            written = write_snapshot(con, snapshot, guard)
         snapshots.append(snapshot)
         for table, change in written.items():
             changes[table][slug] = change

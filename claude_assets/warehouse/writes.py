@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -90,6 +90,9 @@ class WindowWrite:
     date_column: str = "usage_date"
     #: day -> whether the source had finished it (a day not listed is logged as final, with no API clock)
     completeness: dict[date, DayCompleteness] = field(default_factory=dict)
+    #: called first inside the transaction (e.g. the organization check of ``warehouse.identity``);
+    #: raising rolls the whole write back
+    guard: Callable[[duckdb.DuckDBPyConnection, dict[Table, pd.DataFrame]], None] | None = None
 
     def log_frame(self, table: Table) -> pd.DataFrame:
         frame = self.frames[table]
@@ -155,6 +158,8 @@ def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Ta
     ensure_ingest_log(con)
     written = {}
     with transaction(con), _naming_window(write):
+        if write.guard is not None:
+            write.guard(con, write.frames)
         for table, frame in write.frames.items():
             written[table] = _replace(
                 con,
