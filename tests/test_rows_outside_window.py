@@ -45,6 +45,7 @@ def rows_on(warehouse, table: str, day: str) -> int:
         return con.execute(f"SELECT count(*) FROM {table} WHERE usage_date = ?", [day]).fetchone()[0]
 
 
+@pytest.mark.bad_input
 def test_a_report_bucket_outside_the_window_fails_the_run_and_is_not_written(server, tmp_path, monkeypatch):
     real = fetch._report_rows
 
@@ -63,6 +64,7 @@ def test_a_report_bucket_outside_the_window_fails_the_run_and_is_not_written(ser
     assert rows_on(warehouse, "raw.console_cost", STRAY) == 0
 
 
+@pytest.mark.bad_input
 def test_a_claude_code_record_of_another_day_is_refused_not_filed_under_the_day_asked(
     server, tmp_path, monkeypatch
 ):

@@ -14,6 +14,7 @@ START, END = date(2026, 11, 10), date(2026, 11, 12)
 STRAY = "2026-10-01"
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize("table", ["enterprise_user_cost", "analytics_usage"])
 def test_a_ranked_report_row_outside_the_window_is_refused(server, tmp_path, monkeypatch, table):  # noqa: F811
     real, seen = rows._ranked_row, []
