@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import duckdb
 from rich.console import Console
@@ -20,6 +20,29 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
                EXISTS (SELECT 1 FROM duckdb_columns() c WHERE c.schema_name = t.schema_name
                        AND c.table_name = t.table_name AND c.column_name = 'usage_date')
         FROM duckdb_tables() t WHERE t.database_name = current_database() ORDER BY 1, 2""").fetchall()
+
+
+def _provisional_days(con: duckdb.DuckDBPyConnection, out: Console) -> None:
+    """The days stored before their source had finished them (raw.ingest_log), so nobody takes them as final."""
+    if not has_columns(con, "raw.ingest_log", {"provisional", "final_after"}):
+        return
+    found = con.execute("""
+        SELECT table_name, org_id, string_agg(usage_date::VARCHAR, ', ' ORDER BY usage_date),
+               max(final_after)
+        FROM raw.ingest_log WHERE provisional GROUP BY ALL ORDER BY 1, 2""").fetchall()
+    if not found:
+        return
+    days = table(
+        "Provisional days: stored before the source had finished them, pulled again once final",
+        "table",
+        "organization",
+        "days",
+        "final after (UTC)",
+    )
+    for name, org, listed, final_after in found:
+        when = final_after.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if final_after else "unknown"
+        days.add_row(name, org, listed, when)
+    out.print(days)
 
 
 def summarize(warehouse: str, start: date, end: date, facts_end: date, results, out: Console) -> None:
@@ -41,6 +64,7 @@ def summarize(warehouse: str, start: date, end: date, facts_end: date, results, 
                 span = f"{first} → {last}"
             rows.add_row(f"{schema}.{name}", f"{n:,}", "—" if orgs is None else str(orgs), span)
         out.print(rows)
+        _provisional_days(con, out)
 
         if has_table(con, "raw.console_cost"):
             window = [start, end]
