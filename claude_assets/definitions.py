@@ -11,7 +11,6 @@ from contextlib import suppress
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
@@ -21,6 +20,7 @@ from claude_assets.ingest.console.assets import console_assets
 from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
 from claude_assets.ingest.enterprise_reports.assets import report_assets
 from claude_assets.inventory.assets import inventory_assets
+from claude_assets.warehouse.resource import Warehouse
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -49,7 +49,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),
-            "duckdb": DuckDBResource(database=check_warehouse_path(warehouse or warehouse_path())),
+            "duckdb": Warehouse(database=check_warehouse_path(warehouse or warehouse_path())),
         },
         # DuckDB has one writer: every step of a run executes in the run's process
         executor=dg.in_process_executor,
