@@ -1,0 +1,233 @@
+"""One pipeline under test: a folder holding its configuration, warehouse, exports, Dagster home and logs,
+and the attempts of its run process (``tests.chaos.run_process``), each killed with SIGKILL at a chosen
+moment or left to finish.
+
+The simulator runs in the calling process, so the harness sees every request it serves (through
+``CountedFaults``) and times a kill from the attempt's first request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from tests.chaos.faults import CountedFaults
+
+ROOT = Path(__file__).resolve().parents[2]
+#: the asset groups of each phase, in the order a backfill runs them (raw first, then what is built from it)
+RAW_GROUPS, ENTERPRISE_GROUPS, DERIVED_GROUPS = (
+    ("console", "inventory"),
+    ("enterprise",),
+    ("facts", "exports"),
+)
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+@dataclass(frozen=True)
+class Org:
+    slug: str
+    kind: str
+    key_env: str  # the variable the configuration names; its value is set in the run process only
+    analytics_beta: bool = False
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    groups: tuple[str, ...]
+    start: date
+    end: date
+
+
+def backfill_phases(start: date, end: date, engagement_end: date) -> list[Phase]:
+    """The phases of a whole backfill of ``[start, end)``, as ``make demo`` runs them: the Console groups,
+    the Enterprise group up to the latest day the API publishes, then the facts and exports over the
+    days every organization covers."""
+    return [
+        Phase("raw", RAW_GROUPS, start, end),
+        Phase("enterprise", ENTERPRISE_GROUPS, start, engagement_end),
+        Phase("derived", DERIVED_GROUPS, start, min(end, engagement_end)),
+    ]
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """SIGKILL the run process ``seconds`` after its first API request."""
+
+    seconds: float
+
+
+def kill_points(seed: int, kills: int, clean_seconds: float) -> list[KillPoint]:
+    """``kills`` moments drawn (seeded) between 5 % and 85 % of a clean run's time from its first request:
+    the run process is then fetching, writing, or building the facts and exports."""
+    rng = random.Random(seed)
+    return [KillPoint(round(rng.uniform(0.05, 0.85) * clean_seconds, 3)) for _ in range(kills)]
+
+
+@dataclass
+class Attempt:
+    number: int
+    returncode: int
+    seconds: float  # wall time of the process
+    requests: int  # requests the simulator served it
+    killed: KillPoint | None  # where it was killed, if it was
+    phases: list[dict] = field(default_factory=list)  # the run process's report, one entry per phase
+    busy_seconds: float = 0.0  # from its first request to its exit
+
+    @property
+    def retries(self) -> int:
+        return sum(p.get("retries", 0) for p in self.phases)
+
+    @property
+    def restarts(self) -> int:
+        return sum(p.get("restarts", 0) for p in self.phases)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0 and bool(self.phases) and all(p["success"] for p in self.phases)
+
+    def describe(self) -> str:
+        if self.killed is not None:
+            how = f"SIGKILL {self.killed.seconds:.2f} s after its first request"
+        else:
+            how = "succeeded" if self.succeeded else f"FAILED (exit {self.returncode})"
+        return f"attempt {self.number}: {how}; {self.requests} requests, {self.seconds:.1f} s"
+
+
+class Pipeline:
+    """A configuration, warehouse, Dagster home and log folder under ``folder``; ``attempt`` runs it.
+
+    Several pipelines of different ``name`` may share a folder (one warehouse and Dagster home, e.g. a
+    good configuration and a wrong one); each has its own configuration file and logs.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        name: str = "run",
+        base_url: str,
+        orgs: list[Org],
+        keys: dict[str, str],
+        phases: list[Phase],
+        client: dict | None = None,
+    ) -> None:
+        self.folder = folder
+        self.data = folder / "data"
+        self.warehouse = self.data / "warehouse.duckdb"
+        self.exports = self.data / "exports"
+        self.dagster_home = folder / "dagster_home"
+        self.logs = folder / "logs"
+        for d in (self.data, self.dagster_home, self.logs):
+            d.mkdir(parents=True, exist_ok=True)
+        (self.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
+        self.keys = dict(keys)  # key_env -> key: the run process's environment only
+        self.name = name
+        self.config_file = folder / f"{name}.yaml"
+        history_start = min(p.start for p in phases)
+        self.config_file.write_text(
+            yaml.safe_dump(
+                {
+                    "organizations": [
+                        {
+                            "slug": o.slug,
+                            "kind": o.kind,
+                            "key_env": o.key_env,
+                            "base_url": base_url,
+                            "rate_limit_per_minute": 100_000,
+                            "history_start": history_start.isoformat(),
+                            **({"analytics_beta": True} if o.analytics_beta else {}),
+                        }
+                        for o in orgs
+                    ]
+                },
+                sort_keys=False,
+            )
+        )
+        self.spec = folder / f"{name}-spec.json"
+        self.spec.write_text(
+            json.dumps(
+                {
+                    "config": str(self.config_file),
+                    "warehouse": str(self.warehouse),
+                    "client": client or {},
+                    "phases": [
+                        {"name": p.name, "groups": list(p.groups), "start": str(p.start), "end": str(p.end)}
+                        for p in phases
+                    ],
+                }
+            )
+        )
+        self.attempts: list[Attempt] = []
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "CLAUDE_ASSETS_"))}
+        return {
+            **env,
+            "PYTHONPATH": str(ROOT),
+            "DAGSTER_HOME": str(self.dagster_home),
+            **self.keys,
+        }
+
+    def attempt(
+        self, counter: CountedFaults, kill: KillPoint | None = None, timeout_seconds: float = 1800
+    ) -> Attempt:
+        """Run the process once; SIGKILL it at ``kill`` (if it gets there). Its stdout and stderr go to
+        ``logs/NAME-attempt-N.out`` and ``.err``."""
+        number = len(self.attempts) + 1
+        before = counter.requests
+        out_path = self.logs / f"{self.name}-attempt-{number}.out"
+        err_path = out_path.with_suffix(".err")
+        started = time.monotonic()
+        first_request: float | None = None
+        killed = None
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.chaos.run_process", str(self.spec)],
+                cwd=ROOT,
+                env=self.environment(),
+                stdout=out,
+                stderr=err,
+            )
+            try:
+                while proc.poll() is None:
+                    now = time.monotonic()
+                    if first_request is None and counter.requests > before:
+                        first_request = now
+                    if kill is not None and first_request is not None and now >= first_request + kill.seconds:
+                        os.kill(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                        killed = kill
+                        break
+                    if now - started > timeout_seconds:
+                        raise TimeoutError(f"attempt {number} ran over {timeout_seconds} s (see {err_path})")
+                    time.sleep(0.01)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        ended = time.monotonic()
+        phases = [
+            json.loads(line) for line in out_path.read_text().splitlines() if line.startswith('{"phase"')
+        ]
+        attempt = Attempt(
+            number=number,
+            returncode=proc.returncode,
+            seconds=ended - started,
+            requests=counter.requests - before,
+            killed=killed,
+            phases=phases,
+            busy_seconds=ended - (first_request or ended),
+        )
+        self.attempts.append(attempt)
+        return attempt
