@@ -45,14 +45,14 @@ DAY1, DAY2 = date(2026, 11, 20), date(2026, 11, 21)
 
 
 def _write(folder: Path) -> Path:
-    """A small warehouse shaped like the pipeline's: two raw tables written together, their ingest log,
-    an inventory table, a facts table, and one export file."""
+    """A small warehouse shaped like the pipeline's: two raw tables written together and one written on its
+    own, their ingest log, an inventory table, a facts table, and one export file."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         for schema in ("raw", "inventory", "facts"):
             con.execute(f"CREATE SCHEMA {schema}")
-        for table in ("claude_code_usage", "claude_code_model_usage"):
+        for table in ("claude_code_usage", "claude_code_model_usage", "console_cost"):
             con.execute(
                 f"CREATE TABLE raw.{table} (org_id VARCHAR, usage_date DATE, n INT, fetched_at TIMESTAMPTZ)"
             )
@@ -64,7 +64,7 @@ def _write(folder: Path) -> Path:
             "CREATE TABLE raw.ingest_log (table_name VARCHAR, org_id VARCHAR, usage_date DATE, "
             "row_count BIGINT, run_id VARCHAR, fetched_at TIMESTAMPTZ)"
         )
-        for table in ("raw.claude_code_usage", "raw.claude_code_model_usage"):
+        for table in ("raw.claude_code_usage", "raw.claude_code_model_usage", "raw.console_cost"):
             con.execute(
                 "INSERT INTO raw.ingest_log VALUES (?, 'a', ?, 2, 'r1', now()), (?, 'a', ?, 1, 'r1', now())",
                 [table, DAY1, table, DAY2],
@@ -108,9 +108,12 @@ def test_a_copy_differing_only_in_lineage_is_identical_and_whole(clean, other):
 
 
 def test_a_run_stopped_between_windows_is_whole(clean, other):
-    """Windows not written yet (no rows, no log entry) in every table of the step: nothing half-written."""
+    """Windows not written yet (no rows, no log entry) in every table of the step, a table not written at
+    all while others of the same days are: nothing half-written."""
     _sql(
         other,
+        "DELETE FROM raw.console_cost",
+        "DELETE FROM raw.ingest_log WHERE table_name = 'raw.console_cost'",
         f"DELETE FROM raw.claude_code_usage WHERE usage_date = '{DAY2}'",
         f"DELETE FROM raw.claude_code_model_usage WHERE usage_date = '{DAY2}'",
         f"DELETE FROM raw.ingest_log WHERE usage_date = '{DAY2}'",

@@ -43,8 +43,8 @@ SCALES = {
         kills=1,
         faults=REALISTIC_FAULTS,
         seed=11,
-        client_timeout=3.0,
-        fault_timeout=4.0,
+        client_timeout=1.5,
+        fault_timeout=2.0,
         retry_after=1,
     ),
     "full": Scale(

@@ -101,13 +101,16 @@ class SecretScanner:
                         break
                     begin = at - (offset - i)
                     if begin >= 0 and data[begin : begin + RUN] == key[i : i + RUN]:
+                        # report the whole run found, not just 12 characters of it
                         end = i + RUN
                         while (
                             end < len(key)
-                            and begin + (end - i) < len(data)
+                            and begin + end - i < len(data)
                             and data[begin + end - i] == key[end]
                         ):
-                            end += 1  # report the whole run found, not just 12 characters of it
+                            end += 1
+                        while i > 0 and begin > 0 and data[begin - 1] == key[i - 1]:
+                            i, begin = i - 1, begin - 1
                         s, e = found.get(label, (i, end))
                         found[label] = (min(s, i), max(e, end))
                         break

@@ -181,6 +181,8 @@ def _units(columns: list[str], table: str) -> tuple[str, ...]:
     a day of a derived table (rebuilt for every organization), an organization's inventory snapshot, or
     the whole table."""
     has = set(columns)
+    if table == INGEST_LOG:
+        return ("table_name", "org_id", "usage_date")  # each row is the record of one table's day
     if table.startswith("raw.") and {"org_id", "usage_date"} <= has:
         return ("org_id", "usage_date")
     if "usage_date" in has:
