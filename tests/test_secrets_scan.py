@@ -31,6 +31,7 @@ from tests.chaos.scale import NOW, REALISTIC_FAULTS
 from tests.chaos.secrets import RUN, SecretScanner
 
 UNLIMITED = {"console": 1_000_000, "enterprise": 1_000_000}
+pytestmark = pytest.mark.chaos
 
 
 def _unknown_key(seed: int) -> str:
