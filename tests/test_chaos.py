@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from tests.chaos.campaign import run_campaign
+from tests.chaos.pipeline import kill_points
 from tests.chaos.scale import from_env
 from tests.chaos.tables import compare, half_written
 
@@ -193,3 +194,10 @@ def test_a_table_or_file_on_one_side_only_is_a_difference(clean, other):
     assert "facts.extra: only in the other warehouse" in differences
     assert "exports/focus/a/2026-11.parquet: only in the clean run" in differences
     assert half_written(clean, other, STEPS) == ["facts.extra: a table the clean run does not have"]
+
+
+def test_kill_points_are_seeded_and_spread_over_the_run():
+    points = kill_points(11, 4, 100.0)
+    assert points == kill_points(11, 4, 100.0) != kill_points(12, 4, 100.0)
+    # one in each quarter of 5 %..95 % of the clean run's time
+    assert [int((p.seconds - 5) // 22.5) for p in points] == [0, 1, 2, 3]

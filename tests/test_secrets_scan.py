@@ -1,8 +1,8 @@
 """The secrets scan: no key, and no 12-character run of one, anywhere the pipeline writes.
 
 The pipeline runs as its own process (``tests.chaos.run_process``) against the simulator: a backfill of
-every asset group under every fault kind, then a run with a key the API does not know (401) and an Admin
-key given to the Enterprise organization (403), which fails. Then ``tests.chaos.secrets`` reads
+every asset group under every fault kind, then a run that fails: the Console organization given the Enterprise
+Analytics key (403), the Enterprise organization a key the API does not know (401). Then ``tests.chaos.secrets`` reads
 everything: the processes' stdout and stderr (Python logging at DEBUG), the Dagster home (run and event
 storage, compute logs), the warehouse, the exports, and this process's own output and log records. The
 scanner's own tests show it finds a key's run wherever it is written, and only a run of a key.
@@ -34,14 +34,10 @@ UNLIMITED = {"console": 1_000_000, "enterprise": 1_000_000}
 pytestmark = pytest.mark.chaos
 
 
-def _unknown_key(seed: int) -> str:
-    """A well-formed Admin key that no organization of the simulator has."""
+def _unknown_key(seed: int, prefix: str = "sk-ant-admin01-") -> str:
+    """A well-formed key that no organization of the simulator has."""
     rng = random.Random(seed)
-    return (
-        "sk-ant-admin01-"
-        + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(93))
-        + "AA"
-    )
+    return prefix + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(93)) + "AA"
 
 
 def test_no_key_or_run_of_one_is_left_anywhere(tmp_path, capfd, caplog):
@@ -49,7 +45,7 @@ def test_no_key_or_run_of_one_is_left_anywhere(tmp_path, capfd, caplog):
     faults = CountedFaults(REALISTIC_FAULTS, seed=3, retry_after_seconds=1, timeout_seconds=2)
     sim = Simulator(World.build("small", 7, UNLIMITED), clock=SimClock(NOW), faults=faults)
     console, enterprise = (sim.world.by_slug(s) for s in ("acme-console", "acme-enterprise"))
-    unknown = _unknown_key(1)
+    unknown = _unknown_key(1, prefix="sk-ant-api01-")
     end = NOW.date()
     engagement_end = latest_engagement_day(NOW, sim.engagement_lag_days) + timedelta(days=1)
     client = {"timeout_seconds": 1.0, "backoff_seconds": 0.0}
@@ -74,10 +70,10 @@ def test_no_key_or_run_of_one_is_left_anywhere(tmp_path, capfd, caplog):
             name="wrong-keys",
             base_url=running.base_url,
             orgs=[
-                Org(console.slug, "console", "SCAN_UNKNOWN_KEY"),
-                Org(enterprise.slug, "enterprise", "SCAN_ADMIN_KEY_AS_ANALYTICS"),
+                Org(console.slug, "console", "SCAN_ANALYTICS_KEY_AS_ADMIN"),
+                Org(enterprise.slug, "enterprise", "SCAN_UNKNOWN_KEY"),
             ],
-            keys={"SCAN_UNKNOWN_KEY": unknown, "SCAN_ADMIN_KEY_AS_ANALYTICS": console.api_key},
+            keys={"SCAN_ANALYTICS_KEY_AS_ADMIN": enterprise.api_key, "SCAN_UNKNOWN_KEY": unknown},
             phases=[
                 Phase("console", ("console",), end - timedelta(days=1), end),
                 Phase("enterprise", ENTERPRISE_GROUPS, end - timedelta(days=1), engagement_end),
@@ -90,7 +86,7 @@ def test_no_key_or_run_of_one_is_left_anywhere(tmp_path, capfd, caplog):
     errors = (tmp_path / "logs" / "wrong-keys-attempt-1.err").read_text()
     # the two refusals happened, and the errors name the variables (never the keys)
     assert "401" in errors and "SCAN_UNKNOWN_KEY" in errors
-    assert "403" in errors and "SCAN_ADMIN_KEY_AS_ANALYTICS" in errors
+    assert "403" in errors and "SCAN_ANALYTICS_KEY_AS_ADMIN" in errors
     assert sum(faults.injected.values()) >= 5, faults.injected
 
     scanner = SecretScanner(

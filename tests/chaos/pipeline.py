@@ -68,10 +68,12 @@ class KillPoint:
 
 
 def kill_points(seed: int, kills: int, clean_seconds: float) -> list[KillPoint]:
-    """``kills`` moments drawn (seeded) between 5 % and 85 % of a clean run's time from its first request:
-    the run process is then fetching, writing, or building the facts and exports."""
+    """``kills`` moments, drawn (seeded) one in each of ``kills`` equal slices of 5 % to 95 % of a clean run's
+    time from its first request, so the kills spread over fetching, writing and building the facts and
+    exports."""
     rng = random.Random(seed)
-    return [KillPoint(round(rng.uniform(0.05, 0.85) * clean_seconds, 3)) for _ in range(kills)]
+    width = 0.9 / max(kills, 1)
+    return [KillPoint(round((0.05 + width * (i + rng.random())) * clean_seconds, 3)) for i in range(kills)]
 
 
 @dataclass
@@ -81,8 +83,15 @@ class Attempt:
     seconds: float  # wall time of the process
     requests: int  # requests the simulator served it
     killed: KillPoint | None  # where it was killed, if it was
-    phases: list[dict] = field(default_factory=list)  # the run process's report, one entry per phase
+    phases: list[dict] = field(default_factory=list)  # the run process's report, one entry per phase done
     busy_seconds: float = 0.0  # from its first request to its exit
+    planned: tuple[str, ...] = ()  # the names of the phases it was to run
+
+    @property
+    def stopped_in(self) -> str:
+        """The phase it was in when it ended (the first it did not report)."""
+        done = {p["phase"] for p in self.phases}
+        return next((name for name in self.planned if name not in done), "after its last phase")
 
     @property
     def retries(self) -> int:
@@ -98,7 +107,7 @@ class Attempt:
 
     def describe(self) -> str:
         if self.killed is not None:
-            how = f"SIGKILL {self.killed.seconds:.2f} s after its first request"
+            how = f"SIGKILL {self.killed.seconds:.2f} s after its first request, in phase {self.stopped_in}"
         else:
             how = "succeeded" if self.succeeded else f"FAILED (exit {self.returncode})"
         return f"attempt {self.number}: {how}; {self.requests} requests, {self.seconds:.1f} s"
@@ -168,6 +177,7 @@ class Pipeline:
                 }
             )
         )
+        self.phase_names = [p.name for p in phases]
         self.attempts: list[Attempt] = []
 
     def environment(self) -> dict[str, str]:
@@ -228,6 +238,7 @@ class Pipeline:
             killed=killed,
             phases=phases,
             busy_seconds=ended - (first_request or ended),
+            planned=tuple(self.phase_names),
         )
         self.attempts.append(attempt)
         return attempt
