@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from tests.chaos.campaign import run_campaign
-from tests.chaos.pipeline import kill_points
+from tests.chaos.pipeline import Attempt, kill_points
 from tests.chaos.scale import from_env
 from tests.chaos.tables import compare, half_written
 
@@ -197,7 +197,21 @@ def test_a_table_or_file_on_one_side_only_is_a_difference(clean, other):
 
 
 def test_kill_points_are_seeded_and_spread_over_the_run():
-    points = kill_points(11, 4, 100.0)
-    assert points == kill_points(11, 4, 100.0) != kill_points(12, 4, 100.0)
-    # one in each quarter of 5 %..95 % of the clean run's time
-    assert [int((p.seconds - 5) // 22.5) for p in points] == [0, 1, 2, 3]
+    clean = Attempt(
+        1,
+        0,
+        seconds=110.0,
+        requests=500,
+        killed=None,
+        busy_seconds=100.0,
+        planned=("raw", "enterprise", "derived"),
+        phase_seconds={"raw": 30.0, "enterprise": 80.0, "derived": 100.0},
+    )
+    points = kill_points(11, 4, clean)
+    assert points == kill_points(11, 4, clean) != kill_points(12, 4, clean)
+    # one in each third of 5 %..95 % of the clean run's time, the last 10 %..90 % into its last phase
+    assert [int((p.seconds - 5) // 30) for p in points[:3]] == [0, 1, 2]
+    assert all(p.after_phase is None for p in points[:3])
+    assert points[3].after_phase == "enterprise" and 2 <= points[3].seconds <= 18
+    only = kill_points(11, 1, clean)
+    assert len(only) == 1 and only[0].after_phase is None and 5 <= only[0].seconds <= 95

@@ -24,7 +24,7 @@ from simulator.freshness import latest_engagement_day
 from simulator.serve import serve_in_thread
 from simulator.world import World
 from tests.chaos.faults import CountedFaults
-from tests.chaos.pipeline import Attempt, KillPoint, Org, Pipeline, backfill_phases, kill_points
+from tests.chaos.pipeline import Attempt, Org, Pipeline, backfill_phases, kill_points
 from tests.chaos.scale import NOW, Scale
 from tests.chaos.secrets import ScanReport, SecretScanner
 from tests.chaos.tables import LINEAGE_COLUMNS, Comparison, compare, half_written
@@ -204,7 +204,7 @@ def run_campaign(scale: Scale, folder: Path) -> Figures:
         counter.active = True
         kills: list[Kill] = []
         t0 = time.monotonic()
-        for point in kill_points(scale.seed, scale.kills, clean_attempt.busy_seconds):
+        for point in kill_points(scale.seed, scale.kills, clean_attempt):
             for _ in range(MISSES_PER_KILL + 1):
                 attempt = chaos.attempt(counter, kill=point)
                 if attempt.killed is not None:
@@ -212,7 +212,7 @@ def run_campaign(scale: Scale, folder: Path) -> Figures:
                     break
                 # it completed before the kill point (a faster machine than the clean run's): that run
                 # counts as one more re-run of the range, and the kill is tried again earlier
-                point = KillPoint(round(point.seconds / 2, 3))
+                point = point.earlier()
         final = chaos.attempt(counter)
         chaos_seconds = time.monotonic() - t0
         counter.active = False

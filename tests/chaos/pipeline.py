@@ -62,18 +62,40 @@ def backfill_phases(start: date, end: date, engagement_end: date) -> list[Phase]
 
 @dataclass(frozen=True)
 class KillPoint:
-    """SIGKILL the run process ``seconds`` after its first API request."""
+    """SIGKILL the run process ``seconds`` after its first API request, or after it reports the phase
+    ``after_phase`` done (a kill while the next phase runs, e.g. while the facts are built)."""
 
     seconds: float
+    after_phase: str | None = None
+
+    def describe(self) -> str:
+        anchor = f"the end of phase {self.after_phase}" if self.after_phase else "its first request"
+        return f"{self.seconds:.2f} s after {anchor}"
+
+    def earlier(self) -> KillPoint:
+        return KillPoint(round(self.seconds / 2, 3), self.after_phase)
 
 
-def kill_points(seed: int, kills: int, clean_seconds: float) -> list[KillPoint]:
-    """``kills`` moments, drawn (seeded) one in each of ``kills`` equal slices of 5 % to 95 % of a clean run's
-    time from its first request, so the kills spread over fetching, writing and building the facts and
-    exports."""
+def kill_points(seed: int, kills: int, clean: Attempt) -> list[KillPoint]:
+    """``kills`` moments of the run, seeded from ``seed`` and timed on a ``clean`` attempt of it.
+
+    With two kills or more, the last falls in the last phase (10 % to 90 % into it); the others, or the
+    only one, are drawn one in each of equal slices of 5 % to 95 % of the clean run's time from its
+    first request, so the kills spread over fetching, writing and building the facts and exports.
+    """
     rng = random.Random(seed)
-    width = 0.9 / max(kills, 1)
-    return [KillPoint(round((0.05 + width * (i + rng.random())) * clean_seconds, 3)) for i in range(kills)]
+    points: list[KillPoint] = []
+    last = clean.planned[-1] if clean.planned else None
+    anchored = kills >= 2 and last is not None and len(clean.planned) >= 2
+    spread = kills - 1 if anchored else kills
+    width = 0.9 / max(spread, 1)
+    for i in range(spread):
+        points.append(KillPoint(round((0.05 + width * (i + rng.random())) * clean.busy_seconds, 3)))
+    if anchored:
+        before = clean.planned[-2]
+        length = clean.phase_seconds[last] - clean.phase_seconds[before]
+        points.append(KillPoint(round(rng.uniform(0.1, 0.9) * length, 3), after_phase=before))
+    return points
 
 
 @dataclass
@@ -86,6 +108,7 @@ class Attempt:
     phases: list[dict] = field(default_factory=list)  # the run process's report, one entry per phase done
     busy_seconds: float = 0.0  # from its first request to its exit
     planned: tuple[str, ...] = ()  # the names of the phases it was to run
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # phase -> when it was reported done
 
     @property
     def stopped_in(self) -> str:
@@ -107,7 +130,7 @@ class Attempt:
 
     def describe(self) -> str:
         if self.killed is not None:
-            how = f"SIGKILL {self.killed.seconds:.2f} s after its first request, in phase {self.stopped_in}"
+            how = f"SIGKILL {self.killed.describe()}, in phase {self.stopped_in}"
         else:
             how = "succeeded" if self.succeeded else f"FAILED (exit {self.returncode})"
         return f"attempt {self.number}: {how}; {self.requests} requests, {self.seconds:.1f} s"
@@ -200,6 +223,8 @@ class Pipeline:
         err_path = out_path.with_suffix(".err")
         started = time.monotonic()
         first_request: float | None = None
+        done: dict[str, float] = {}  # phase -> when its report line appeared
+        reported = 0
         killed = None
         with out_path.open("wb") as out, err_path.open("wb") as err:
             proc = subprocess.Popen(
@@ -214,7 +239,12 @@ class Pipeline:
                     now = time.monotonic()
                     if first_request is None and counter.requests > before:
                         first_request = now
-                    if kill is not None and first_request is not None and now >= first_request + kill.seconds:
+                    if out_path.stat().st_size > reported:
+                        reported = out_path.stat().st_size
+                        for name in _phases_done(out_path):
+                            done.setdefault(name, now)
+                    anchor = done.get(kill.after_phase) if kill and kill.after_phase else first_request
+                    if kill is not None and anchor is not None and now >= anchor + kill.seconds:
                         os.kill(proc.pid, signal.SIGKILL)
                         proc.wait()
                         killed = kill
@@ -227,9 +257,9 @@ class Pipeline:
                     proc.kill()
                     proc.wait()
         ended = time.monotonic()
-        phases = [
-            json.loads(line) for line in out_path.read_text().splitlines() if line.startswith('{"phase"')
-        ]
+        phases = _reports(out_path)
+        for name in _phases_done(out_path):
+            done.setdefault(name, ended)
         attempt = Attempt(
             number=number,
             returncode=proc.returncode,
@@ -239,6 +269,17 @@ class Pipeline:
             phases=phases,
             busy_seconds=ended - (first_request or ended),
             planned=tuple(self.phase_names),
+            phase_seconds={name: at - (first_request or started) for name, at in done.items()},
         )
         self.attempts.append(attempt)
         return attempt
+
+
+def _reports(out: Path) -> list[dict]:
+    """The run process's phase reports so far (one JSON line each on its stdout)."""
+    lines = out.read_text().splitlines()
+    return [json.loads(line) for line in lines if line.startswith('{"phase"') and line.endswith("}")]
+
+
+def _phases_done(out: Path) -> list[str]:
+    return [r["phase"] for r in _reports(out)]
