@@ -11,7 +11,7 @@ FOCUS_PYTHON  ?= 3.12.1
 FOCUS_PINS    := "focus-validator==2.2.1" "numpy<2" "pyarrow<18"
 FOCUS_STAMP   := $(FOCUS_VENV)/.installed-focus-validator-2.2.1
 
-.PHONY: demo test ui bench lint format simulator clean focus-validator
+.PHONY: demo test chaos ui bench lint format simulator clean focus-validator
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(STAMP) $(FOCUS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --durations=15
+
+## chaos: the chaos suite in full (30 days of the medium world, every fault kind, four SIGKILLs, then the secrets scan); prints its figures
+chaos: $(STAMP)
+	CHAOS_SCALE=full $(BIN)/python -m pytest -m chaos -p no:cacheprovider -q
 
 ## ui: the demo simulator on 127.0.0.1:8787 and Dagster (webserver + daemon) on the demo's warehouse and runs
 ui: $(STAMP)
