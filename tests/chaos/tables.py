@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 
 #: columns that say when or by which run a row was written (the API's answer time in raw, inventory and
-#: facts tables and in the FOCUS export's ``x_FetchedAt``; the Dagster run in ``raw.ingest_log``): every
-#: other column must be equal
-LINEAGE_COLUMNS = ("fetched_at", "run_id", "x_FetchedAt")
+#: facts tables and in the FOCUS export's ``x_FetchedAt``; the Dagster run in ``raw.ingest_log``; when an
+#: organization's API id was pinned in ``raw.organization_identity``): every other column must be equal
+LINEAGE_COLUMNS = ("fetched_at", "run_id", "x_FetchedAt", "pinned_at")
 #: the schemas the pipeline writes
 SCHEMAS = ("raw", "inventory", "facts", "exports")
 INGEST_LOG = "raw.ingest_log"
