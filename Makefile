@@ -11,7 +11,7 @@ FOCUS_PYTHON  ?= 3.12.1
 FOCUS_PINS    := "focus-validator==2.2.1" "numpy<2" "pyarrow<18"
 FOCUS_STAMP   := $(FOCUS_VENV)/.installed-focus-validator-2.2.1
 
-.PHONY: demo test chaos ui bench lint format simulator clean focus-validator
+.PHONY: demo test chaos bad-inputs ui bench lint format simulator clean focus-validator
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(STAMP) $(FOCUS_STAMP)
 ## chaos: the chaos suite in full (30 days of the medium world, every fault kind, four SIGKILLs, then the secrets scan); prints its figures
 chaos: $(STAMP)
 	CHAOS_SCALE=full $(BIN)/python -m pytest -m chaos -p no:cacheprovider -q
+
+## bad-inputs: the bad-input matrix alone (docs/reliability.md): one case per wrong shape, key, day, value, path or server answer
+bad-inputs: $(STAMP)
+	$(BIN)/python -m pytest -m bad_input -n 2 -q
 
 ## ui: the demo simulator on 127.0.0.1:8787 and Dagster (webserver + daemon) on the demo's warehouse and runs
 ui: $(STAMP)
