@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from resources.urls import check_base_url as check_url
+from resources.urls import check_base_url
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_HISTORY_START = date(2026, 1, 1)
@@ -82,11 +82,6 @@ def looks_like_key(value: str) -> bool:
         and any(c.isupper() for c in v)
         and any(c.isdigit() for c in v)
     )
-
-
-def check_base_url(value: str) -> str:
-    """An http(s) base URL without credentials, query or fragment; ``http://`` only for this machine."""
-    return check_url(value)
 
 
 class OrgConfig(BaseModel):

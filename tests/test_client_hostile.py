@@ -258,30 +258,26 @@ def test_a_path_that_is_not_relative_to_the_base_url_is_refused(path):
 
 @pytest.mark.bad_input
 def test_http_is_refused_for_any_host_but_loopback(tmp_path):
-    for url in ("http://api.anthropic.com", "http://10.0.0.8:8080", "http://localhost.evil.test"):
-        with pytest.raises(ConfigurationError, match=r"http:// is refused .*unencrypted"):
-            ApiClient(
-                organization="o",
-                base_url=url,
-                key=Secret(KEY),
-                key_env="K",
-                key_kind="admin",
-                limiter=RateLimiter(10),
-            )
-    for url in (
-        "http://127.0.0.1:8787",
-        "http://localhost:8787",
-        "http://[::1]:8787",
-        "https://api.anthropic.com",
-    ):
-        ApiClient(
+    def client(url: str) -> ApiClient:
+        return ApiClient(
             organization="o",
             base_url=url,
             key=Secret(KEY),
             key_env="K",
             key_kind="admin",
             limiter=RateLimiter(10),
-        ).close()
+        )
+
+    for url in ("http://api.anthropic.com", "http://10.0.0.8:8080", "http://localhost.evil.test"):
+        with pytest.raises(ConfigurationError, match=r"http:// is refused .*unencrypted"):
+            client(url)
+    for url in (
+        "http://127.0.0.1:8787",
+        "http://localhost:8787",
+        "http://[::1]:8787",
+        "https://api.anthropic.com",
+    ):
+        client(url).close()
     path = tmp_path / "orgs.yaml"
     path.write_text(
         "organizations:\n  - slug: a\n    kind: console\n    key_env: A_KEY\n    base_url: http://api.example.com\n"
