@@ -158,9 +158,10 @@ def test_each_partition_is_requested_once_across_ticks_and_restarts(server, tmp_
     keys = {str(r.partition_key): r.run_key for r in first.run_requests}
     assert len(keys) == 14 and len(set(keys.values())) == 14
     assert all(set(r.asset_selection) == {FAMILY["console_cost"].asset_keys[0]} for r in first.run_requests)
-    # the next tick (the cursor it left) and a restarted daemon (no cursor) ask with the same run keys,
-    # which Dagster starts once each
-    for cursor in (first.cursor, None):
+    # the next ticks (the cursor it left) and a restarted daemon (no cursor) ask with the same run keys,
+    # which Dagster starts once each, however the clock moved in between
+    for minutes, cursor in ((10, first.cursor), (20, None)):
+        set_clock(server, T0 + timedelta(minutes=minutes))
         again = tick(server, "console_cost", wh, cursor)
         assert {str(r.partition_key): r.run_key for r in again.run_requests} == keys
     # once the runs have written the days, nothing is asked any more
