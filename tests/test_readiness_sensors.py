@@ -281,3 +281,24 @@ def test_the_sensors_run_by_default(server):
     defs = build_definitions(config(server), ":memory:")
     for family in FAMILIES[:5]:
         assert defs.resolve_sensor_def(family.sensor_name).default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_source_on_time_is_on_every_watched_asset_and_can_be_executed_by_hand(server, tmp_path):
+    defs = build_definitions(config(server), str(tmp_path / "w.duckdb"))
+    graph = defs.get_repository_def().asset_graph
+    for family in FAMILIES[:5]:
+        for key in family.asset_keys:
+            assert dg.AssetCheckKey(key, CHECK_NAME) in graph.asset_check_keys, key
+    stall(server, "console_cost", "globex-console", "2026-11-18")
+    cost = FAMILY["console_cost"].asset_keys[0]
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.checks(dg.AssetCheckKey(cost, CHECK_NAME)),
+        resources=defs.resources,
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.description.startswith(
+        "Console cost report of globex-console is 3 d 11 h late"
+    )  # 108 h behind, 25 h expected
