@@ -158,6 +158,9 @@ def test_each_partition_is_requested_once_across_ticks_and_restarts(server, tmp_
     keys = {str(r.partition_key): r.run_key for r in first.run_requests}
     assert len(keys) == 14 and len(set(keys.values())) == 14
     assert all(set(r.asset_selection) == {FAMILY["console_cost"].asset_keys[0]} for r in first.run_requests)
+    # each run runs the asset's own checks; source_on_time is the sensor's
+    checks = {c.name for c in first.run_requests[0].asset_check_keys}
+    assert {"provisional_days_repulled", "not_empty"} <= checks and CHECK_NAME not in checks
     # the next ticks (the cursor it left) and a restarted daemon (no cursor) ask with the same run keys,
     # which Dagster starts once each, however the clock moved in between
     for minutes, cursor in ((10, first.cursor), (20, None)):

@@ -127,6 +127,7 @@ def requests_for(
     found: dict[str, Probe],
     pulls: dict[tuple[str, date], Pulled],
     last_partition_day: date,
+    checks: list[dg.AssetCheckKey],
 ) -> list[dg.RunRequest]:
     """One run request per partition that is ready and missing, or due for a revision."""
     timing = family.timing(config)
@@ -146,11 +147,15 @@ def requests_for(
             partition = dg.MultiPartitionKey({DATE: day.isoformat(), ORG: slug})
             if pulled is None or not wanted <= pulled.tables:
                 if day >= first:  # older gaps are a backfill's, not the sensor's
-                    out.append(_request(family, partition, f"ready:{family.name}:{partition}", "ready"))
+                    out.append(
+                        _request(family, partition, f"ready:{family.name}:{partition}", "ready", checks)
+                    )
             elif timing.revision_days and day >= revisable_from and _revisable(family, timing, probe, pulled):
                 pull = "+".join(sorted(pulled.runs))
                 out.append(
-                    _request(family, partition, f"revise:{family.name}:{partition}:{pull}", "revision")
+                    _request(
+                        family, partition, f"revise:{family.name}:{partition}:{pull}", "revision", checks
+                    )
                 )
     return out
 
@@ -167,11 +172,13 @@ def _revisable(family: Family, timing, probe: Probe, pulled: Pulled) -> bool:
     return True
 
 
-def _request(family: Family, partition: dg.MultiPartitionKey, run_key: str, why: str) -> dg.RunRequest:
+def _request(
+    family: Family, partition: dg.MultiPartitionKey, run_key: str, why: str, checks: list[dg.AssetCheckKey]
+) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=run_key,
         asset_selection=family.asset_keys,
-        asset_check_keys=[],  # source_on_time is the sensor's to report (the run's own checks run with it)
+        asset_check_keys=checks,  # the assets' own checks; source_on_time is the sensor's to report
         partition_key=partition,
         tags={READINESS_TAG: why},
     )
@@ -181,6 +188,7 @@ def readiness_sensor(
     family: Family,
     config: ProjectConfig,
     partitions_def: dg.MultiPartitionsDefinition | None,
+    checks: list[dg.AssetCheckKey],
     *,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds: int = 120,
@@ -212,13 +220,13 @@ def readiness_sensor(
             since -= timedelta(days=back)
             try:
                 pulls = read_pulls(path, family, since) if path == ":memory:" or Path(path).exists() else {}
-                requests = requests_for(family, config, found, pulls, _last_day(partitions_def))
+                requests = requests_for(family, config, found, pulls, _last_day(partitions_def), checks)
             except (
                 duckdb_module.IOException
             ) as exc:  # a run holds the write lock: look again at the next tick
                 skipped = f"the warehouse is busy ({type(exc).__name__}); no run requested this tick"
             except duckdb_module.CatalogException:
-                requests = requests_for(family, config, found, {}, _last_day(partitions_def))
+                requests = requests_for(family, config, found, {}, _last_day(partitions_def), checks)
         return dg.SensorResult(
             run_requests=requests,
             asset_events=events,
@@ -267,6 +275,14 @@ def on_time_check(family: Family, config: ProjectConfig) -> dg.AssetChecksDefini
     return _check
 
 
+def own_checks(family: Family, by_key: dict) -> list[dg.AssetCheckKey]:
+    """The checks the family's assets run with each materialization."""
+    return sorted(
+        {c for k in family.asset_keys for c in by_key[k].check_keys if c.asset_key in family.asset_keys},
+        key=lambda c: (c.asset_key.to_user_string(), c.name),
+    )
+
+
 @dataclass(frozen=True)
 class Automation:
     sensors: list[dg.SensorDefinition]
@@ -278,6 +294,9 @@ def readiness_automation(config: ProjectConfig, assets) -> Automation:
     by_key = {k: a for a in assets if isinstance(a, dg.AssetsDefinition) for k in a.keys}
     families = [f for f in FAMILIES if f.organizations(config) and f.asset_keys[0] in by_key]
     return Automation(
-        sensors=[readiness_sensor(f, config, by_key[f.asset_keys[0]].partitions_def) for f in families],
+        sensors=[
+            readiness_sensor(f, config, by_key[f.asset_keys[0]].partitions_def, own_checks(f, by_key))
+            for f in families
+        ],
         checks=[on_time_check(f, config) for f in families],
     )
