@@ -305,3 +305,19 @@ def test_source_on_time_is_on_every_watched_asset_and_can_be_executed_by_hand(se
     assert evaluation.description.startswith(
         "Console cost report of globex-console is 3 d 11 h late"
     )  # 108 h behind, 25 h expected
+
+
+@pytest.mark.parametrize("family", [f.name for f in FAMILIES[:5]])
+def test_the_daemon_can_build_the_run_of_every_request(server, tmp_path, family):
+    """The daemon builds each request's job from its asset and check selection (a non-subsettable asset
+    must be selected with all its checks)."""
+    wh = tmp_path / "w.duckdb"
+    set_clock(server, datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    job = build_definitions(config(server), str(wh)).get_implicit_global_asset_job_def()
+    requests = tick(server, family, wh).run_requests
+    assert requests
+    for r in requests:
+        subset = job.get_subset(
+            asset_selection=set(r.asset_selection), asset_check_selection=set(r.asset_check_keys)
+        )
+        assert set(subset.asset_layer.executable_asset_keys) >= set(r.asset_selection)
