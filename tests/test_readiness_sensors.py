@@ -250,8 +250,13 @@ def test_a_stalled_source_is_flagged_naming_it_and_cleared_when_it_resumes(serve
     # the same verdict is not reported again at every tick
     assert tick(server, "console_cost", wh, stalled.cursor).asset_events == []
     stall(server, "console_cost", "acme-console", None)
-    cleared = check_of(tick(server, "console_cost", wh, stalled.cursor), "console_cost")
+    resumed = tick(server, "console_cost", wh, stalled.cursor)
+    cleared = check_of(resumed, "console_cost")
     assert cleared.passed and "on time" in cleared.description
+    # data moving on is reported too, so the check's metadata says where it stands
+    set_clock(server, T0 + timedelta(days=3, hours=1))
+    moved = check_of(tick(server, "console_cost", wh, resumed.cursor), "console_cost")
+    assert moved.passed and "acme-console (data at 2026-11-25T00:00:00+00:00)" in moved.description
 
 
 def test_a_late_source_is_flagged_before_it_has_stalled(server, tmp_path):

@@ -1,7 +1,7 @@
 """The ``source_on_time`` check of every raw asset a readiness sensor watches: late or stalled sources.
 
 The readiness sensor of the family reports it (``dg.AssetCheckEvaluation`` in its ``SensorResult``)
-whenever its verdict changes: ERROR and failed while an organization's source is late or has stalled,
+whenever a verdict or a watermark changes: ERROR and failed while an organization's source is late or has stalled,
 naming the source, organization, last watermark and how late it is; passed again once data arrives.
 Executed by hand (the asset's Checks tab), it probes and judges the same way, remembering how long the
 watermark has stood from the check's own last evaluation.

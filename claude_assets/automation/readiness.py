@@ -14,7 +14,8 @@ budget), then compares with ``raw.ingest_log`` and requests, one run per ``date|
   ``provisional_days_repull`` sensor, which requests them once per pull when their ``final_after`` passes.
 
 Each tick also judges whether the source is late or has stalled (``automation.lateness``) and reports
-the ``source_on_time`` check of the family's assets (``automation.on_time``) whenever its verdict changes.
+the ``source_on_time`` check of the family's assets (``automation.on_time``) whenever a verdict or a
+watermark changes.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ def readiness_sensor(
             family, config, getattr(context.resources, family.resource_key), context.log
         )
         judged, seen = verdicts(family, config, found, memory.get("seen", {}))
-        reported = {v.org: v.problem for v in judged}
+        # reported again when a verdict or a watermark changes (the check's metadata shows where data stands)
+        reported = {v.org: [v.problem, v.watermark and v.watermark.isoformat()] for v in judged}
         events = evaluations(family, judged, failed) if reported != memory.get("reported") or failed else []
         cursor = json.dumps({"seen": seen, "reported": reported}, sort_keys=True)
         requests, skipped = [], None
