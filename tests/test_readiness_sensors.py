@@ -335,3 +335,27 @@ def test_the_daemon_can_build_the_run_of_every_request(server, tmp_path, family)
             asset_selection=set(r.asset_selection), asset_check_selection=set(r.asset_check_keys)
         )
         assert set(subset.asset_layer.executable_asset_keys) >= set(r.asset_selection)
+
+
+def test_the_beta_analytics_are_watched_for_organizations_that_read_them(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    assert "analytics_beta_ready" not in {s.name for s in build_definitions(config(server), str(wh)).sensors}
+    beta = config(server).model_copy(
+        update={
+            "organizations": tuple(
+                o.model_copy(update={"analytics_beta": o.kind == "enterprise"})
+                for o in config(server).organizations
+            )
+        }
+    )
+    defs = build_definitions(beta, str(wh))
+    context = dg.build_sensor_context(
+        definitions=defs,
+        resources={"duckdb": DuckDBResource(database=str(wh)), "analytics_api": EnterpriseAnalyticsApi()},
+    )
+    result = defs.resolve_sensor_def("analytics_beta_ready").evaluate_tick(context)
+    assert partitions(result) == days("2026-11-14", "2026-11-20", "acme-enterprise")
+    assert {k.path[-1] for k in result.run_requests[0].asset_selection} == {
+        "analytics_usage",
+        "analytics_cost",
+    }

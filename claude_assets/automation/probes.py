@@ -17,7 +17,7 @@ from claude_assets.config import OrgConfig
 from claude_assets.ingest.completeness import day_end
 from claude_assets.ingest.console.fetch import CLAUDE_CODE_PATH, COST_PATH, USAGE_PATH
 from claude_assets.ingest.enterprise_engagement.fetch import probe_latest_day
-from claude_assets.ingest.enterprise_reports.api import BASE
+from claude_assets.ingest.enterprise_reports.api import BASE, BETA_HEADERS
 from resources.client import ApiClient, CallStats
 from resources.errors import InvalidRequest
 
@@ -138,14 +138,13 @@ def engagement(client: ApiClient, org: OrgConfig, delay: timedelta) -> Probe:
     return Probe(_api_time(stats), day_end(newest), newest, stats.requests)
 
 
-def _report(path: str) -> ProbeFn:
+def _report(path: str, headers: dict[str, str] | None = None) -> ProbeFn:
     def probe(client: ApiClient, org: OrgConfig, delay: timedelta) -> Probe:
         stats = CallStats()
 
         def ask(today: date, s: CallStats) -> dict:
-            return client.get(
-                path, {"starting_at": _midnight(today - timedelta(days=1)), "limit": 1}, stats=s
-            )
+            params = {"starting_at": _midnight(today - timedelta(days=1)), "limit": 1}
+            return client.get(path, params, stats=s, headers=headers)
 
         body = _by_api_clock(ask, stats)
         raw = body.get("data_refreshed_at")
@@ -159,4 +158,4 @@ def _report(path: str) -> ProbeFn:
 
 
 enterprise_reports = _report(LEGACY_REPORT_PATH)
-analytics_beta = _report(BETA_REPORT_PATH)
+analytics_beta = _report(BETA_REPORT_PATH, BETA_HEADERS)
