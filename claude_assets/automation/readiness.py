@@ -214,21 +214,18 @@ def readiness_sensor(
         events = evaluations(family, judged, failed) if reported != memory.get("reported") or failed else []
         cursor = json.dumps({"seen": seen, "reported": reported}, sort_keys=True)
         requests, skipped = [], None
-        path = context.resources.duckdb.database
         if found:
-            timing = family.timing(config)
-            back = max(config.source_timing.catch_up_days, timing.revision_days) + 1
-            since = min(min(p.latest_day or p.api_time.date(), p.api_time.date()) for p in found.values())
-            since -= timedelta(days=back)
             try:
-                pulls = read_pulls(path, family, since) if path == ":memory:" or Path(path).exists() else {}
-                requests = requests_for(family, config, found, pulls, _last_day(partitions_def), checks)
-            except (
-                duckdb_module.IOException
-            ) as exc:  # a run holds the write lock: look again at the next tick
+                requests = requests_for(
+                    family,
+                    config,
+                    found,
+                    _pulls(context.resources.duckdb.database, family, config, found),
+                    _last_day(partitions_def),
+                    checks,
+                )
+            except duckdb_module.IOException as exc:  # a run holds the write lock: the next tick asks again
                 skipped = f"the warehouse is busy ({type(exc).__name__}); no run requested this tick"
-            except duckdb_module.CatalogException:
-                requests = requests_for(family, config, found, {}, _last_day(partitions_def), checks)
         return dg.SensorResult(
             run_requests=requests,
             asset_events=events,
@@ -237,6 +234,18 @@ def readiness_sensor(
         )
 
     return _sensor
+
+
+def _pulls(path: str, family: Family, config: ProjectConfig, found: dict[str, Probe]) -> dict:
+    """The warehouse's pulls of the days a tick may request (none when it has no warehouse or log yet)."""
+    if not Path(path).exists():
+        return {}
+    back = max(config.source_timing.catch_up_days, family.timing(config).revision_days) + 1
+    since = min(p.latest_day or p.api_time.date() for p in found.values()) - timedelta(days=back)
+    try:
+        return read_pulls(path, family, since)
+    except duckdb_module.CatalogException:
+        return {}
 
 
 def _last_day(partitions_def: dg.MultiPartitionsDefinition | None) -> date:
