@@ -359,3 +359,38 @@ def test_the_beta_analytics_are_watched_for_organizations_that_read_them(server,
         "analytics_usage",
         "analytics_cost",
     }
+
+
+def test_the_timings_are_configuration_with_the_documented_defaults():
+    timing = ProjectConfig.model_validate(
+        {
+            "source_timing": {
+                "console_cost": {"expected_delay": "PT3H", "stall_after": "PT4H"},
+                "catch_up_days": 2,
+            }
+        }
+    ).source_timing
+    assert (timing.console_cost.expected_delay, timing.console_cost.stall_after) == (
+        timedelta(hours=3),
+        timedelta(hours=4),
+    )
+    assert timing.catch_up_days == 2
+    assert (timing.enterprise_reports.expected_delay, timing.enterprise_reports.revision_days) == (
+        timedelta(hours=24),
+        30,
+    )
+    assert timing.console_usage.expected_delay == timedelta(hours=2)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("timing", "field"),
+    [
+        ({"console_cost": {"expected_delay": "PT3H"}}, "stall_after"),
+        ({"console_cost": {"expected_delay": "PT0S", "stall_after": "PT1H"}}, "expected_delay"),
+        ({"consol_cost": {"expected_delay": "PT3H", "stall_after": "PT4H"}}, "consol_cost"),
+    ],
+)
+def test_a_wrong_timing_is_refused_naming_the_field(timing, field):
+    with pytest.raises(ValueError, match=field):
+        ProjectConfig.model_validate({"source_timing": timing})
