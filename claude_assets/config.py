@@ -23,6 +23,9 @@ organizations are declared and a run fails naming the variable to set. Several o
       claude_code: PT1H
       enterprise_reports: PT24H       # the legacy Enterprise reports and the beta analytics usage/cost
       enterprise_refresh_interval: PT4H
+    source_timing:                    # optional: when a source is late or stalled (defaults in SourceTimings)
+      console_cost: {expected_delay: PT25H, stall_after: PT48H}
+      enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_days: 30, revision_cadence: PT24H}
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -173,6 +176,57 @@ class DayCompleteAfter(BaseModel):
     )
 
 
+class SourceTiming(BaseModel):
+    """When one source is late or stalled, and how its recent days are pulled again."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    expected_delay: timedelta = Field(
+        gt=timedelta(0),
+        description="how far the source's watermark (the end of its newest day, its newest usage bucket, or "
+        "the reports' data_refreshed_at) may trail the API's clock; beyond it the source is late",
+    )
+    stall_after: timedelta = Field(
+        gt=timedelta(0), description="the watermark unchanged for longer than this: the source has stalled"
+    )
+    revision_days: int = Field(
+        default=0, ge=0, le=366, description="days back from today the source may still revise (0: none)"
+    )
+    revision_cadence: timedelta = Field(
+        default=timedelta(hours=24),
+        ge=timedelta(0),
+        description="a day inside the revision window is pulled again once its last pull is this old (and, "
+        "for the Enterprise reports, the source has exported since)",
+    )
+
+
+class SourceTimings(BaseModel):
+    """Per source: when it is late or stalled, and its revision window (readiness sensors, source_on_time)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    console_usage: SourceTiming = SourceTiming(
+        expected_delay=timedelta(hours=2), stall_after=timedelta(hours=6)
+    )
+    console_cost: SourceTiming = SourceTiming(
+        expected_delay=timedelta(hours=25), stall_after=timedelta(hours=48)
+    )
+    claude_code: SourceTiming = SourceTiming(
+        expected_delay=timedelta(hours=26), stall_after=timedelta(hours=48)
+    )
+    engagement: SourceTiming = SourceTiming(
+        expected_delay=timedelta(hours=36), stall_after=timedelta(hours=48), revision_days=3
+    )
+    enterprise_reports: SourceTiming = SourceTiming(
+        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24), revision_days=30
+    )
+    analytics_beta: SourceTiming = SourceTiming(
+        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24), revision_days=30
+    )
+    #: the readiness sensors request days missing from the warehouse this far back from the newest ready day
+    catch_up_days: int = Field(default=7, ge=1, le=366)
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -180,6 +234,10 @@ class ProjectConfig(BaseModel):
     day_complete_after: DayCompleteAfter = Field(
         default_factory=DayCompleteAfter,
         description="how long after a day ends each source holds all of it (defaults: the documented delays)",
+    )
+    source_timing: SourceTimings = Field(
+        default_factory=SourceTimings,
+        description="when each source is late or stalled, and its revision window (defaults: docs/reliability.md)",
     )
     reconciliation_tolerance_usd: Decimal = Field(
         default=DEFAULT_RECONCILIATION_TOLERANCE_USD,

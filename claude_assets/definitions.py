@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from claude_assets.automation.provisional import provisional_repull_sensor
+from claude_assets.automation.readiness import readiness_automation
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
@@ -42,10 +43,14 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         *facts_assets(config),
         *exports_assets(config),
     ]
+    automation = readiness_automation(config, assets)  # running by default (README, "Automation")
     return dg.Definitions(
         assets=assets,
-        # stopped until turned on (UI > Automation, or `dagster sensor start provisional_days_repull`)
-        sensors=[provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.STOPPED)],
+        asset_checks=automation.checks,
+        sensors=[
+            *automation.sensors,
+            provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),
+        ],
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),

@@ -14,6 +14,7 @@ from simulator.clock import SimClock, parse_instant
 from simulator.faults import KINDS, FaultPlan
 from simulator.serve import LOOPBACK, serve_forever
 from simulator.shapes import DEFAULT_SHAPES, SHAPES
+from simulator.stalls import SOURCES, parse_stall
 from simulator.world import World
 from simulator.world.profiles import PROFILES
 
@@ -62,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse (400) query parameters the reference does not document for the endpoint "
         "(default: ignore them, as the API ignores beta=true)",
     )
+    p.add_argument(
+        "--stall",
+        action="append",
+        default=[],
+        metavar="SOURCE:ORG:DAY",
+        help="stall a source of one organization from 00:00 UTC on DAY: it stops advancing, with no error "
+        f"(sources: {', '.join(SOURCES)}); repeatable; resume with POST /_simulator/stalls",
+    )
     return p
 
 
@@ -72,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         clock = SimClock(parse_instant(args.now) if args.now else None, args.speed)
         faults = FaultPlan.parse(args.faults, seed=args.seed, timeout_seconds=args.fault_timeout)
         world = World.build(args.world, args.seed, parse_rate_limits(args.rate_limit))
+        stalls = [parse_stall(text) for text in args.stall]
+        unknown = sorted({org for _, org, _ in stalls} - {o.slug for o in world.organizations})
+        if unknown:
+            raise ValueError(f"--stall: unknown organization {unknown[0]!r} in world {world.name}")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         shapes=args.shapes,
         strict_params=args.strict_params,
     )
+    for source, org, day in stalls:
+        sim.stalls.stall(source, org, day)
     out = Console()
     table = Table(title=f"Simulated organizations (world {world.name}, seed {world.seed})")
     for col in ("slug", "kind", "name", "key type", "limit/min"):
@@ -100,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     out.print(
         "Control: GET /_simulator/world, GET|POST /_simulator/clock, GET|POST /_simulator/config, "
-        "GET /_simulator/truth"
+        "GET|POST /_simulator/stalls, GET /_simulator/truth"
     )
+    for stall in sim.stalls.listing():
+        out.print(
+            f"Stalled: {stall['source']} of {stall['org']} from {stall['from']} (no newer data, no error)"
+        )
     serve_forever(sim, args.port)
     return 0
 

@@ -35,6 +35,7 @@ from simulator.routes.context import Ctx, Endpoint
 from simulator.routes.control import control_routes
 from simulator.routes.endpoints import all_endpoints
 from simulator.shapes import DEFAULT_SHAPES, check_shapes, serves_sdk
+from simulator.stalls import Stalls
 from simulator.world import World
 from simulator.world.organization import Organization
 
@@ -65,6 +66,7 @@ class Simulator:
     revision_days: int = 30  # ...and values of the last N days may still change at each export
     shapes: str = DEFAULT_SHAPES  # both | docs | sdk: which documented variant to serve (simulator.shapes)
     strict_params: bool = False  # refuse query parameters the reference does not document for the endpoint
+    stalls: Stalls = field(default_factory=Stalls)  # sources that stopped advancing (simulator.stalls)
     _data: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -186,6 +188,7 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
             if fault == "timeout":
                 await asyncio.sleep(sim.faults.timeout_seconds)
                 raise ApiError(504, "Request timed out (injected).")
+            now = sim.now()
             ctx = Ctx(
                 sim,
                 org,
@@ -193,8 +196,9 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
                 Query(request.query_params.multi_items()),
                 {k.lower(): v for k, v in request.headers.items()},
                 dict(request.path_params),
-                sim.now(),
+                now,
                 endpoint.path,
+                sim.stalls.data_now(now, org.slug, endpoint.path),
             )
             body = await run_in_threadpool(endpoint.handler, ctx)
             if fault == "garbage":

@@ -197,9 +197,9 @@ def test_the_sensor_skips_when_nothing_is_due_or_there_is_no_warehouse(tmp_path)
     assert isinstance(evaluate(wh), dg.SkipReason)
 
 
-def test_the_sensor_is_registered_stopped():
+def test_the_sensor_runs_by_default():
     sensor = build_definitions(config(), ":memory:").resolve_sensor_def(SENSOR_NAME)
-    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_the_check_warns_naming_the_provisional_days_due(warehouse):

@@ -4,8 +4,8 @@ its ``final_after`` has passed (``raw.ingest_log``), exactly once per pull.
 It watches every asset that declares the ``provisional_days_repulled`` check and requests one run per
 (asset, partition) whose latest pull is provisional and due. The run key names the pull (the run that
 wrote it and when), so Dagster starts one run per pull however often the sensor ticks; a new pull that
-is still provisional gets a new key once its own ``final_after`` passes. It is registered stopped:
-turn it on in the UI (Automation) or with ``dagster sensor start provisional_days_repull``.
+is still provisional gets a new key once its own ``final_after`` passes. It runs by default beside the
+readiness sensors (``automation.readiness``), which leave provisional days to it.
 """
 
 from __future__ import annotations

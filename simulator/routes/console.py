@@ -84,7 +84,7 @@ def usage_messages(ctx: Ctx) -> dict:
                 q.choices(param, allowed)
             filters[DIMS.index(dim)] = set(values)
     start = _floor(q.instant("starting_at", required=True), width)
-    cutoff = ctx.now - USAGE_LAG
+    cutoff = ctx.data_now - USAGE_LAG
     end_param = q.instant("ending_at")
     if end_param is not None and end_param <= start:
         raise _range_error()
@@ -141,6 +141,8 @@ def cost_report(ctx: Ctx) -> dict:
     end = min(day_start(end_param.date()) if end_param else start + timedelta(days=limit), today)
     if end <= start:
         raise _range_error()
+    stalled_at = day_start(ctx.data_now.astimezone(UTC).date())  # a stalled source serves no newer day
+    end = max(start, min(end, stalled_at))
     days = [(start + timedelta(days=i)).date() for i in range((end - start).days)]
     begin, stop, nxt = offset_window(ctx, len(days), limit)
     data = _data(ctx)
@@ -193,7 +195,7 @@ def claude_code(ctx: Ctx) -> dict:
         raise bad_request(f"starting_at: expected a date as YYYY-MM-DD, got {raw!r}") from None
     limit = q.integer("limit", 20, 1, 1000)
     # only data older than one hour is included: a day is complete an hour after it ends
-    visible_until = ctx.now - timedelta(hours=1)
+    visible_until = ctx.data_now - timedelta(hours=1)
     rows = _data(ctx).claude_code(day) if day_start(day) < visible_until else ()
     fraction = min(1.0, (visible_until - day_start(day)).total_seconds() / 86400) if rows else 0.0
     begin, stop, nxt = offset_window(ctx, len(rows), limit)

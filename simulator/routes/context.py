@@ -23,6 +23,12 @@ class Ctx:
     path: dict[str, str]
     now: datetime
     endpoint: str = ""  # the route template, e.g. /v1/organizations/users
+    #: the instant the source's data stands at: ``now`` unless the source is stalled (simulator.stalls)
+    data_now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.data_now is None:
+            self.data_now = self.now
 
     @property
     def shapes(self) -> str:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from simulator.clock import iso, parse_instant
 from simulator.shapes import check_shapes
+from simulator.stalls import check_source
 from simulator.truth import truth as compute
 
 
@@ -81,6 +82,29 @@ def control_routes(sim) -> list[Route]:
             sim.shapes, sim.strict_params = shapes, strict
         return _json({"shapes": sim.shapes, "strict_params": sim.strict_params})
 
+    async def stalls(request: Request) -> Response:
+        """Stall a source of one organization from a day (it stops advancing, no error), or resume it."""
+        if request.method == "POST":
+            try:
+                body = await request.json() if await request.body() else {}
+                if not isinstance(body, dict) or not {"source", "org"} <= set(body):
+                    raise ValueError(
+                        'expected {"source": S, "org": SLUG, "from": "YYYY-MM-DD"} to stall, or '
+                        '{"source": S, "org": SLUG, "from": null} to resume'
+                    )
+                source, org = check_source(body["source"]), body["org"]
+                if org not in {o.slug for o in sim.world.organizations}:
+                    raise ValueError(
+                        f"unknown organization {org!r}; known: {', '.join(o.slug for o in sim.world.organizations)}"
+                    )
+                if body.get("from") is None:
+                    sim.stalls.resume(source, org)
+                else:
+                    sim.stalls.stall(source, org, date.fromisoformat(str(body["from"])))
+            except (ValueError, TypeError) as exc:
+                return _json({"error": str(exc)}, 400)
+        return _json({"stalls": sim.stalls.listing()})
+
     async def truth(request: Request) -> Response:
         q = dict(request.query_params)
         try:
@@ -101,5 +125,6 @@ def control_routes(sim) -> list[Route]:
         Route("/_simulator/world", world),
         Route("/_simulator/clock", clock, methods=["GET", "POST"]),
         Route("/_simulator/config", config, methods=["GET", "POST"]),
+        Route("/_simulator/stalls", stalls, methods=["GET", "POST"]),
         Route("/_simulator/truth", truth),
     ]

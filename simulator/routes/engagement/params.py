@@ -39,7 +39,7 @@ class Window:
 
 
 def latest_day(ctx: Ctx) -> date:
-    return latest_engagement_day(ctx.now, ctx.sim.engagement_lag_days)
+    return latest_engagement_day(ctx.data_now, ctx.sim.engagement_lag_days)
 
 
 def not_yet(name: str, d: date, latest: date) -> Exception:

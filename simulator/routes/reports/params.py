@@ -61,7 +61,7 @@ COST_ORDER = ("amount", "list_amount")
 
 
 def refresh_of(ctx: Ctx) -> datetime:
-    return report_refreshed_at(ctx.now, ctx.sim.refresh_hours)
+    return report_refreshed_at(ctx.data_now, ctx.sim.refresh_hours)
 
 
 def time_range(

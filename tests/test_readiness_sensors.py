@@ -1,0 +1,396 @@
+"""The readiness sensors against the simulator's clock: days requested once ready and once only, revisions
+re-requested, late and stalled sources flagged on source_on_time and cleared when data arrives, fast ticks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import httpx
+import pandas as pd
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from claude_assets.automation.families import FAMILIES
+from claude_assets.automation.on_time import CHECK_NAME
+from claude_assets.automation.readiness import probe_all
+from claude_assets.config import OrgConfig, ProjectConfig
+from claude_assets.definitions import build_definitions
+from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
+from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
+from simulator.serve import Running, serve_in_thread
+from tests.conftest import make_sim
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ORGS = {"acme-console": "console", "globex-console": "console", "acme-enterprise": "enterprise"}
+FAMILY = {f.name: f for f in FAMILIES}
+
+
+def key_env(slug: str) -> str:
+    return f"READY_{slug.upper().replace('-', '_')}_KEY"
+
+
+@pytest.fixture
+def server(monkeypatch) -> Iterator[Running]:
+    sim = make_sim(now=T0)
+    for slug in ORGS:
+        monkeypatch.setenv(key_env(slug), sim.world.by_slug(slug).api_key)
+    with serve_in_thread(sim) as running:
+        yield running
+
+
+def config(server: Running) -> ProjectConfig:
+    return ProjectConfig(
+        organizations=tuple(
+            OrgConfig(
+                slug=slug,
+                kind=kind,
+                key_env=key_env(slug),
+                base_url=server.base_url,
+                rate_limit_per_minute=100_000,
+                history_start=date(2026, 10, 1),
+            )
+            for slug, kind in ORGS.items()
+        )
+    )
+
+
+def set_clock(server: Running, now: datetime) -> None:
+    httpx.post(f"{server.base_url}/_simulator/clock", json={"now": now.isoformat()}).raise_for_status()
+
+
+def stall(server: Running, source: str, org: str, day: str | None) -> None:
+    body = {"source": source, "org": org, "from": day}
+    httpx.post(f"{server.base_url}/_simulator/stalls", json=body).raise_for_status()
+
+
+def tick(server: Running, family: str, warehouse: Path, cursor: str | None = None):
+    """One evaluation of a family's readiness sensor, as the daemon runs it."""
+    defs = build_definitions(config(server), str(warehouse))
+    sensor = defs.resolve_sensor_def(f"{family}_ready")
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        definitions=defs,
+        resources={
+            "duckdb": DuckDBResource(database=str(warehouse)),
+            "console_api": ConsoleAdminApi(),
+            "analytics_api": EnterpriseAnalyticsApi(),
+        },
+    )
+    return sensor.evaluate_tick(context)
+
+
+def partitions(result) -> list[str]:
+    return sorted(str(r.partition_key) for r in result.run_requests)
+
+
+def days(start: str, end: str, org: str) -> list[str]:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [f"{first + timedelta(days=i)}|{org}" for i in range((last - first).days + 1)]
+
+
+def log_pull(warehouse: Path, family: str, org: str, day: date, state: DayCompleteness, run_id: str) -> None:
+    """Write one pull of ``day`` (no rows) of every table of the family, as a run would log it."""
+    tables = FAMILY[family].tables
+    with duckdb.connect(str(warehouse)) as con:
+        write_windows(
+            con,
+            WindowWrite(
+                org_id=org,
+                start=day,
+                end=day + timedelta(days=1),
+                frames={t: pd.DataFrame(columns=t.column_names) for t in tables},
+                requests={day: "GET /v1/organizations/example"},
+                fetched_at=(state.api_time or T0).isoformat(),
+                run_id=run_id,
+                completeness={day: state},
+            ),
+        )
+
+
+def check_of(result, family: str) -> dg.AssetCheckEvaluation:
+    found = [e for e in result.asset_events if isinstance(e, dg.AssetCheckEvaluation)]
+    assert {e.asset_key for e in found} == set(FAMILY[family].asset_keys)
+    assert {e.check_name for e in found} == {CHECK_NAME}
+    return found[0]
+
+
+# -- nothing before it is ready ----------------------------------------------------------------------------
+def test_a_day_is_requested_only_once_its_source_has_it_ready(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    # 00:03 UTC: the cost report holds 2026-11-21 already, but not for the documented 5 minutes yet
+    set_clock(server, datetime(2026, 11, 22, 0, 3, tzinfo=UTC))
+    early = tick(server, "console_cost", wh)
+    assert partitions(early) == sorted(
+        days("2026-11-14", "2026-11-20", "acme-console") + days("2026-11-14", "2026-11-20", "globex-console")
+    )
+    set_clock(server, datetime(2026, 11, 22, 0, 6, tzinfo=UTC))
+    assert "2026-11-21|acme-console" in partitions(tick(server, "console_cost", wh))
+
+    # engagement: day D is published at 10:00 UTC on D + 1, and the API's own answer says so
+    set_clock(server, datetime(2026, 11, 22, 9, 59, tzinfo=UTC))
+    assert partitions(tick(server, "engagement", wh))[-1] == "2026-11-20|acme-enterprise"
+    set_clock(server, datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    assert partitions(tick(server, "engagement", wh))[-1] == "2026-11-21|acme-enterprise"
+
+    # the Enterprise reports: data_refreshed_at must reach the day's end plus 24 h
+    set_clock(server, datetime(2026, 11, 22, 23, 59, tzinfo=UTC))
+    assert partitions(tick(server, "enterprise_reports", wh))[-1] == "2026-11-20|acme-enterprise"
+    set_clock(server, datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
+    assert partitions(tick(server, "enterprise_reports", wh))[-1] == "2026-11-21|acme-enterprise"
+
+    # Claude Code: an hour after the day ends; the Console usage report: a bucket 5 minutes past its end
+    set_clock(server, datetime(2026, 11, 22, 0, 59, tzinfo=UTC))
+    assert partitions(tick(server, "claude_code", wh))[-1] == "2026-11-20|globex-console"
+    assert partitions(tick(server, "console_usage", wh))[-1] == "2026-11-20|globex-console"
+    set_clock(server, datetime(2026, 11, 22, 1, 10, tzinfo=UTC))
+    assert partitions(tick(server, "claude_code", wh))[-1] == "2026-11-21|globex-console"
+    assert partitions(tick(server, "console_usage", wh))[-1] == "2026-11-21|globex-console"
+
+
+# -- exactly once ----------------------------------------------------------------------------------------
+def test_each_partition_is_requested_once_across_ticks_and_restarts(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    first = tick(server, "console_cost", wh)
+    keys = {str(r.partition_key): r.run_key for r in first.run_requests}
+    assert len(keys) == 14 and len(set(keys.values())) == 14
+    assert all(set(r.asset_selection) == {FAMILY["console_cost"].asset_keys[0]} for r in first.run_requests)
+    # each run runs the asset's own checks; source_on_time is the sensor's
+    checks = {c.name for c in first.run_requests[0].asset_check_keys}
+    assert {"provisional_days_repulled", "not_empty"} <= checks and CHECK_NAME not in checks
+    # the next ticks (the cursor it left) and a restarted daemon (no cursor) ask with the same run keys,
+    # which Dagster starts once each, however the clock moved in between
+    for minutes, cursor in ((10, first.cursor), (20, None)):
+        set_clock(server, T0 + timedelta(minutes=minutes))
+        again = tick(server, "console_cost", wh, cursor)
+        assert {str(r.partition_key): r.run_key for r in again.run_requests} == keys
+    # once the runs have written the days, nothing is asked any more
+    for partition in keys:
+        day, org = partition.split("|")
+        log_pull(wh, "console_cost", org, date.fromisoformat(day), DayCompleteness(False, None, T0), "run-1")
+    assert tick(server, "console_cost", wh, first.cursor).run_requests == []
+
+
+def test_a_requested_run_fills_its_partition_and_is_not_asked_again(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    defs = build_definitions(config(server), str(wh))
+    request = tick(server, "console_cost", wh).run_requests[-1]
+    result = dg.materialize(
+        list(defs.assets),
+        selection=request.asset_selection,
+        partition_key=request.partition_key,
+        resources=defs.resources,
+    )
+    assert result.success
+    assert str(request.partition_key) not in partitions(tick(server, "console_cost", wh))
+
+
+# -- revisions -------------------------------------------------------------------------------------------
+def test_days_the_source_revised_are_requested_again_once_per_pull(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    org = "acme-enterprise"
+    old = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)  # 28 h before the clock; the source re-exported since
+    fresh = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # 4 h before: inside the revision cadence
+    for d in range(14, 21):
+        log_pull(
+            wh, "enterprise_reports", org, date(2026, 11, d), DayCompleteness(False, None, old, old), "r-old"
+        )
+    log_pull(
+        wh, "enterprise_reports", org, date(2026, 11, 19), DayCompleteness(False, None, fresh, fresh), "r-new"
+    )
+    # provisional: the provisional re-pull sensor's, not this one's
+    log_pull(
+        wh, "enterprise_reports", org, date(2026, 11, 20), DayCompleteness(True, fresh, old, old), "r-prov"
+    )
+    # outside the 30-day revision window
+    log_pull(
+        wh, "enterprise_reports", org, date(2026, 10, 20), DayCompleteness(False, None, old, old), "r-old"
+    )
+    result = tick(server, "enterprise_reports", wh)
+    revised = {
+        str(r.partition_key): r.run_key for r in result.run_requests if r.run_key.startswith("revise:")
+    }
+    assert sorted(revised) == [f"2026-11-{d}|{org}" for d in (14, 15, 16, 17, 18)]
+    assert all(k.endswith(":r-old") for k in revised.values())
+    assert {str(r.partition_key) for r in result.run_requests} - set(revised) == set()
+    # the same pulls: the same run keys; a new pull of a revised day: a new key once it is old enough
+    assert {
+        str(r.partition_key): r.run_key for r in tick(server, "enterprise_reports", wh).run_requests
+    } == revised
+    # a source without revisions (the Console cost report) never re-asks a final day
+    for d in range(14, 21):
+        log_pull(
+            wh, "console_cost", "acme-console", date(2026, 11, d), DayCompleteness(False, None, old), "c"
+        )
+    assert [p for p in partitions(tick(server, "console_cost", wh)) if p.endswith("acme-console")] == [
+        "2026-11-21|acme-console"
+    ]
+
+
+# -- late and stalled ------------------------------------------------------------------------------------
+def test_a_stalled_source_is_flagged_naming_it_and_cleared_when_it_resumes(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    first = tick(server, "console_cost", wh)
+    assert check_of(first, "console_cost").passed
+    stall(server, "console_cost", "acme-console", "2026-11-22")
+    set_clock(server, T0 + timedelta(days=2, hours=1))
+    stalled = tick(server, "console_cost", wh, first.cursor)
+    check = check_of(stalled, "console_cost")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert "Console cost report of acme-console has stalled" in check.description
+    assert (
+        "2026-11-22T00:00:00+00:00" in check.description
+        and "(newest ready day 2026-11-21)" in check.description
+    )
+    assert "is 1 d 12 h late" in check.description  # 61 h behind the clock, 25 h expected
+    assert "globex-console" not in check.description
+    # the same verdict is not reported again at every tick
+    assert tick(server, "console_cost", wh, stalled.cursor).asset_events == []
+    stall(server, "console_cost", "acme-console", None)
+    resumed = tick(server, "console_cost", wh, stalled.cursor)
+    cleared = check_of(resumed, "console_cost")
+    assert cleared.passed and "on time" in cleared.description
+    # data moving on is reported too, so the check's metadata says where it stands
+    set_clock(server, T0 + timedelta(days=3, hours=1))
+    moved = check_of(tick(server, "console_cost", wh, resumed.cursor), "console_cost")
+    assert moved.passed and "acme-console (data at 2026-11-25T00:00:00+00:00)" in moved.description
+
+
+def test_a_late_source_is_flagged_before_it_has_stalled(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    stall(server, "engagement", "acme-enterprise", "2026-11-19")  # its newest day is 2026-11-17
+    late = check_of(tick(server, "engagement", wh), "engagement")
+    assert not late.passed
+    assert late.description.startswith(
+        "Enterprise engagement of acme-enterprise is 3 d 0 h late"
+    )  # 4 d 12 h behind the clock, 36 h expected
+    assert "stalled" not in late.description
+    stall(server, "engagement", "acme-enterprise", None)
+    assert check_of(tick(server, "engagement", wh), "engagement").passed
+
+
+# -- budget ----------------------------------------------------------------------------------------------
+def test_every_tick_is_fast_and_sends_a_handful_of_requests(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    timings = {}
+    for family in ("console_usage", "console_cost", "claude_code", "engagement", "enterprise_reports"):
+        tick(server, family, wh)  # the first tick also checks each key once (GET /v1/organizations/me)
+        started = time.perf_counter()
+        tick(server, family, wh)
+        timings[family] = time.perf_counter() - started
+    print("readiness tick seconds:", {k: round(v, 3) for k, v in timings.items()})
+    assert max(timings.values()) < 2.0, timings
+    # a handful of requests per organization: one, or two when this machine's day is not the API's
+    # (here: the simulator's clock is frozen in the past), Claude Code up to three more for quiet days
+    for family in FAMILIES[:5]:
+        api = ConsoleAdminApi() if family.kind == "console" else EnterpriseAnalyticsApi()
+        found, failed = probe_all(family, config(server), api, logging.getLogger(__name__))
+        assert not failed and found
+        assert all(p.requests <= (5 if family.name == "claude_code" else 2) for p in found.values()), found
+
+
+def test_the_sensors_run_by_default(server):
+    defs = build_definitions(config(server), ":memory:")
+    for family in FAMILIES[:5]:
+        assert defs.resolve_sensor_def(family.sensor_name).default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_source_on_time_is_on_every_watched_asset_and_can_be_executed_by_hand(server, tmp_path):
+    defs = build_definitions(config(server), str(tmp_path / "w.duckdb"))
+    graph = defs.get_repository_def().asset_graph
+    for family in FAMILIES[:5]:
+        for key in family.asset_keys:
+            assert dg.AssetCheckKey(key, CHECK_NAME) in graph.asset_check_keys, key
+    stall(server, "console_cost", "globex-console", "2026-11-18")
+    cost = FAMILY["console_cost"].asset_keys[0]
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.checks(dg.AssetCheckKey(cost, CHECK_NAME)),
+        resources=defs.resources,
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.description.startswith(
+        "Console cost report of globex-console is 3 d 11 h late"
+    )  # 108 h behind, 25 h expected
+
+
+@pytest.mark.parametrize("family", [f.name for f in FAMILIES[:5]])
+def test_the_daemon_can_build_the_run_of_every_request(server, tmp_path, family):
+    """The daemon builds each request's job from its asset and check selection (a non-subsettable asset
+    must be selected with all its checks)."""
+    wh = tmp_path / "w.duckdb"
+    set_clock(server, datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    job = build_definitions(config(server), str(wh)).get_implicit_global_asset_job_def()
+    requests = tick(server, family, wh).run_requests
+    assert requests
+    for r in requests:
+        subset = job.get_subset(
+            asset_selection=set(r.asset_selection), asset_check_selection=set(r.asset_check_keys)
+        )
+        assert set(subset.asset_layer.executable_asset_keys) >= set(r.asset_selection)
+
+
+def test_the_beta_analytics_are_watched_for_organizations_that_read_them(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    assert "analytics_beta_ready" not in {s.name for s in build_definitions(config(server), str(wh)).sensors}
+    beta = config(server).model_copy(
+        update={
+            "organizations": tuple(
+                o.model_copy(update={"analytics_beta": o.kind == "enterprise"})
+                for o in config(server).organizations
+            )
+        }
+    )
+    defs = build_definitions(beta, str(wh))
+    context = dg.build_sensor_context(
+        definitions=defs,
+        resources={"duckdb": DuckDBResource(database=str(wh)), "analytics_api": EnterpriseAnalyticsApi()},
+    )
+    result = defs.resolve_sensor_def("analytics_beta_ready").evaluate_tick(context)
+    assert partitions(result) == days("2026-11-14", "2026-11-20", "acme-enterprise")
+    assert {k.path[-1] for k in result.run_requests[0].asset_selection} == {
+        "analytics_usage",
+        "analytics_cost",
+    }
+
+
+def test_the_timings_are_configuration_with_the_documented_defaults():
+    timing = ProjectConfig.model_validate(
+        {
+            "source_timing": {
+                "console_cost": {"expected_delay": "PT3H", "stall_after": "PT4H"},
+                "catch_up_days": 2,
+            }
+        }
+    ).source_timing
+    assert (timing.console_cost.expected_delay, timing.console_cost.stall_after) == (
+        timedelta(hours=3),
+        timedelta(hours=4),
+    )
+    assert timing.catch_up_days == 2
+    assert (timing.enterprise_reports.expected_delay, timing.enterprise_reports.revision_days) == (
+        timedelta(hours=24),
+        30,
+    )
+    assert timing.console_usage.expected_delay == timedelta(hours=2)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("timing", "field"),
+    [
+        ({"console_cost": {"expected_delay": "PT3H"}}, "stall_after"),
+        ({"console_cost": {"expected_delay": "PT0S", "stall_after": "PT1H"}}, "expected_delay"),
+        ({"consol_cost": {"expected_delay": "PT3H", "stall_after": "PT4H"}}, "consol_cost"),
+    ],
+)
+def test_a_wrong_timing_is_refused_naming_the_field(timing, field):
+    with pytest.raises(ValueError, match=field):
+        ProjectConfig.model_validate({"source_timing": timing})
