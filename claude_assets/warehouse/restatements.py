@@ -201,7 +201,7 @@ def summary(days: list[Restated]) -> dict:
     ]
     return {
         "restated_days": len(days),
-        "restated": f"restated: {len(days)} day{'s' if len(days) > 1 else ''}"
+        "restatements": f"restated: {len(days)} day{'s' if len(days) > 1 else ''}"
         + (f", {', '.join(moved)}" if moved else ""),
     }
 
