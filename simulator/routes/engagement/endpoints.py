@@ -8,6 +8,7 @@ import numpy as np
 
 from simulator import cursors
 from simulator.errors import bad_request
+from simulator.generators.engagement import revisions
 from simulator.generators.engagement.arrays import Scope, Table
 from simulator.generators.engagement.generator import engagement
 from simulator.generators.engagement.vocab import USER_LAYOUT
@@ -114,7 +115,7 @@ def users(ctx: Ctx) -> dict:
     scope = Scope(users=members, groups=groups, group_by=group_by)
 
     def build() -> Table:
-        t = eng.users_query(win.days, scope, projects)
+        t = eng.users_query(win.days, scope, projects, ctx.now)
         primary = (
             masked_rank(eng.group_rank, t.cols["grp"])
             if grouped
@@ -122,7 +123,8 @@ def users(ctx: Ctx) -> dict:
         )
         return sort_rows(t, by, desc, primary, ())
 
-    table = eng.cached(("users", q.canonical(), win.start, win.end), build)
+    served = tuple(revisions.version(d, ctx.now) for d in win.days)  # values revised between days
+    table = eng.cached(("users", q.canonical(), win.start, win.end, served), build)
     start, end, nxt = page_window(ctx, "users", table.n, limit, win)
     sel = np.arange(start, end)
     vals = row_values(table, sel, [c for c in USER_RECORD_COLUMNS if not c.startswith("$")])
