@@ -313,3 +313,55 @@ def test_an_old_ingest_log_gains_status_and_settles_after(tmp_path, columns):
         con.execute("SELECT table_name, status, settles_after FROM raw.ingest_log ORDER BY 1").fetchall()
         == found
     )
+
+
+# -- engagement: revised by a few percent, and the B13 web search recount -------------------------------------
+def engagement_truth(server: Running, day: date) -> dict:
+    return truth(server.sim, ENTERPRISE, "enterprise_user_activity", day, day + timedelta(days=1))["days"][0]
+
+
+def test_an_engagement_day_revised_by_a_few_percent_is_restated_with_the_truth_at_each_clock(
+    server, at, tmp_path
+):
+    warehouse = tmp_path / "w.duckdb"
+    day = date(2026, 11, 20)
+    at(datetime(2026, 11, 21, 12, tzinfo=UTC))  # after the first aggregation of the day
+    before = engagement_truth(server, day)
+    first = pull(server, warehouse, "engagement", day)
+    at(datetime(2026, 11, 22, 12, tzinfo=UTC))  # after the second
+    after = engagement_truth(server, day)
+    assert after["claude_code_lines_added"] != before["claude_code_lines_added"], "precondition: revised"
+    again = pull(server, warehouse, "engagement", day)
+    found = restatements(warehouse)
+    assert found["claude_code_lines_of_code_added_count"][:2] == (
+        before["claude_code_lines_added"],
+        after["claude_code_lines_added"],
+    )
+    assert found["web_search_count"][:2] == (before["web_search_count"], after["web_search_count"])
+    assert found["chat_message_count"][:2] == (before["chat_message_count"],) * 2  # never revised
+    assert found["row_count"][:2] == (before["active_user_count"], after["active_user_count"])
+    assert {m[4:6] for m in found.values()} == {(first.run_id, again.run_id)}
+    assert {m[2:4] for m in found.values()} == {
+        (None, None)
+    }  # the engagement endpoints give no export watermark
+    assert materialization(again, "enterprise_user_activity")["restated"] is True
+
+
+def test_a_settled_engagement_day_recounted_by_the_web_search_fix_is_restated(server, at, tmp_path):
+    """Settled means outside the documented revision window; a later correction (B13's web search recount of
+    days from 2026-11-17, released 2026-11-23) is still recorded, from settled to settled."""
+    warehouse = tmp_path / "w.duckdb"
+    before = engagement_truth(server, DAY)
+    pull(server, warehouse, "engagement")  # 2026-11-22 00:20: DAY settled, web searches undercounted
+    at(datetime(2026, 11, 23, 0, 20, tzinfo=UTC))
+    after = engagement_truth(server, DAY)
+    assert after["web_search_count"] > before["web_search_count"], "precondition: the fix recounts DAY"
+    pull(server, warehouse, "engagement")
+    found = rows(
+        warehouse,
+        "SELECT measure, old_count, new_count, old_status, new_status FROM raw.restatements "
+        "WHERE old_count <> new_count",
+    )
+    assert found == [
+        ("web_search_count", before["web_search_count"], after["web_search_count"], "settled", "settled")
+    ]
