@@ -161,3 +161,18 @@ def test_the_ground_truth_is_what_the_api_shows_at_the_clock(server):
         "days"
     ][0]
     assert f["web_search_count"] == sum(v["web_search_count"] for v in final_values(server, DAY).values())
+
+
+def test_a_pagination_across_an_aggregation_shows_the_values_of_its_first_page(server):
+    before = datetime(2026, 11, 22, 9, 59, tzinfo=UTC)
+    with client_for(server, ORG) as api:
+        server.sim.clock.set(now=before)
+        whole, _ = users(api, DAY)
+        r = api.get(USERS, params={"date": DAY.isoformat(), "limit": 5})
+        rows, page = r.json()["data"], r.json()["next_page"]
+        server.sim.clock.set(now=before + timedelta(minutes=2))  # the second aggregation revises the day
+        assert users(api, DAY)[0] != whole, "precondition: the day is revised at 10:00"
+        while page:
+            body = api.get(USERS, params={"date": DAY.isoformat(), "limit": 5, "page": page}).json()
+            rows, page = rows + body["data"], body["next_page"]
+    assert rows == whole
