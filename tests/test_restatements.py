@@ -61,8 +61,9 @@ def at(server: Running):
     server.sim.clock.set(now=FIRST)
 
 
-def config(server: Running) -> ProjectConfig:
+def config(server: Running, **more) -> ProjectConfig:
     return ProjectConfig(
+        **more,
         organizations=tuple(
             OrgConfig(
                 slug=slug,
@@ -72,14 +73,14 @@ def config(server: Running) -> ProjectConfig:
                 rate_limit_per_minute=100_000,
             )
             for slug, kind in ((CONSOLE, "console"), (ENTERPRISE, "enterprise"))
-        )
+        ),
     )
 
 
-def pull(server: Running, warehouse: Path, what: str, day: date = DAY) -> dg.ExecuteInProcessResult:
-    """One run of ``what``'s tables for one day, at the simulator's clock."""
+def pull(server: Running, warehouse: Path, what: str, day: date = DAY, **more) -> dg.ExecuteInProcessResult:
+    """One run of ``what``'s tables for one day, at the simulator's clock (``more``: configuration)."""
     org = CONSOLE if what == CONSOLE else ENTERPRISE
-    defs = build_definitions(config(server), str(warehouse))
+    defs = build_definitions(config(server, **more), str(warehouse))
     result = dg.materialize(
         list(defs.assets),
         selection=[dg.AssetKey(["raw", t]) for t in ASSETS[what]],
@@ -236,6 +237,13 @@ def test_a_console_cost_day_is_settled_once_complete(server, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     pull(server, warehouse, CONSOLE)
     assert day_log(warehouse, "console_cost")[:2] == ("settled", datetime(2026, 11, 19, tzinfo=UTC))
+
+
+def test_the_revision_windows_are_configurable(server, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    windows = ProjectConfig.model_validate({"day_revisable_for": {"console": "P5D"}}).day_revisable_for
+    pull(server, warehouse, CONSOLE, day_revisable_for=windows)
+    assert day_log(warehouse, "console_cost")[:2] == ("revisable", datetime(2026, 11, 24, tzinfo=UTC))
 
 
 def test_an_engagement_day_settles_three_days_after_it_ends_by_the_api_clock(server, at, tmp_path):
