@@ -33,10 +33,16 @@ RESTATEMENTS = Table(
         Column("org_id", "VARCHAR", "organization slug", False),
         Column("usage_date", "DATE", "the UTC day restated", False),
         Column("measure", "VARCHAR", "row_count, or the column whose total is compared", False),
-        Column("unit", "VARCHAR", "usd (old_usd/new_usd are set) or count (old_count/new_count are set)", False),
+        Column(
+            "unit", "VARCHAR", "usd (old_usd/new_usd are set) or count (old_count/new_count are set)", False
+        ),
         Column("old_usd", MONEY, "the day's total before the new pull, exact USD (money measures)"),
         Column("new_usd", MONEY, "the day's total after it, exact USD (money measures)"),
-        Column("old_count", "HUGEINT", "the day's total before the new pull (row count, token and count measures)"),
+        Column(
+            "old_count",
+            "HUGEINT",
+            "the day's total before the new pull (row count, token and count measures)",
+        ),
         Column("new_count", "HUGEINT", "the day's total after it (row count, token and count measures)"),
         Column("old_data_refreshed_at", "TIMESTAMPTZ", "the source's export watermark at the earlier pull"),
         Column("new_data_refreshed_at", "TIMESTAMPTZ", "the source's export watermark at the new pull"),
@@ -44,7 +50,9 @@ RESTATEMENTS = Table(
         Column("new_fetched_at", "TIMESTAMPTZ", "when the API answered the new pull", False),
         Column("old_run_id", "VARCHAR", "the Dagster run of the earlier pull"),
         Column("new_run_id", "VARCHAR", "the Dagster run of the new pull"),
-        Column("old_status", "VARCHAR", "the day's status at the earlier pull (provisional, revisable, settled)"),
+        Column(
+            "old_status", "VARCHAR", "the day's status at the earlier pull (provisional, revisable, settled)"
+        ),
         Column("new_status", "VARCHAR", "the day's status at the new pull"),
     ),
     grain=("table_name", "org_id", "usage_date", "new_fetched_at", "measure"),
@@ -197,7 +205,9 @@ def summary(days: list[Restated]) -> dict:
             total, _ = net.get(m, (0, unit))
             net[m] = (total + (new - old), unit)
     moved = [
-        f"{m} {_signed(change)}{' USD' if unit == 'usd' else ''}" for m, (change, unit) in net.items() if change
+        f"{m} {_signed(change)}{' USD' if unit == 'usd' else ''}"
+        for m, (change, unit) in net.items()
+        if change
     ]
     return {
         "restated_days": len(days),
