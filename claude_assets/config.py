@@ -26,6 +26,10 @@ organizations are declared and a run fails naming the variable to set. Several o
     source_timing:                    # optional: when a source is late or stalled (defaults in SourceTimings)
       console_cost: {expected_delay: PT25H, stall_after: PT48H}
       enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_days: 30, revision_cadence: PT24H}
+    day_revisable_for:                # optional: how long after a UTC day ends a complete day may still be
+      enterprise_reports: P30D        #   revised at its source (then it is settled); defaults: DayRevisableFor
+      enterprise_engagement: P3D
+      console: PT0S
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -227,6 +231,33 @@ class SourceTimings(BaseModel):
     catch_up_days: int = Field(default=7, ge=1, le=366)
 
 
+class DayRevisableFor(BaseModel):
+    """How long after a UTC day ends its source may still revise it, once complete (the defaults are what
+    the reference documents). A day pulled inside this window is logged ``revisable``, after it (by the
+    API's clock, and for the Enterprise reports by their ``data_refreshed_at``) ``settled``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enterprise_reports: timedelta = Field(
+        default=timedelta(days=30),
+        ge=timedelta(0),
+        description="Enterprise usage/cost reports (legacy and beta): 'values revised up to 30 days' (reference B0)",
+    )
+    enterprise_engagement: timedelta = Field(
+        default=timedelta(days=3),
+        ge=timedelta(0),
+        description="Enterprise engagement endpoints: values 'may be revised by a few percent' with no window "
+        "given (reference B0); the earlier docs said 'data is finalized with a 3-day lag', so 3 days",
+    )
+    console: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="Console usage, cost and Claude Code reports: the reference documents no revision of a "
+        "complete day (A1-A3), so a complete day is settled at once",
+    )
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -238,6 +269,10 @@ class ProjectConfig(BaseModel):
     source_timing: SourceTimings = Field(
         default_factory=SourceTimings,
         description="when each source is late or stalled, and its revision window (defaults: docs/reliability.md)",
+    )
+    day_revisable_for: DayRevisableFor = Field(
+        default_factory=DayRevisableFor,
+        description="how long after a day ends each source may still revise it (defaults: the documented windows)",
     )
     reconciliation_tolerance_usd: Decimal = Field(
         default=DEFAULT_RECONCILIATION_TOLERANCE_USD,

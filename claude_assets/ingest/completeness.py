@@ -9,13 +9,15 @@ judged by the API's own clock (its ``Date`` header), never the local one:
   the watermark has reached that instant too ("buckets after it are incomplete", reference B8);
 - otherwise it is provisional, and ``final_after`` says from when a new pull gives it as final.
 
-This is "partial vs complete". Whether a complete day may still be revised (the Enterprise reports'
-revision window) is a separate question, answered beside this one, not by it.
+This is "partial vs complete". Whether a complete day may still be revised is answered beside it
+(``settle``): a complete day is *revisable* until its source's documented revision window (e.g. the
+Enterprise reports' 30 days) has passed since the day ended, by the API's clock and, for a watermarked
+source, by ``data_refreshed_at`` too; then it is *settled*.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from claude_assets.warehouse.writes import DayCompleteness
@@ -47,6 +49,40 @@ def last_ended_day(api_time: datetime) -> date:
 
 
 def judge(
+    rule: CompleteAfter | None,
+    day: date,
+    api_time: datetime | None,
+    data_refreshed_at: datetime | None,
+    revisable_for: timedelta = timedelta(0),
+) -> DayCompleteness:
+    """Whether ``day`` was complete at the source (``completeness``) and settled (``settle``)."""
+    return settle(
+        completeness(rule, day, api_time, data_refreshed_at), rule, day, revisable_for, data_refreshed_at
+    )
+
+
+def settle(
+    state: DayCompleteness,
+    rule: CompleteAfter | None,
+    day: date,
+    revisable_for: timedelta,
+    data_refreshed_at: datetime | None,
+) -> DayCompleteness:
+    """A complete day is settled once its source no longer revises it: the API's clock (and, for a source
+    with an export watermark, ``data_refreshed_at``) has passed the day's end plus ``revisable_for``.
+
+    Without the API's clock a day inside a non-zero window is revisable (nothing says it has settled).
+    """
+    settles_after = day_end(day) + revisable_for
+    watermarked = rule is not None and rule.refresh_interval is not None
+    clock = data_refreshed_at if watermarked else state.api_time
+    settled = not state.provisional and (
+        revisable_for == timedelta(0) or (clock is not None and clock >= settles_after)
+    )
+    return replace(state, settled=settled, settles_after=settles_after)
+
+
+def completeness(
     rule: CompleteAfter | None, day: date, api_time: datetime | None, data_refreshed_at: datetime | None
 ) -> DayCompleteness:
     """Whether ``day``, pulled when the API's clock read ``api_time``, was complete at the source.

@@ -30,7 +30,7 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
 from claude_assets.partitions import DATE, ORG, split, windows_by_org
-from claude_assets.warehouse import identity
+from claude_assets.warehouse import identity, restatements
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.preflight import check_writable
 from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
@@ -106,8 +106,10 @@ def run_windows(
     availability: Availability | None = None,
     extra_checks: ExtraChecks | None = None,
     complete_after: CompleteAfter | None = None,
+    revisable_for: timedelta = timedelta(0),
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """``complete_after``: how the source finishes a day (None: it serves only finished days)."""
+    """``complete_after``: how the source finishes a day (None: it serves only finished days);
+    ``revisable_for``: how long after a day ends the source may still revise it (``day_revisable_for``)."""
     check_writable(duckdb)  # before any request: a warehouse this run cannot write fails it now
     stats = CallStats()
     covered, skipped = _plan(context, config, availability)
@@ -155,7 +157,8 @@ def run_windows(
                 if batch.windows and (batch.end != start or batch.days >= WRITE_DAYS):
                     batch.flush(context, duckdb, rows)
                 judged = {
-                    d: judge(complete_after, d, api_time, fetched.data_refreshed_at) for d in fetched.days
+                    d: judge(complete_after, d, api_time, fetched.data_refreshed_at, revisable_for)
+                    for d in fetched.days
                 }
                 batch.add(start, end, fetched, judged)
                 _partition_metadata(context, tables, partitions, slug, judged)
@@ -163,8 +166,11 @@ def run_windows(
                     batch.flush(context, duckdb, rows)
             batch.flush(context, duckdb, rows)
     with duckdb.get_connection() as con:
+        restated = restatements.of_run(con, tables, context.run.run_id)
+        _restatement_metadata(context, tables, partitions, restated)
         for table in tables:
             meta = _metadata(con, table, covered, rows[table], stats, skipped)
+            meta.update(restatements.summary(restated.get(table.qualified, [])))
             if latest:
                 meta["latest_available_day"] = {k: v.isoformat() for k, v in latest.items()}
             yield dg.MaterializeResult(asset_key=table.asset_key, metadata=meta)
@@ -260,13 +266,32 @@ def _partition_metadata(
         meta: dict = {
             "provisional": state.provisional,
             "provisional_days": [day.isoformat()] if state.provisional else [],
+            "status": state.status,
         }
-        for name in ("final_after", "api_time", "data_refreshed_at"):
+        for name in ("final_after", "api_time", "data_refreshed_at", "settles_after"):
             value = getattr(state, name)
             if value is not None:
                 meta[name] = dg.MetadataValue.timestamp(value)
         for table in tables:
             context.add_asset_metadata(meta, asset_key=table.asset_key, partition_key=key)
+
+
+def _restatement_metadata(
+    context: dg.AssetExecutionContext,
+    tables: list[Table],
+    partitions: dict[tuple[str, date], str],
+    restated: dict[str, list[restatements.Restated]],
+) -> None:
+    """Each restated partition says so on its own materialization, with what changed (raw.restatements)."""
+    for table in tables:
+        for day in restated.get(table.qualified, []):
+            key = partitions.get((day.org_id, day.usage_date))
+            if key is not None:
+                context.add_asset_metadata(
+                    {"restated": True, "restated_changes": day.describe()},
+                    asset_key=table.asset_key,
+                    partition_key=key,
+                )
 
 
 def _refuse_rows_outside(

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
+from claude_assets.warehouse import restatements
 from claude_assets.warehouse.contract import Column, Table
 
 
@@ -56,12 +57,30 @@ INGEST_LOG = Table(
             "TIMESTAMPTZ",
             "the source's export watermark when the day was pulled (the oldest seen), where it gives one",
         ),
+        Column(
+            "status",
+            "VARCHAR",
+            "provisional (partial at the source), revisable (complete, but inside the source's documented "
+            "revision window: a new pull may change it) or settled (outside it, by the API's clock and "
+            "data_refreshed_at: it no longer changes)",
+            False,
+        ),
+        Column(
+            "settles_after",
+            "TIMESTAMPTZ",
+            "the instant (API clock) from which the source no longer revises the day: the day's end plus its "
+            "revision window (day_revisable_for)",
+        ),
     ),
     grain=("table_name", "org_id", "usage_date"),
 )
+STATUSES = ("provisional", "revisable", "settled")
 #: A warehouse logged before days were marked provisional: a day pulled less than this after it ended may have
 #: been partial (the longest documented delay, the Enterprise reports' "up to 24 h"); it is marked provisional.
 LEGACY_COMPLETE_AFTER = timedelta(hours=24)
+#: A warehouse logged before days were marked settled: a complete day pulled less than this after it ended
+#: (the longest documented revision window, the Enterprise reports' "revised up to 30 days") is revisable.
+LEGACY_REVISABLE_FOR = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,13 @@ class DayCompleteness:
     final_after: datetime | None = None
     api_time: datetime | None = None
     data_refreshed_at: datetime | None = None
+    #: complete and outside the source's revision window (a provisional day is never settled)
+    settled: bool = True
+    settles_after: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        return "provisional" if self.provisional else ("settled" if self.settled else "revisable")
 
 
 @dataclass
@@ -112,6 +138,8 @@ class WindowWrite:
                 "final_after": [_instant(s.final_after) for s in states],
                 "api_time": [_instant(s.api_time) for s in states],
                 "data_refreshed_at": [_instant(s.data_refreshed_at) for s in states],
+                "status": [s.status for s in states],
+                "settles_after": [_instant(s.settles_after) for s in states],
             }
         )
 
@@ -124,7 +152,9 @@ def ensure_ingest_log(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``raw.ingest_log``, or add the columns a log written by an older version lacks.
 
     Days logged before completeness was recorded are marked provisional when they were pulled less than
-    ``LEGACY_COMPLETE_AFTER`` after they ended (they may be partial), so they are pulled again.
+    ``LEGACY_COMPLETE_AFTER`` after they ended (they may be partial), so they are pulled again. Days logged
+    before settlement was recorded are settled when they were pulled at least ``LEGACY_REVISABLE_FOR``
+    after they ended, revisable (until then) otherwise.
     """
     ensure(con, INGEST_LOG)
     present = dict(
@@ -145,22 +175,36 @@ def ensure_ingest_log(con: duckdb.DuckDBPyConnection) -> None:
                     f"UPDATE {INGEST_LOG.qualified} SET provisional = fetched_at < {complete_at}, "
                     f"final_after = CASE WHEN fetched_at < {complete_at} THEN {complete_at} END"
                 )
-    if present.get("provisional", True) is not False:  # added above (or by an interrupted upgrade)
-        # DuckDB sets NOT NULL only outside a transaction that updated the table
-        con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ALTER COLUMN "provisional" SET NOT NULL')
+            if "status" in {c.name for c in missing}:
+                day_end = "timezone('UTC', CAST(usage_date AS TIMESTAMP)) + INTERVAL 1 DAY"
+                settles_at = f"{day_end} + to_seconds({int(LEGACY_REVISABLE_FOR.total_seconds())})"
+                con.execute(
+                    f"UPDATE {INGEST_LOG.qualified} SET settles_after = {settles_at}, status = CASE "
+                    f"WHEN provisional THEN 'provisional' WHEN fetched_at >= {settles_at} THEN 'settled' "
+                    "ELSE 'revisable' END"
+                )
+    for name in ("provisional", "status"):
+        if present.get(name, True) is not False:  # added above (or by an interrupted upgrade)
+            # DuckDB sets NOT NULL only outside a transaction that updated the table
+            con.execute(f'ALTER TABLE {INGEST_LOG.qualified} ALTER COLUMN "{name}" SET NOT NULL')
 
 
 def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Table, int]:
     """Atomically make ``[start, end)`` of one organization equal to the staged frames in every table,
-    and record the days covered in ``raw.ingest_log``. Re-running leaves identical tables."""
+    record the days covered in ``raw.ingest_log`` and, for days pulled before whose totals changed, what
+    changed in ``raw.restatements``. Re-running with the same answers leaves identical tables."""
     for table in write.frames:
         ensure(con, table)
     ensure_ingest_log(con)
+    ensure(con, restatements.RESTATEMENTS)
     written = {}
+    span = (write.org_id, write.start, write.end)
     with transaction(con), _naming_window(write):
         if write.guard is not None:
             write.guard(con, write.frames)
         for table, frame in write.frames.items():
+            before = restatements.day_totals(con, table, *span, write.date_column)
+            old = restatements.logged_pulls(con, INGEST_LOG, table, *span)
             written[table] = _replace(
                 con,
                 table,
@@ -175,6 +219,15 @@ def write_windows(con: duckdb.DuckDBPyConnection, write: WindowWrite) -> dict[Ta
                 [table.qualified, write.org_id, write.start, write.end],
                 write.log_frame(table),
             )
+            changed = restatements.changes(
+                table,
+                write.org_id,
+                before,
+                restatements.day_totals(con, table, *span, write.date_column),
+                old,
+                restatements.logged_pulls(con, INGEST_LOG, table, *span),
+            )
+            _insert(con, restatements.RESTATEMENTS, changed)
     return written
 
 
@@ -243,8 +296,12 @@ def _replace(
     missing = set(table.column_names) - set(frame.columns)
     if missing:
         raise ValueError(f"{table.qualified}: staging frame lacks columns {sorted(missing)}")
-    staged = frame[table.column_names]
     con.execute(f"DELETE FROM {table.qualified} WHERE {where}", list(params))
+    return _insert(con, table, frame)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame) -> int:
+    staged = frame[table.column_names]
     if len(staged):
         con.register("_staging", staged)
         try:

@@ -911,10 +911,13 @@ def test_default_ending_date_is_resolved_once_per_pagination():
             body = page(page=nxt)
             rows += body["data"]
             nxt = body["next_page"]
+        # the pages show the values of the first page's instant (engagement values are revised between days)
+        sim.clock.set(now=FIXED_NOW)
         r = c.get(
             B + "/users", params={"starting_date": "2026-11-15", "ending_date": "2026-11-22", "limit": 1000}
         )
         assert rows == r.json()["data"]
+        sim.clock.set(now=FIXED_NOW + timedelta(days=2))
         fresh = c.get(B + "/users", params={"starting_date": "2026-11-15", "limit": 1000}).json()["data"]
         assert max(x["last_activity_date"] for x in fresh) == "2026-11-23"
 

@@ -55,6 +55,7 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
             fetch=fetch,
             max_days=max_days,
             complete_after=complete_after,
+            revisable_for=config.day_revisable_for.console,
         )
 
     def report(table: Table, fetch: Fetcher, complete_after: CompleteAfter) -> dg.AssetsDefinition:

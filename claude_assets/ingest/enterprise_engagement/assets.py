@@ -98,6 +98,7 @@ def engagement_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
                     max_days=max_days,
                     availability=AVAILABILITY,
                     extra_checks=_dau_checks(table) if extra_spec else None,
+                    revisable_for=config.day_revisable_for.enterprise_engagement,
                 )
             )
 

@@ -56,6 +56,14 @@ ENTERPRISE_USER_ACTIVITY = _raw(
     "kept as sent: zero-filled blocks stay zeros, null fields stay null. Deleted members keep their rows. "
     "Request: GET /v1/organizations/analytics/users?date=D&limit=1000 (single-day mode, every page; no "
     "grouping: grouping by RBAC group would aggregate users and count members of several groups twice).",
+    # the totals a materialization reports and a restatement compares (values the API revises, B0 and B13)
+    counts=(
+        "chat_message_count",
+        "web_search_count",
+        "claude_code_lines_of_code_added_count",
+        "claude_code_lines_of_code_removed_count",
+        "cowork_action_count",
+    ),
 )
 
 ENTERPRISE_PROJECT_ACTIVITY = _raw(

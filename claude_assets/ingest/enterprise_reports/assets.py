@@ -106,6 +106,7 @@ def _run(
             availability=availability(beta=beta),
             extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
             complete_after=complete_after(config, beta=beta),
+            revisable_for=config.day_revisable_for.enterprise_reports,
         )
     )
     for out in outputs:

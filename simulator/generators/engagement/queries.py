@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
+from simulator.generators.engagement import revisions
 from simulator.generators.engagement.arrays import (
     Scope,
     Table,
@@ -42,16 +43,22 @@ class Queries:
     def events(self, kind: str, days: Sequence[date]) -> dict[str, np.ndarray]:
         return concat([self.day(d).events[kind] for d in days])
 
-    def user_table(self, days: Sequence[date]) -> dict[str, np.ndarray]:
-        return concat([self.day(d).users for d in days])
+    def user_table(self, days: Sequence[date], now: datetime | None = None) -> dict[str, np.ndarray]:
+        """Per-user rows of ``days`` as the API shows them at ``now`` (None: the final values; ``revisions``)."""
+        return concat(
+            [revisions.as_of(self.day(d).users, d, now, self.org.world_seed, self.org.slug) for d in days]
+        )
 
-    def users_query(self, days: Sequence[date], scope: Scope, projects: np.ndarray | None) -> Table:
-        """Rows of /analytics/users: per user (or per RBAC group with ``group_by``), over ``days``."""
+    def users_query(
+        self, days: Sequence[date], scope: Scope, projects: np.ndarray | None, now: datetime | None = None
+    ) -> Table:
+        """Rows of /analytics/users: per user (or per RBAC group with ``group_by``), over ``days``, as the
+        API shows them at ``now`` (None: the final values)."""
         single = len(days) == 1
         if projects is not None:
             base = self._project_user_rows(days, scope, projects)
         else:
-            t = self.user_table(days)
+            t = self.user_table(days, now)
             if scope.users is not None:
                 t = take_rows(t, scope.users[t["user"]])
             if single:

@@ -21,10 +21,16 @@ def truth_summaries(sim, org, start: date, end: date, params: dict):
 
 
 def truth_user_activity(sim, org, start: date, end: date, params: dict):
+    """Per-day totals of /analytics/users as the API shows them at the simulator's clock (``as_of=now``,
+    the default) or once every revision is in (``as_of=final``)."""
+    mode = params.get("as_of", "now")
+    if mode not in ("now", "final"):
+        raise ValueError("as_of must be 'now' (what the API shows at the simulator's clock) or 'final'")
+    now = sim.now() if mode == "now" else None
     eng = engagement(sim, org)
     out = []
     for d in day_range(start, end):
-        t = eng.day(d).users
+        t = eng.user_table([d], now)
         out.append(
             {
                 "date": d.isoformat(),

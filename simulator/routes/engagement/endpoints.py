@@ -8,6 +8,7 @@ import numpy as np
 
 from simulator import cursors
 from simulator.errors import bad_request
+from simulator.generators.engagement import revisions
 from simulator.generators.engagement.arrays import Scope, Table
 from simulator.generators.engagement.generator import engagement
 from simulator.generators.engagement.vocab import USER_LAYOUT
@@ -24,8 +25,10 @@ from simulator.routes.engagement.params import (
     parse_order,
     parse_range,
     parse_window,
+    peek_as_of,
     sort_rows,
     user_scope,
+    with_as_of,
 )
 from simulator.routes.engagement.records import compile_record, masked_rank, row_values, template
 
@@ -113,8 +116,12 @@ def users(ctx: Ctx) -> dict:
     projects = project_filter(eng, f)
     scope = Scope(users=members, groups=groups, group_by=group_by)
 
+    # a pagination shows the values of its first page's instant (they are revised between days)
+    as_of = peek_as_of(q.one("page")) or ctx.now
+    win = with_as_of(win, as_of)
+
     def build() -> Table:
-        t = eng.users_query(win.days, scope, projects)
+        t = eng.users_query(win.days, scope, projects, as_of)
         primary = (
             masked_rank(eng.group_rank, t.cols["grp"])
             if grouped
@@ -122,7 +129,8 @@ def users(ctx: Ctx) -> dict:
         )
         return sort_rows(t, by, desc, primary, ())
 
-    table = eng.cached(("users", q.canonical(), win.start, win.end), build)
+    served = tuple(revisions.version(d, as_of) for d in win.days)
+    table = eng.cached(("users", q.canonical(), win.start, win.end, served), build)
     start, end, nxt = page_window(ctx, "users", table.n, limit, win)
     sel = np.arange(start, end)
     vals = row_values(table, sel, [c for c in USER_RECORD_COLUMNS if not c.startswith("$")])

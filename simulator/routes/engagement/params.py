@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from simulator import cursors
+from simulator.clock import iso, parse_instant
 from simulator.errors import bad_request
 from simulator.freshness import latest_engagement_day
 from simulator.generators.engagement.arrays import Table
@@ -56,15 +57,35 @@ def check_floor(name: str, d: date) -> None:
         )
 
 
+def _tag_part(page: str | None, name: str) -> str | None:
+    """One ``name=value`` part of the ``|``-separated tag a cursor carries (None when absent)."""
+    tag = cursors.refresh_tag(page) if page else None
+    for part in (tag or "").split("|"):
+        key, sep, value = part.partition("=")
+        if sep and key == name:
+            return value
+    return None
+
+
 def peek_end(page: str | None) -> date | None:
     """The ending_date a cursor was issued under when the request left ending_date to its default."""
-    tag = cursors.refresh_tag(page) if page else None
-    if tag is None or not tag.startswith("end="):
-        return None
     try:
-        return date.fromisoformat(tag[4:])
+        return date.fromisoformat(_tag_part(page, "end") or "")
     except ValueError:
         return None
+
+
+def peek_as_of(page: str | None) -> datetime | None:
+    """The instant whose values (engagement revisions) a pagination shows: that of its first page."""
+    try:
+        return parse_instant(_tag_part(page, "asof") or "")
+    except ValueError:
+        return None
+
+
+def with_as_of(win: Window, as_of: datetime) -> Window:
+    """``win`` whose cursors also carry the instant of the values served (so later pages show the same)."""
+    return replace(win, end_tag="|".join(t for t in (win.end_tag, f"asof={iso(as_of)}") if t))
 
 
 def parse_range(ctx: Ctx, start: date, latest: date) -> Window:
