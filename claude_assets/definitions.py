@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from claude_assets.automation.downstream import downstream_automation_sensor, with_downstream_automation
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
@@ -42,10 +43,14 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         *facts_assets(config),
         *exports_assets(config),
     ]
+    assets = with_downstream_automation(assets)  # facts and exports follow their raw days
     return dg.Definitions(
         assets=assets,
         # stopped until turned on (UI > Automation, or `dagster sensor start provisional_days_repull`)
-        sensors=[provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.STOPPED)],
+        sensors=[
+            provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.STOPPED),
+            downstream_automation_sensor(),  # running by default
+        ],
         resources={
             "console_api": ConsoleAdminApi(),
             "analytics_api": EnterpriseAnalyticsApi(),

@@ -1,0 +1,124 @@
+"""Declarative automation downstream of the raw days: a raw (day, organization) updated with its blocking checks
+passing requests that day of the facts, then of the exports, and nothing else; a failed blocking check holds
+the day until a good pull; a fresh warehouse and days older than the lookback are not requested."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import dagster as dg
+import pytest
+
+from claude_assets.automation.downstream import LOOKBACK, SENSOR_NAME
+from claude_assets.config import OrgConfig, ProjectConfig
+from claude_assets.definitions import build_definitions
+from claude_assets.exports.tables import FOCUS_COST
+from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE, PRICE_BOOK
+from claude_assets.partitions import DATE, ORG
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)  # the latest complete day is 2026-11-24
+DAY, OTHER_DAY = "2026-11-22", "2026-11-21"
+CONSOLE, ENTERPRISE = "acme-console", "acme-enterprise"
+FACTS_FROM_RAW = {FACTS_COST.asset_key, FACTS_USAGE.asset_key, dg.AssetKey(["facts", "cost_reconciliation"])}
+
+
+def config() -> ProjectConfig:
+    common = {"base_url": "http://127.0.0.1:9", "history_start": date(2026, 9, 1)}
+    return ProjectConfig(
+        organizations=(
+            OrgConfig(slug=CONSOLE, kind="console", key_env="UNUSED_CONSOLE_KEY", **common),
+            OrgConfig(
+                slug=ENTERPRISE,
+                kind="enterprise",
+                key_env="UNUSED_ENTERPRISE_KEY",
+                analytics_beta=True,
+                **common,
+            ),
+        )
+    )
+
+
+class World:
+    """The definitions, an instance, and the events a run would record; ``tick`` evaluates the conditions."""
+
+    def __init__(self) -> None:
+        self.defs = build_definitions(config(), ":memory:")
+        self.graph = self.defs.resolve_asset_graph()
+        self.instance = dg.DagsterInstance.ephemeral()
+        self.cursor = None
+        self.raw = [k for k in self.graph.get_all_asset_keys() if k.path[0] == "raw"]
+
+    def tick(self) -> dict[dg.AssetKey, set[str | None]]:
+        result = dg.evaluate_automation_conditions(
+            self.defs, self.instance, evaluation_time=NOW, cursor=self.cursor
+        )
+        self.cursor = result.cursor
+        return {
+            k: set(result.get_requested_partitions(k))
+            for k in self.graph.get_all_asset_keys()
+            if result.get_num_requested(k)
+        }
+
+    def materialized(
+        self, key: dg.AssetKey, partition: str | None = None, *, checks_pass: bool = True
+    ) -> None:
+        """A materialization of ``key`` and, beside it, its checks' results (as the asset's step yields them)."""
+        self.instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=partition))
+        for check in self.graph.get(key).check_keys:
+            self.instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(asset_key=key, check_name=check.name, passed=checks_pass)
+            )
+
+    def raw_day(self, day: str, *, failing_org: str | None = None) -> None:
+        """Every raw table of every organization pulled for ``day``; ``failing_org``'s blocking checks fail."""
+        for key in self.raw:
+            orgs = self.graph.get(key).partitions_def.get_partitions_def_for_dimension(ORG)
+            for org in orgs.get_partition_keys():
+                partition = str(dg.MultiPartitionKey({DATE: day, ORG: org}))
+                self.materialized(key, partition, checks_pass=org != failing_org)
+
+
+@pytest.fixture
+def world() -> World:
+    w = World()
+    assert w.tick() == {PRICE_BOOK.asset_key: {None}}  # a fresh warehouse: only the price book, no day
+    w.materialized(PRICE_BOOK.asset_key)
+    assert w.tick() == {}
+    return w
+
+
+def test_a_raw_day_pulled_with_its_checks_passing_requests_that_day_of_the_facts_only(world):
+    world.raw_day(DAY)
+    assert world.tick() == dict.fromkeys(FACTS_FROM_RAW, {DAY})
+    assert world.tick() == {}  # requested once
+
+
+def test_the_facts_built_from_a_day_request_the_same_day_of_the_allocation_and_the_export(world):
+    world.raw_day(DAY)
+    world.tick()
+    for key in FACTS_FROM_RAW:
+        world.materialized(key, DAY)
+    assert world.tick() == {COST_ALLOCATION.asset_key: {DAY}, FOCUS_COST.asset_key: {DAY}}
+
+
+def test_a_day_whose_blocking_check_failed_waits_for_a_good_pull(world):
+    world.raw_day(DAY, failing_org=CONSOLE)
+    assert world.tick() == {}
+    world.raw_day(OTHER_DAY)  # another day passing does not release it
+    assert world.tick() == dict.fromkeys(FACTS_FROM_RAW, {OTHER_DAY})
+    world.raw_day(DAY)  # the day pulled again, its checks passing
+    assert world.tick() == dict.fromkeys(FACTS_FROM_RAW, {DAY})
+
+
+def test_a_day_older_than_the_lookback_is_left_to_backfills(world):
+    old = (NOW - LOOKBACK).date().replace(day=1).isoformat()
+    world.raw_day(old)
+    assert world.tick() == {}
+
+
+def test_the_automation_sensor_runs_by_default_over_the_facts_and_exports(world):
+    sensor = world.defs.resolve_sensor_def(SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    targeted = sensor.asset_selection.resolve(world.graph)
+    assert {k.path[0] for k in targeted} == {"facts", "exports"}
+    assert FOCUS_COST.asset_key in targeted and FACTS_COST.asset_key in targeted
