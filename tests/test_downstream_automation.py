@@ -38,6 +38,11 @@ def config() -> ProjectConfig:
     )
 
 
+def facts_from_raw(day: str) -> dict[dg.AssetKey, set[str]]:
+    """The request of ``day`` of every facts table read straight from the raw tables."""
+    return {key: {day} for key in FACTS_FROM_RAW}
+
+
 class World:
     """The definitions, an instance, and the events a run would record; ``tick`` evaluates the conditions."""
 
@@ -89,7 +94,7 @@ def world() -> World:
 
 def test_a_raw_day_pulled_with_its_checks_passing_requests_that_day_of_the_facts_only(world):
     world.raw_day(DAY)
-    assert world.tick() == dict.fromkeys(FACTS_FROM_RAW, {DAY})
+    assert world.tick() == facts_from_raw(DAY)
     assert world.tick() == {}  # requested once
 
 
@@ -105,9 +110,9 @@ def test_a_day_whose_blocking_check_failed_waits_for_a_good_pull(world):
     world.raw_day(DAY, failing_org=CONSOLE)
     assert world.tick() == {}
     world.raw_day(OTHER_DAY)  # another day passing does not release it
-    assert world.tick() == dict.fromkeys(FACTS_FROM_RAW, {OTHER_DAY})
+    assert world.tick() == facts_from_raw(OTHER_DAY)
     world.raw_day(DAY)  # the day pulled again, its checks passing
-    assert world.tick() == dict.fromkeys(FACTS_FROM_RAW, {DAY})
+    assert world.tick() == facts_from_raw(DAY)
 
 
 def test_a_day_older_than_the_lookback_is_left_to_backfills(world):
