@@ -114,8 +114,8 @@ def write_config_file(config: ProjectConfig, path: Path | None = None) -> Path:
 
 def prepare_dagster_home(home: Path | None = None) -> Path:
     """The demo's Dagster home, with run monitoring on and the warehouse pool limited to one step (each added
-    to a ``dagster.yaml`` written before it was),
-    and every run a killed process left in progress marked failed (``demo.dead_runs``)."""
+    to a ``dagster.yaml`` written before it was), and every run a killed process left in progress marked
+    failed (``demo.dead_runs``), its pool slot freed."""
     home = home or DAGSTER_HOME
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
@@ -131,6 +131,9 @@ def prepare_dagster_home(home: Path | None = None) -> Path:
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         for run, pid in fail_dead_runs(instance):
+            # the dead process cannot give back the warehouse pool's slot its step held: free it, or every
+            # later run would wait for it forever
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             print(
                 f"Run {run.run_id} was left in progress by a process that no longer exists (pid {pid}): "
                 "marked failed. Materialize its partitions again to finish it.",
