@@ -4,12 +4,18 @@ the day until a good pull; a fresh warehouse and days older than the lookback ar
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
 
-from claude_assets.automation.downstream import LOOKBACK, SENSOR_NAME
+from claude_assets.automation.downstream import (
+    LOOKBACK,
+    REVISION_WINDOW,
+    SENSOR_NAME,
+    settled_days_only,
+    when_upstream_days_change,
+)
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
 from claude_assets.exports.tables import FOCUS_COST
@@ -127,3 +133,42 @@ def test_the_automation_sensor_runs_by_default_over_the_facts_and_exports(world)
     targeted = sensor.asset_selection.resolve(world.graph)
     assert {k.path[0] for k in targeted} == {"facts", "exports"}
     assert FOCUS_COST.asset_key in targeted and FACTS_COST.asset_key in targeted
+
+
+def test_a_layer_on_settled_days_sees_a_day_once_it_leaves_the_revision_window_and_not_before():
+    days = dg.DailyPartitionsDefinition(start_date="2026-09-01", timezone="UTC")
+
+    @dg.asset(partitions_def=days)
+    def upstream(): ...
+
+    @dg.asset(
+        partitions_def=days,
+        deps=[upstream],
+        automation_condition=settled_days_only(when_upstream_days_change(LOOKBACK + REVISION_WINDOW)),
+    )
+    def settled_layer(): ...
+
+    instance = dg.DagsterInstance.ephemeral()
+    first_unsettled = (NOW - REVISION_WINDOW).date().isoformat()  # 2026-10-26: revised until tomorrow
+    settled = "2026-10-10"
+
+    def tick(at: datetime, cursor=None):
+        result = dg.evaluate_automation_conditions(
+            [upstream, settled_layer], instance, evaluation_time=at, cursor=cursor
+        )
+        return set(result.get_requested_partitions(settled_layer.key)), result.cursor
+
+    def pulled(day: str) -> None:
+        instance.report_runless_asset_event(dg.AssetMaterialization(upstream.key, partition=day))
+
+    pulled(first_unsettled)  # before the layer's first evaluation: only leaving the window can request it
+    requested, cursor = tick(NOW)
+    assert requested == set()  # nothing on the first evaluation, however much history is settled
+    pulled("2026-11-20")
+    pulled(settled)
+    requested, cursor = tick(NOW, cursor)
+    assert requested == {settled}  # a settled day changed upstream; the days still revisable wait
+    requested, cursor = tick(NOW + timedelta(days=1), cursor)
+    assert requested == {first_unsettled}  # it has just left the revision window
+    requested, cursor = tick(NOW + timedelta(days=1), cursor)
+    assert requested == set()

@@ -17,7 +17,8 @@ is requested until raw days arrive, and a backfill of old raw days outside ``LOO
 backfill itself (select the facts with it), not by automation. Requests of one tick for several days are
 emitted as one backfill, which the assets' single-run backfill policy makes one run.
 
-The sensor ``downstream_automation`` evaluates the conditions; it runs by default.
+The sensor ``downstream_automation`` evaluates the conditions; it runs by default. A later layer that must
+see settled days only (insights) wraps its condition in ``settled_days_only``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ DOWNSTREAM_GROUPS = ("facts", "exports")
 #: Enterprise cost and usage values are revised up to 30 days (api-reference.md): a re-pull that old must
 #: still reach the facts; a few days more cover a source that settles late
 LOOKBACK = timedelta(days=35)
+#: how long a source may still revise a day (the Enterprise reports: 30 days); older days are settled
+REVISION_WINDOW = timedelta(days=30)
 #: the organization's names read by the exports as they stand (snapshots, not days): a new snapshot does
 #: not rebuild every exported day, and a missing one does not hold the exports back
 NAMES_ONLY = dg.AssetSelection.assets(ORGANIZATION.asset_key, WORKSPACES_TABLE.asset_key)
@@ -84,18 +87,28 @@ def when_missing() -> dg.AutomationCondition:
 
 
 def settled_days_only(
-    condition: dg.AutomationCondition, revision_window: timedelta = timedelta(days=30)
+    condition: dg.AutomationCondition, revision_window: timedelta = REVISION_WINDOW
 ) -> dg.AutomationCondition:
     """The hook for a layer that must see settled days only (insights): ``condition`` restricted to days
-    older than the sources' revision window, the days no source will revise any more.
+    older than the sources' revision window, the days no source revises any more.
 
-    A day enters the layer when it leaves the window (``newly_true``) as well as when its upstream changes
-    after that. Use ``settled_days_only(when_upstream_days_change(LOOKBACK + revision_window))``.
+    A day is requested when it leaves the window (once what it reads is there, checked and not running);
+    a change upstream while the day was still revisable waits until then, one after it is built at once.
+    Use ``settled_days_only(when_upstream_days_change(LOOKBACK + REVISION_WINDOW))``. Settled here is the
+    documented revision window, by the calendar; a layer that needs the per-day record of each pull
+    (``raw.ingest_log``) replaces ``settled`` with a condition reading it.
     """
-    settled = ~dg.AutomationCondition.in_latest_time_window(revision_window)
-    return (
-        settled & (condition | (settled.newly_true() & ~dg.AutomationCondition.any_deps_missing()))
-    ).with_label("settled_days_only")
+    ac = dg.AutomationCondition
+    settled = ~ac.in_latest_time_window(revision_window)
+    # since_last_handled is reset on the first evaluation: the history already settled is not requested
+    entering = (
+        settled.newly_true().since_last_handled()
+        & ~ac.any_deps_missing()
+        & ~ac.any_deps_in_progress()
+        & ~ac.in_progress()
+        & ac.all_deps_blocking_checks_passed()
+    )
+    return (settled & (condition | entering)).with_label("settled_days_only")
 
 
 def with_downstream_automation(assets: Sequence[object]) -> list[object]:
