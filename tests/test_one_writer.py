@@ -122,3 +122,15 @@ def test_a_run_killed_while_holding_the_pool_gives_its_slot_back_when_the_demo_s
     finally:
         after.kill()
     assert after.returncode == 0
+
+
+def test_a_demo_home_written_before_gets_the_pool_limit_and_keeps_what_it_had(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # as an older demo wrote it
+    demo_config.prepare_dagster_home(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        pools = instance.get_concurrency_config().pool_config
+        assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "op")
+        assert instance.run_monitoring_enabled
+    assert "enabled: false" in (home / "dagster.yaml").read_text()
