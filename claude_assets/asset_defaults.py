@@ -14,6 +14,9 @@ from claude_assets.warehouse.contract import Table
 
 OWNERS = ["team:data-platform"]  # the owner every asset of this project declares
 KINDS = {"duckdb", "python"}
+#: the Dagster pool of every asset that writes the DuckDB file: DuckDB allows one writing process, so the
+#: instance limits the pool to one step at a time (demo/settings.py) and other runs' steps wait their turn
+WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 def daily_by_org_args(config: ProjectConfig, kind: str, group: str) -> dict:
@@ -25,6 +28,7 @@ def daily_by_org_args(config: ProjectConfig, kind: str, group: str) -> dict:
         "group_name": group,
         "kinds": KINDS,
         "owners": OWNERS,
+        "pool": WAREHOUSE_POOL,
     }
 
 

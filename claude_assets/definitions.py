@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from claude_assets.automation.downstream import downstream_automation_sensor, with_downstream_automation
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.automation.readiness import readiness_automation
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
@@ -43,6 +44,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         *facts_assets(config),
         *exports_assets(config),
     ]
+    assets = with_downstream_automation(assets)  # facts and exports follow their raw days
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")
     return dg.Definitions(
         assets=assets,
@@ -50,6 +52,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         sensors=[
             *automation.sensors,
             provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),
+            downstream_automation_sensor(),  # running by default
         ],
         resources={
             "console_api": ConsoleAdminApi(),

@@ -39,6 +39,15 @@ run_monitoring:
   max_resume_run_attempts: 0  # the default run launcher cannot resume a run
   poll_interval_seconds: 60
 """
+CONCURRENCY_YAML = """\
+# DuckDB allows one writing process: every asset that writes the warehouse is in the pool
+# duckdb_warehouse (claude_assets.asset_defaults.WAREHOUSE_POOL), one step at a time; a run whose step finds
+# the pool busy waits for it (queued in the UI, "blocked by pool") instead of failing on the file's lock
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: op
+"""
 DAGSTER_YAML = (
     """\
 # written by demo.settings: the demo runs with no network, so no telemetry
@@ -46,6 +55,7 @@ telemetry:
   enabled: false
 """
     + RUN_MONITORING_YAML
+    + CONCURRENCY_YAML
 )
 
 
@@ -103,21 +113,27 @@ def write_config_file(config: ProjectConfig, path: Path | None = None) -> Path:
 
 
 def prepare_dagster_home(home: Path | None = None) -> Path:
-    """The demo's Dagster home, with run monitoring on (added to a ``dagster.yaml`` written before it was),
-    and every run a killed process left in progress marked failed (``demo.dead_runs``)."""
+    """The demo's Dagster home, with run monitoring on and the warehouse pool limited to one step (each added
+    to a ``dagster.yaml`` written before it was), and every run a killed process left in progress marked
+    failed (``demo.dead_runs``), its pool slot freed."""
     home = home or DAGSTER_HOME
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():
         settings.write_text(DAGSTER_YAML)
-    elif "run_monitoring" not in (yaml.safe_load(settings.read_text()) or {}):
-        settings.write_text(settings.read_text().rstrip("\n") + "\n" + RUN_MONITORING_YAML)
+    else:
+        for block, text in (("run_monitoring", RUN_MONITORING_YAML), ("concurrency", CONCURRENCY_YAML)):
+            if block not in (yaml.safe_load(settings.read_text()) or {}):
+                settings.write_text(settings.read_text().rstrip("\n") + "\n" + text)
     import dagster as dg
 
     from demo.dead_runs import fail_dead_runs
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         for run, pid in fail_dead_runs(instance):
+            # the dead process cannot give back the warehouse pool's slot its step held: free it, or every
+            # later run would wait for it forever
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             print(
                 f"Run {run.run_id} was left in progress by a process that no longer exists (pid {pid}): "
                 "marked failed. Materialize its partitions again to finish it.",

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from checks.window import SchemaViolation, validate
-from claude_assets.asset_defaults import KINDS, OWNERS
+from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.exports import focus
 from claude_assets.exports.tables import FOCUS_COST, SCHEMA
@@ -36,6 +36,7 @@ def _focus_cost(config: ProjectConfig) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds={*KINDS, "parquet"},
         owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         deps=[
             FACTS_COST_KEY,  # same days
             # names only (organization, workspaces): snapshots per organization, read as they stand

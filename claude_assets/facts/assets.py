@@ -11,7 +11,7 @@ from checks import allocation as allocation_checks
 from checks import facts as facts_checks
 from checks import reconciliation as reconciliation_checks
 from checks.window import validate
-from claude_assets.asset_defaults import KINDS, OWNERS
+from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.facts import allocation, price_book, price_book_checks, reconciliation
 from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
@@ -72,6 +72,7 @@ def price_book_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds=KINDS | {"csv"},
         owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         check_specs=check_specs,
         metadata={
             "dagster/column_schema": PRICE_BOOK.dagster_schema(),
@@ -170,6 +171,7 @@ def _daily_table_args(config: ProjectConfig, table: Table) -> dict:
         "group_name": GROUP,
         "kinds": KINDS,
         "owners": OWNERS,
+        "pool": WAREHOUSE_POOL,
     }
 
 

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from checks import inventory as inventory_checks
-from claude_assets.asset_defaults import table_spec
+from claude_assets.asset_defaults import WAREHOUSE_POOL, table_spec
 from claude_assets.config import ProjectConfig
 from claude_assets.inventory.snapshot import run_snapshots
 from claude_assets.inventory.tables import ENTITIES, TABLES
@@ -23,6 +23,7 @@ def inventory_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
         check_specs=[s for e in ENTITIES for s in inventory_checks.specs(e.table, e.expect_rows)],
         partitions_def=organizations(config, "console"),
         backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
     )
     def console_inventory(
         context: dg.AssetExecutionContext, console_api: ConsoleAdminApi, duckdb: DuckDBResource

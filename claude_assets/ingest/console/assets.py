@@ -79,6 +79,7 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
         ],
         partitions_def=common["partitions_def"],
         backfill_policy=common["backfill_policy"],
+        pool=common["pool"],
         name="raw__claude_code",
     )
     def claude_code(context: dg.AssetExecutionContext, console_api: ConsoleAdminApi, duckdb: DuckDBResource):

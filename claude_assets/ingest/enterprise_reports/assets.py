@@ -126,6 +126,7 @@ def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool,
         check_specs=[s for t in tables for s in check_specs(t)],
         partitions_def=common["partitions_def"],
         backfill_policy=common["backfill_policy"],
+        pool=common["pool"],
         can_subset=True,
     )
     def _asset(
