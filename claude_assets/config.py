@@ -25,7 +25,7 @@ organizations are declared and a run fails naming the variable to set. Several o
       enterprise_refresh_interval: PT4H
     source_timing:                    # optional: when a source is late or stalled (defaults in SourceTimings)
       console_cost: {expected_delay: PT25H, stall_after: PT48H}
-      enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_days: 30, revision_cadence: PT24H}
+      enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_cadence: PT24H}
     day_revisable_for:                # optional: how long after a UTC day ends a complete day may still be
       enterprise_reports: P30D        #   revised at its source (then it is settled); defaults: DayRevisableFor
       enterprise_engagement: P3D
@@ -193,19 +193,17 @@ class SourceTiming(BaseModel):
     stall_after: timedelta = Field(
         gt=timedelta(0), description="the watermark unchanged for longer than this: the source has stalled"
     )
-    revision_days: int = Field(
-        default=0, ge=0, le=366, description="days back from today the source may still revise (0: none)"
-    )
     revision_cadence: timedelta = Field(
         default=timedelta(hours=24),
         ge=timedelta(0),
-        description="a day inside the revision window is pulled again once its last pull is this old (and, "
+        description="a day inside its source's revision window (day_revisable_for) is pulled again once its last pull is this old (and, "
         "for the Enterprise reports, the source has exported since)",
     )
 
 
 class SourceTimings(BaseModel):
-    """Per source: when it is late or stalled, and its revision window (readiness sensors, source_on_time)."""
+    """Per source: when it is late or stalled, and how often a revisable day is pulled again (readiness
+    sensors, source_on_time); how long a day stays revisable is ``day_revisable_for``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -219,13 +217,13 @@ class SourceTimings(BaseModel):
         expected_delay=timedelta(hours=26), stall_after=timedelta(hours=48)
     )
     engagement: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=36), stall_after=timedelta(hours=48), revision_days=3
+        expected_delay=timedelta(hours=36), stall_after=timedelta(hours=48)
     )
     enterprise_reports: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24), revision_days=30
+        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24)
     )
     analytics_beta: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24), revision_days=30
+        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24)
     )
     #: the readiness sensors request days missing from the warehouse this far back from the newest ready day
     catch_up_days: int = Field(default=7, ge=1, le=366)
@@ -268,7 +266,7 @@ class ProjectConfig(BaseModel):
     )
     source_timing: SourceTimings = Field(
         default_factory=SourceTimings,
-        description="when each source is late or stalled, and its revision window (defaults: docs/reliability.md)",
+        description="when each source is late or stalled, and how often its revisable days are pulled again",
     )
     day_revisable_for: DayRevisableFor = Field(
         default_factory=DayRevisableFor,

@@ -80,7 +80,9 @@ def test_demo_backfills_summarizes_and_leaves_no_key_behind(scratch_demo, capsys
         days = con.execute(
             "SELECT org_id, count(DISTINCT usage_date) FROM raw.console_cost GROUP BY ALL ORDER BY ALL"
         ).fetchall()
-        provisional = con.execute("SELECT DISTINCT table_name FROM raw.ingest_log WHERE provisional").fetchall()
+        provisional = con.execute(
+            "SELECT DISTINCT table_name FROM raw.ingest_log WHERE provisional"
+        ).fetchall()
     assert days == [("acme-console", 3), ("globex-console", 3)]
     # the Enterprise reports hold yesterday only 24 hours after it ends: the summary says so, table by table
     assert provisional and "Provisional days" in out

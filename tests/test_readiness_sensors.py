@@ -375,9 +375,9 @@ def test_the_timings_are_configuration_with_the_documented_defaults():
         timedelta(hours=4),
     )
     assert timing.catch_up_days == 2
-    assert (timing.enterprise_reports.expected_delay, timing.enterprise_reports.revision_days) == (
+    assert (timing.enterprise_reports.expected_delay, timing.enterprise_reports.revision_cadence) == (
         timedelta(hours=24),
-        30,
+        timedelta(hours=24),
     )
     assert timing.console_usage.expected_delay == timedelta(hours=2)
 

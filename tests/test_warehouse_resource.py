@@ -32,7 +32,9 @@ def test_another_process_can_write_right_after_a_failed_write(tmp_path):
     kept = _fail_inside(Warehouse(database=str(path)))
     # the failed block's connection is still referenced here, as a traceback would keep it
     writer = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('CREATE TABLE u AS SELECT 2 AS y')"
-    done = subprocess.run([sys.executable, "-c", writer, str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", writer, str(path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert kept is not None
 

@@ -34,6 +34,8 @@ class Family:
     probe: probes.ProbeFn
     #: how long after a day ends the source holds all of it (``day_complete_after``)
     delay: Callable[[ProjectConfig], timedelta]
+    #: how long after a day ends the source may still revise it (``day_revisable_for``)
+    revisable_for: Callable[[ProjectConfig], timedelta] = lambda c: timedelta(0)
     watermarked: bool = False  # its pages carry data_refreshed_at (revisions are known by it)
     beta_only: bool = False  # read only for organizations with analytics_beta
 
@@ -64,6 +66,7 @@ FAMILIES = (
         (CONSOLE_USAGE,),
         probes.console_usage,
         lambda c: c.day_complete_after.console_usage,
+        lambda c: c.day_revisable_for.console,
     ),
     Family(
         "console_cost",
@@ -72,6 +75,7 @@ FAMILIES = (
         (CONSOLE_COST,),
         probes.console_cost,
         lambda c: c.day_complete_after.console_cost,
+        lambda c: c.day_revisable_for.console,
     ),
     Family(
         "claude_code",
@@ -80,6 +84,7 @@ FAMILIES = (
         (CLAUDE_CODE_USAGE, CLAUDE_CODE_MODELS),
         probes.claude_code,
         lambda c: c.day_complete_after.claude_code,
+        lambda c: c.day_revisable_for.console,
     ),
     Family(
         "engagement",
@@ -88,6 +93,7 @@ FAMILIES = (
         tuple(ENGAGEMENT_TABLES),
         probes.engagement,
         lambda c: timedelta(0),
+        lambda c: c.day_revisable_for.enterprise_engagement,
     ),
     Family(
         "enterprise_reports",
@@ -96,6 +102,7 @@ FAMILIES = (
         tuple(LEGACY_TABLES),
         probes.enterprise_reports,
         lambda c: c.day_complete_after.enterprise_reports,
+        lambda c: c.day_revisable_for.enterprise_reports,
         watermarked=True,
     ),
     Family(
@@ -105,6 +112,7 @@ FAMILIES = (
         tuple(BETA_TABLES),
         probes.analytics_beta,
         lambda c: c.day_complete_after.enterprise_reports,
+        lambda c: c.day_revisable_for.enterprise_reports,
         watermarked=True,
         beta_only=True,
     ),

@@ -8,7 +8,7 @@ budget), then compares with ``raw.ingest_log`` and requests, one run per ``date|
   ``source_timing.catch_up_days`` of the newest ready day. Run key ``ready:<family>:<partition>``: the
   same for every tick, so Dagster starts it once, across ticks and daemon restarts (run keys are kept
   by the instance, not by the sensor).
-- **revision**: a day inside the source's revision window whose last pull was final and is older than
+- **revision**: a day inside the source's revision window (``day_revisable_for``) whose last pull was final and is older than
   ``revision_cadence`` (and, for the Enterprise reports, older than the source's newest export). Run key
   ``revise:<family>:<partition>:<the pull's run ids>``: once per pull. Provisional days are left to the
   ``provisional_days_repull`` sensor, which requests them once per pull when their ``final_after`` passes.
@@ -132,6 +132,7 @@ def requests_for(
 ) -> list[dg.RunRequest]:
     """One run request per partition that is ready and missing, or due for a revision."""
     timing = family.timing(config)
+    revisable_for = family.revisable_for(config)
     wanted = {t.qualified for t in family.tables}
     out = []
     for slug, probe in sorted(found.items()):
@@ -140,8 +141,9 @@ def requests_for(
         org = config.get(slug)
         newest = min(probe.latest_day, last_partition_day)
         first = max(org.history_start, newest - timedelta(days=config.source_timing.catch_up_days - 1))
-        revisable_from = max(org.history_start, probe.api_time.date() - timedelta(days=timing.revision_days))
-        start = min(first, revisable_from) if timing.revision_days else first
+        # a day is revisable while the API's clock is before its end plus the source's revision window
+        revisable_from = max(org.history_start, (probe.api_time - revisable_for).date())
+        start = min(first, revisable_from) if revisable_for else first
         for offset in range((newest - start).days + 1):
             day = start + timedelta(days=offset)
             pulled = pulls.get((slug, day))
@@ -151,7 +153,7 @@ def requests_for(
                     out.append(
                         _request(family, partition, f"ready:{family.name}:{partition}", "ready", checks)
                     )
-            elif timing.revision_days and day >= revisable_from and _revisable(family, timing, probe, pulled):
+            elif revisable_for and day >= revisable_from and _revisable(family, timing, probe, pulled):
                 pull = "+".join(sorted(pulled.runs))
                 out.append(
                     _request(
@@ -240,7 +242,7 @@ def _pulls(path: str, family: Family, config: ProjectConfig, found: dict[str, Pr
     """The warehouse's pulls of the days a tick may request (none when it has no warehouse or log yet)."""
     if not Path(path).exists():
         return {}
-    back = max(config.source_timing.catch_up_days, family.timing(config).revision_days) + 1
+    back = max(config.source_timing.catch_up_days, family.revisable_for(config).days) + 2
     since = min(p.latest_day or p.api_time.date() for p in found.values()) - timedelta(days=back)
     try:
         return read_pulls(path, family, since)
