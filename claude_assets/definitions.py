@@ -21,6 +21,7 @@ from claude_assets.facts.assets import facts_assets
 from claude_assets.ingest.console.assets import console_assets
 from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
 from claude_assets.ingest.enterprise_reports.assets import report_assets
+from claude_assets.insights.assets import insights_assets
 from claude_assets.inventory.assets import inventory_assets
 from claude_assets.warehouse.resource import Warehouse
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
@@ -43,6 +44,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         *report_assets(config),
         *facts_assets(config),
         *exports_assets(config),
+        *insights_assets(config),
     ]
     assets = with_downstream_automation(assets)  # facts and exports follow their raw days
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")

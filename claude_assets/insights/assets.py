@@ -1,0 +1,12 @@
+"""Every Dagster asset of the insights layer (group ``insights``), assembled from its packages."""
+
+import dagster as dg
+
+from claude_assets.config import ProjectConfig
+
+GROUP = "insights"
+
+
+def insights_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
+    """Every insights asset, for the organizations of ``config``."""
+    return []
