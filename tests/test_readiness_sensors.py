@@ -232,6 +232,55 @@ def test_days_the_source_revised_are_requested_again_once_per_pull(server, tmp_p
     ]
 
 
+def test_a_day_whose_revision_window_closed_after_its_last_pull_is_pulled_once_more_to_settle(
+    server, tmp_path
+):
+    wh = tmp_path / "w.duckdb"
+    org = "acme-enterprise"
+    old = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
+
+    def revisable(day: date) -> DayCompleteness:
+        ends = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+        return DayCompleteness(False, None, old, old, settled=False, settles_after=ends + timedelta(days=30))
+
+    # the window (30 days) of 2026-10-20 .. 2026-10-22 has closed by the clock (2026-11-22 12:00) and the
+    # export watermark; 2026-10-19 was pulled settled already; 2026-10-10 closed too long ago to look at
+    for d in (10, 19, 20, 21, 22):
+        day = date(2026, 10, d)
+        state = DayCompleteness(False, None, old, old) if d == 19 else revisable(day)
+        log_pull(wh, "enterprise_reports", org, day, state, f"r-{d}")
+    settle = {
+        str(r.partition_key): r.run_key
+        for r in tick(server, "enterprise_reports", wh).run_requests
+        if r.run_key.startswith("settle:")
+    }
+    assert sorted(settle) == [f"2026-10-{d}|{org}" for d in (20, 21, 22)]
+    assert settle["2026-10-21|acme-enterprise"] == f"settle:enterprise_reports:2026-10-21|{org}:r-21"
+    # once its settled values are stored, the day is not asked again
+    log_pull(
+        wh, "enterprise_reports", org, date(2026, 10, 21), DayCompleteness(False, None, T0, T0), "r-final"
+    )
+    again = [str(r.partition_key) for r in tick(server, "enterprise_reports", wh).run_requests]
+    assert "2026-10-21|acme-enterprise" not in again
+    assert {"2026-10-20|acme-enterprise", "2026-10-22|acme-enterprise"} <= set(again)
+
+
+def test_a_day_is_not_pulled_to_settle_before_the_export_has_passed_its_window(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    org = "acme-enterprise"
+    # the export watermark stops on 2026-11-19, before the window of 2026-10-21 closes (2026-11-21)
+    stall(server, "enterprise_reports", org, "2026-11-19")
+    old = datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
+    ends = datetime(2026, 10, 22, tzinfo=UTC)
+    state = DayCompleteness(False, None, old, old, settled=False, settles_after=ends + timedelta(days=30))
+    log_pull(wh, "enterprise_reports", org, date(2026, 10, 21), state, "r-21")
+    requested = [r.run_key for r in tick(server, "enterprise_reports", wh).run_requests]
+    assert requested and not [k for k in requested if k.startswith("settle:")]
+    stall(server, "enterprise_reports", org, None)  # resumed: the export passes the window's end
+    requested = [r.run_key for r in tick(server, "enterprise_reports", wh).run_requests]
+    assert f"settle:enterprise_reports:2026-10-21|{org}:r-21" in requested
+
+
 # -- late and stalled ------------------------------------------------------------------------------------
 def test_a_stalled_source_is_flagged_naming_it_and_cleared_when_it_resumes(server, tmp_path):
     wh = tmp_path / "w.duckdb"

@@ -12,6 +12,9 @@ budget), then compares with ``raw.ingest_log`` and requests, one run per ``date|
   ``revision_cadence`` (and, for the Enterprise reports, older than the source's newest export). Run key
   ``revise:<family>:<partition>:<the pull's run ids>``: once per pull. Provisional days are left to the
   ``provisional_days_repull`` sensor, which requests them once per pull when their ``final_after`` passes.
+- **settle**: a day whose revision window has closed since its last pull (logged ``revisable``) is pulled
+  once more, so the warehouse holds its settled values and logs it ``settled`` (what the insights wait
+  for). Run key ``settle:<family>:<partition>:<the pull's run ids>``.
 
 Each tick also judges whether the source is late or has stalled (``automation.lateness``) and reports
 the ``source_on_time`` check of the family's assets (``automation.on_time``) whenever a verdict or a
@@ -23,7 +26,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -39,6 +42,9 @@ from resources.errors import AnthropicApiError, ConfigurationError
 
 READINESS_TAG = "claude_assets/readiness"
 #: a probe's budget: one retry, short waits; a slow API waits for the next tick rather than holding this one
+#: a day whose revision window has closed while its last pull was still revisable is pulled once more, to
+#: store its settled values; days that closed this many days ago or fewer are looked at
+SETTLING_DAYS = 7
 PROBE_LIMITS = {
     "max_concurrency": 1,
     "timeout_seconds": 5.0,
@@ -58,10 +64,12 @@ class Pulled:
     runs: set[str] = field(default_factory=set)
     api_time: datetime | None = None  # the oldest of the tables' pulls
     refreshed: datetime | None = None  # the oldest data_refreshed_at
+    settled: bool = True  # every table's pull was logged settled
 
-    def add(self, table, provisional, run_id, api_time, refreshed) -> None:
+    def add(self, table, provisional, run_id, api_time, refreshed, status="settled") -> None:
         self.tables.add(table)
         self.provisional |= bool(provisional)
+        self.settled &= status == "settled"
         self.runs.add(run_id or "unknown")
         if api_time is not None and (self.api_time is None or api_time < self.api_time):
             self.api_time = api_time
@@ -113,12 +121,12 @@ def read_pulls(path: str, family: Family, since: date) -> dict[tuple[str, date],
     with duckdb_module.connect(path, read_only=True) as con:
         rows = con.execute(
             "SELECT table_name, org_id, usage_date, provisional, run_id, coalesce(api_time, fetched_at), "
-            f"data_refreshed_at FROM raw.ingest_log WHERE usage_date >= ? AND table_name IN "
+            f"data_refreshed_at, status FROM raw.ingest_log WHERE usage_date >= ? AND table_name IN "
             f"({', '.join('?' for _ in names)})",
             [since, *names],
         ).fetchall()
-    for table, org, day, provisional, run_id, api_time, refreshed in rows:
-        pulls[(org, day)].add(table, provisional, run_id, api_time, refreshed)
+    for table, org, day, provisional, run_id, api_time, refreshed, status in rows:
+        pulls[(org, day)].add(table, provisional, run_id, api_time, refreshed, status)
     return pulls
 
 
@@ -143,7 +151,8 @@ def requests_for(
         first = max(org.history_start, newest - timedelta(days=config.source_timing.catch_up_days - 1))
         # a day is revisable while the API's clock is before its end plus the source's revision window
         revisable_from = max(org.history_start, (probe.api_time - revisable_for).date())
-        start = min(first, revisable_from) if revisable_for else first
+        settling_from = max(org.history_start, revisable_from - timedelta(days=SETTLING_DAYS))
+        start = min(first, settling_from) if revisable_for else first
         for offset in range((newest - start).days + 1):
             day = start + timedelta(days=offset)
             pulled = pulls.get((slug, day))
@@ -160,7 +169,27 @@ def requests_for(
                         family, partition, f"revise:{family.name}:{partition}:{pull}", "revision", checks
                     )
                 )
+            elif (
+                revisable_for
+                and day < revisable_from
+                and _settling(family, revisable_for, probe, day, pulled)
+            ):
+                pull = "+".join(sorted(pulled.runs))
+                out.append(
+                    _request(family, partition, f"settle:{family.name}:{partition}:{pull}", "settle", checks)
+                )
     return out
+
+
+def _settling(family: Family, revisable_for: timedelta, probe: Probe, day: date, pulled: Pulled) -> bool:
+    """The day's revision window has closed (by the API's clock and, for the Enterprise reports, their
+    export watermark) but its last pull was logged before: one more pull stores its settled values."""
+    if pulled.settled or pulled.provisional:
+        return False
+    settles_after = datetime.combine(day + timedelta(days=1), time(), UTC) + revisable_for
+    if probe.api_time < settles_after:
+        return False
+    return not family.watermarked or (probe.watermark is not None and probe.watermark >= settles_after)
 
 
 def _revisable(family: Family, timing, probe: Probe, pulled: Pulled) -> bool:
@@ -242,7 +271,7 @@ def _pulls(path: str, family: Family, config: ProjectConfig, found: dict[str, Pr
     """The warehouse's pulls of the days a tick may request (none when it has no warehouse or log yet)."""
     if not Path(path).exists():
         return {}
-    back = max(config.source_timing.catch_up_days, family.revisable_for(config).days) + 2
+    back = max(config.source_timing.catch_up_days, family.revisable_for(config).days) + SETTLING_DAYS + 2
     since = min(p.latest_day or p.api_time.date() for p in found.values()) - timedelta(days=back)
     try:
         return read_pulls(path, family, since)
