@@ -213,8 +213,10 @@ class SourceTimings(BaseModel):
     console_cost: SourceTiming = SourceTiming(
         expected_delay=timedelta(hours=25), stall_after=timedelta(hours=48)
     )
+    #: its watermark is the newest day with rows, and an organization may have no Claude Code activity over
+    #: a weekend: Friday's data (watermark Saturday 00:00) stands until Monday's arrives on Tuesday at 01:00
     claude_code: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=26), stall_after=timedelta(hours=48)
+        expected_delay=timedelta(hours=74), stall_after=timedelta(hours=96)
     )
     engagement: SourceTiming = SourceTiming(
         expected_delay=timedelta(hours=36), stall_after=timedelta(hours=48)

@@ -17,6 +17,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from claude_assets.automation.families import FAMILIES
+from claude_assets.automation.lateness import judge
 from claude_assets.automation.on_time import CHECK_NAME
 from claude_assets.automation.readiness import probe_all
 from claude_assets.config import OrgConfig, ProjectConfig
@@ -443,3 +444,21 @@ def test_the_timings_are_configuration_with_the_documented_defaults():
 def test_a_wrong_timing_is_refused_naming_the_field(timing, field):
     with pytest.raises(ValueError, match=field):
         ProjectConfig.model_validate({"source_timing": timing})
+
+
+def test_a_weekend_without_claude_code_activity_is_neither_late_nor_stalled_by_default():
+    timing = ProjectConfig().source_timing.claude_code
+    friday_end = datetime(2026, 11, 21, tzinfo=UTC)  # Friday 2026-11-20's rows, the newest until Monday's
+    seen, instant = None, friday_end + timedelta(hours=1)
+    while instant < datetime(2026, 11, 24, 1, tzinfo=UTC):  # Monday's rows appear on Tuesday at 01:00
+        verdict, seen = judge(
+            "Claude Code analytics",
+            "globex-console",
+            watermark=friday_end,
+            latest_day=date(2026, 11, 20),
+            api_time=instant,
+            timing=timing,
+            seen=seen,
+        )
+        assert verdict.problem is None, (instant, verdict.problem)
+        instant += timedelta(hours=1)
