@@ -86,8 +86,18 @@ def tick(server: Running, family: str, warehouse: Path, cursor: str | None = Non
     return sensor.evaluate_tick(context)
 
 
+def covered(request: dg.RunRequest) -> list[str]:
+    """The partitions one run request covers: its partition, or its range of one organization's days."""
+    if request.partition_key is not None:
+        return [str(request.partition_key)]
+    start = request.tags["dagster/asset_partition_range_start"].split("|")
+    end = request.tags["dagster/asset_partition_range_end"].split("|")
+    assert start[1] == end[1], "a range covers one organization"
+    return days(start[0], end[0], start[1])
+
+
 def partitions(result) -> list[str]:
-    return sorted(str(r.partition_key) for r in result.run_requests)
+    return sorted(p for r in result.run_requests for p in covered(r))
 
 
 def days(start: str, end: str, org: str) -> list[str]:
@@ -192,6 +202,42 @@ def test_a_requested_run_fills_its_partition_and_is_not_asked_again(server, tmp_
 
 
 # -- revisions -------------------------------------------------------------------------------------------
+def test_a_range_of_revised_days_is_pulled_again_in_one_run_of_that_organization_only(server, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    defs = build_definitions(config(server), str(wh))
+    selection = FAMILY["enterprise_reports"].asset_keys
+    first = dg.materialize(
+        list(defs.assets),
+        selection=selection,
+        resources=defs.resources,
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-10|acme-enterprise",
+            "dagster/asset_partition_range_end": "2026-11-16|acme-enterprise",
+        },
+    )
+    assert first.success
+    set_clock(server, T0 + timedelta(hours=30))  # a day later, and the source has exported since
+    requests = [
+        r for r in tick(server, "enterprise_reports", wh).run_requests if r.run_key.startswith("revise:")
+    ]
+    assert [covered(r) for r in requests] == [days("2026-11-10", "2026-11-16", "acme-enterprise")]
+    again = dg.materialize(
+        list(defs.assets),
+        selection=requests[0].asset_selection,
+        resources=defs.resources,
+        tags=requests[0].tags,
+    )
+    assert again.success
+    with duckdb.connect(str(wh), read_only=True) as con:
+        runs = con.execute(
+            "SELECT DISTINCT org_id, usage_date, run_id FROM raw.ingest_log ORDER BY ALL"
+        ).fetchall()
+    assert {(org, day.isoformat()) for org, day, _ in runs} == {
+        ("acme-enterprise", f"2026-11-{d}") for d in range(10, 17)
+    }
+    assert {run for _, _, run in runs} == {again.run_id}
+
+
 def test_days_the_source_revised_are_requested_again_once_per_pull(server, tmp_path):
     wh = tmp_path / "w.duckdb"
     org = "acme-enterprise"
@@ -213,16 +259,18 @@ def test_days_the_source_revised_are_requested_again_once_per_pull(server, tmp_p
         wh, "enterprise_reports", org, date(2026, 10, 20), DayCompleteness(False, None, old, old), "r-old"
     )
     result = tick(server, "enterprise_reports", wh)
-    revised = {
-        str(r.partition_key): r.run_key for r in result.run_requests if r.run_key.startswith("revise:")
-    }
-    assert sorted(revised) == [f"2026-11-{d}|{org}" for d in (14, 15, 16, 17, 18)]
-    assert all(k.endswith(":r-old") for k in revised.values())
-    assert {str(r.partition_key) for r in result.run_requests} - set(revised) == set()
-    # the same pulls: the same run keys; a new pull of a revised day: a new key once it is old enough
-    assert {
-        str(r.partition_key): r.run_key for r in tick(server, "enterprise_reports", wh).run_requests
-    } == revised
+    revised = {r.run_key: covered(r) for r in result.run_requests if r.run_key.startswith("revise:")}
+    # one run per contiguous range of the organization's due days (2026-11-19 was pulled 4 h ago)
+    assert sorted(revised.values()) == [[f"2026-11-{d}|{org}" for d in (14, 15, 16, 17, 18)]]
+    assert len(result.run_requests) == 1
+    # the same pulls: the same run key; a new pull of a revised day: a new key once it is old enough
+    assert {r.run_key for r in tick(server, "enterprise_reports", wh).run_requests} == set(revised)
+    log_pull(
+        wh, "enterprise_reports", org, date(2026, 11, 16), DayCompleteness(False, None, old, old), "r-other"
+    )
+    after = {r.run_key: covered(r) for r in tick(server, "enterprise_reports", wh).run_requests}
+    assert sorted(after.values()) == [[f"2026-11-{d}|{org}" for d in (14, 15, 16, 17, 18)]]
+    assert set(after) != set(revised)
     # a source without revisions (the Console cost report) never re-asks a final day
     for d in range(14, 21):
         log_pull(
@@ -250,20 +298,19 @@ def test_a_day_whose_revision_window_closed_after_its_last_pull_is_pulled_once_m
         day = date(2026, 10, d)
         state = DayCompleteness(False, None, old, old) if d == 19 else revisable(day)
         log_pull(wh, "enterprise_reports", org, day, state, f"r-{d}")
-    settle = {
-        str(r.partition_key): r.run_key
-        for r in tick(server, "enterprise_reports", wh).run_requests
-        if r.run_key.startswith("settle:")
-    }
-    assert sorted(settle) == [f"2026-10-{d}|{org}" for d in (20, 21, 22)]
-    assert settle["2026-10-21|acme-enterprise"] == f"settle:enterprise_reports:2026-10-21|{org}:r-21"
+    settle = [
+        r for r in tick(server, "enterprise_reports", wh).run_requests if r.run_key.startswith("settle:")
+    ]
+    assert [covered(r) for r in settle] == [[f"2026-10-{d}|{org}" for d in (20, 21, 22)]]
+    assert settle[0].tags["claude_assets/readiness"] == "settle"
     # once its settled values are stored, the day is not asked again
     log_pull(
         wh, "enterprise_reports", org, date(2026, 10, 21), DayCompleteness(False, None, T0, T0), "r-final"
     )
-    again = [str(r.partition_key) for r in tick(server, "enterprise_reports", wh).run_requests]
-    assert "2026-10-21|acme-enterprise" not in again
-    assert {"2026-10-20|acme-enterprise", "2026-10-22|acme-enterprise"} <= set(again)
+    again = {r.run_key: covered(r) for r in tick(server, "enterprise_reports", wh).run_requests}
+    settling = sorted(v for k, v in again.items() if k.startswith("settle:"))
+    assert settling == [["2026-10-20|acme-enterprise"], ["2026-10-22|acme-enterprise"]]
+    assert f"settle:enterprise_reports:2026-10-20|{org}:r-20" in again
 
 
 def test_a_day_is_not_pulled_to_settle_before_the_export_has_passed_its_window(server, tmp_path):

@@ -23,6 +23,7 @@ watermark changes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,10 +38,11 @@ from claude_assets.automation.lateness import Seen, Verdict, judge
 from claude_assets.automation.on_time import evaluations, remembered, spec
 from claude_assets.automation.probes import Probe
 from claude_assets.config import ProjectConfig
-from claude_assets.partitions import DATE, ORG
+from claude_assets.partitions import DATE, ORG, contiguous
 from resources.errors import AnthropicApiError, ConfigurationError
 
 READINESS_TAG = "claude_assets/readiness"
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 #: a probe's budget: one retry, short waits; a slow API waits for the next tick rather than holding this one
 #: a day whose revision window has closed while its last pull was still revisable is pulled once more, to
 #: store its settled values; days that closed this many days ago or fewer are looked at
@@ -138,7 +140,8 @@ def requests_for(
     last_partition_day: date,
     checks: list[dg.AssetCheckKey],
 ) -> list[dg.RunRequest]:
-    """One run request per partition that is ready and missing, or due for a revision."""
+    """One run request per partition that is ready and missing; one per contiguous range of an
+    organization's days due for a revision, or to settle."""
     timing = family.timing(config)
     revisable_for = family.revisable_for(config)
     wanted = {t.qualified for t in family.tables}
@@ -153,6 +156,7 @@ def requests_for(
         revisable_from = max(org.history_start, (probe.api_time - revisable_for).date())
         settling_from = max(org.history_start, revisable_from - timedelta(days=SETTLING_DAYS))
         start = min(first, settling_from) if revisable_for else first
+        again: dict[str, list[tuple[date, Pulled]]] = {"revision": [], "settle": []}
         for offset in range((newest - start).days + 1):
             day = start + timedelta(days=offset)
             pulled = pulls.get((slug, day))
@@ -163,21 +167,36 @@ def requests_for(
                         _request(family, partition, f"ready:{family.name}:{partition}", "ready", checks)
                     )
             elif revisable_for and day >= revisable_from and _revisable(family, timing, probe, pulled):
-                pull = "+".join(sorted(pulled.runs))
-                out.append(
-                    _request(
-                        family, partition, f"revise:{family.name}:{partition}:{pull}", "revision", checks
-                    )
-                )
+                again["revision"].append((day, pulled))
             elif (
                 revisable_for
                 and day < revisable_from
                 and _settling(family, revisable_for, probe, day, pulled)
             ):
-                pull = "+".join(sorted(pulled.runs))
-                out.append(
-                    _request(family, partition, f"settle:{family.name}:{partition}:{pull}", "settle", checks)
-                )
+                again["settle"].append((day, pulled))
+        for why, days in again.items():
+            out.extend(_pull_again(family, slug, why, days, checks))
+    return out
+
+
+def _pull_again(
+    family: Family, slug: str, why: str, days: list[tuple[date, Pulled]], checks: list[dg.AssetCheckKey]
+) -> list[dg.RunRequest]:
+    """One run per contiguous range of days of one organization to pull again (revised or settling days
+    are many at once: a month of Enterprise days a day), keyed by the range and the pulls it replaces."""
+    out = []
+    for start, end in contiguous([d for d, _ in days]):
+        pulls = sorted({run for d, p in days if start <= d < end for run in p.runs})
+        first, last = (
+            dg.MultiPartitionKey({DATE: d.isoformat(), ORG: slug}) for d in (start, end - timedelta(1))
+        )
+        prefix = "revise" if why == "revision" else why
+        if first == last:
+            run_key = f"{prefix}:{family.name}:{first}:{'+'.join(pulls)}"
+        else:  # the pulls of a month of days: a digest keeps the key short
+            digest = hashlib.sha256("+".join(pulls).encode()).hexdigest()[:16]
+            run_key = f"{prefix}:{family.name}:{first}..{last}:{digest}"
+        out.append(_request(family, (first, last), run_key, why, checks))
     return out
 
 
@@ -205,14 +224,26 @@ def _revisable(family: Family, timing, probe: Probe, pulled: Pulled) -> bool:
 
 
 def _request(
-    family: Family, partition: dg.MultiPartitionKey, run_key: str, why: str, checks: list[dg.AssetCheckKey]
+    family: Family,
+    partitions: dg.MultiPartitionKey | tuple[dg.MultiPartitionKey, dg.MultiPartitionKey],
+    run_key: str,
+    why: str,
+    checks: list[dg.AssetCheckKey],
 ) -> dg.RunRequest:
+    """A run of the family's assets for one partition, or for a range of one organization's days (the
+    range tags of a single-run backfill: one run, one request window per API limit)."""
+    tags = {READINESS_TAG: why}
+    if isinstance(partitions, tuple) and partitions[0] != partitions[1]:
+        tags |= {RANGE_START: str(partitions[0]), RANGE_END: str(partitions[1])}
+        partition = None
+    else:
+        partition = partitions[0] if isinstance(partitions, tuple) else partitions
     return dg.RunRequest(
         run_key=run_key,
         asset_selection=family.asset_keys,
         asset_check_keys=checks,  # the assets' own checks; source_on_time is the sensor's to report
         partition_key=partition,
-        tags={READINESS_TAG: why},
+        tags=tags,
     )
 
 
