@@ -553,3 +553,11 @@ def test_a_budget_file_broken_after_loading_fails_the_run_and_writes_nothing(tmp
         assert (_all(con, BUDGET_STATUS), _all(con, BUDGET_CROSSINGS)) == before
     with pytest.raises(BudgetFileError, match=r"budgets\.yaml:6: budgets\[0\]\.amount_usd"):
         budget_assets(config)  # and the code location refuses to load
+
+
+def test_too_little_history_makes_no_forecast():
+    day = date(2026, 3, 3)
+    daily = {date(2026, 3, 1): Decimal(500), date(2026, 3, 2): Decimal(500), day: Decimal(500)}
+    f = forecast(daily, Decimal(1500), day, date(2026, 3, 31), date(2026, 3, 1))
+    assert f.expected_usd == f.low_usd == f.high_usd == Decimal(1500)
+    assert "no forecast" in f.method

@@ -1,7 +1,8 @@
 """The forecast of a budget period's spend: run-rate with weekday seasonality, with an 80 % interval.
 
 Method, on the scope's daily billed spend ``y`` over the trailing ``HISTORY_DAYS`` days ending on the day
-judged (days before the warehouse's first day are not history; days of the previous period are):
+judged (days before the warehouse's first day are not history; days of the previous period are). With
+fewer than ``MIN_HISTORY_DAYS`` days of history there is no forecast: it equals the spend to date.
 
 - level: the mean daily spend of that history (the run-rate);
 - weekday factors: for each weekday, its mean spend over the level, when the history holds at least two
@@ -24,6 +25,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 HISTORY_DAYS = 28
+#: with fewer days of history there is no run-rate to speak of: the forecast is the spend to date
+MIN_HISTORY_DAYS = 7
 #: two-sided 80 % normal quantile
 Z80 = Decimal("1.2816")
 _USD = Decimal("1e-12")
@@ -47,8 +50,13 @@ def forecast(
     remaining = _span(day + timedelta(days=1), period_end)
     if not remaining:
         return Forecast(spend_to_date, spend_to_date, spend_to_date, "period complete: forecast = actual")
-    if not history:
-        return Forecast(spend_to_date, spend_to_date, spend_to_date, "no history: forecast = actual")
+    if len(history) < MIN_HISTORY_DAYS:
+        return Forecast(
+            spend_to_date,
+            spend_to_date,
+            spend_to_date,
+            f"{len(history)} d of history (fewer than {MIN_HISTORY_DAYS}): no forecast, forecast = spend to date",
+        )
     with localcontext() as ctx:
         ctx.prec = 50
         n = len(history)

@@ -17,6 +17,7 @@ happened.
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -170,21 +171,24 @@ def write(
 
 
 def _first_crossings(con: duckdb.DuckDBPyConnection) -> None:
-    """Set first_crossed_*_on of every status row from the rows of its period up to its day."""
+    """Set first_crossed_*_on of every status row from the rows of its period up to its day (the table is
+    rewritten from a copy: small, and DuckDB's UPDATE of rows inserted in the same transaction is fragile)."""
     first = (
         "min(CASE WHEN {flag} THEN usage_date END) OVER (PARTITION BY budget, period, period_start, "
         "threshold_pct ORDER BY usage_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     )
     con.execute(
-        f"""UPDATE {BUDGET_STATUS.qualified} AS s
-            SET first_crossed_actual_on = f.actual, first_crossed_forecast_on = f.forecast
-            FROM (SELECT budget, usage_date, threshold_pct, {first.format(flag="crossed_actual")} AS actual,
-                         {first.format(flag="crossed_forecast")} AS forecast
-                  FROM {BUDGET_STATUS.qualified}) AS f
-            WHERE s.budget = f.budget AND s.usage_date = f.usage_date AND s.threshold_pct = f.threshold_pct
-              AND (s.first_crossed_actual_on IS DISTINCT FROM f.actual
-                   OR s.first_crossed_forecast_on IS DISTINCT FROM f.forecast)"""
+        f"""CREATE OR REPLACE TEMP TABLE _budget_status AS
+            SELECT * REPLACE ({first.format(flag="crossed_actual")} AS first_crossed_actual_on,
+                              {first.format(flag="crossed_forecast")} AS first_crossed_forecast_on)
+            FROM {BUDGET_STATUS.qualified}"""
     )
+    try:
+        con.execute(f"DELETE FROM {BUDGET_STATUS.qualified}")
+        con.execute(f"INSERT INTO {BUDGET_STATUS.qualified} SELECT * FROM _budget_status")
+    finally:
+        with suppress(duckdb.Error):  # an aborted transaction refuses it; the original error matters
+            con.execute("DROP TABLE IF EXISTS _budget_status")
 
 
 def crossings_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
