@@ -64,7 +64,7 @@ def _status(con: duckdb.DuckDBPyConnection, day: date) -> RenderableType:
             usd(amount),
             f"{usd(spent)} ({spent / amount:.0%})",
             usd(open_) if open_ else "—",
-            f"{usd(mid)} ({usd(low)}–{usd(high)})",
+            f"{usd(mid)} ({usd(low)} to {usd(high)})",
             _crossed(pa, da),
             _crossed(pf, df),
         )

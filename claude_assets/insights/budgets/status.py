@@ -17,8 +17,8 @@ happened.
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
