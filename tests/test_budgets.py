@@ -14,7 +14,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from checks import budgets as budget_checks
-from checks.window import validate
+from checks.window import SchemaViolation, validate
 from claude_assets.config import OrgConfig, ProjectConfig, load_file
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST
 from claude_assets.insights.budgets import status
@@ -561,3 +561,70 @@ def test_too_little_history_makes_no_forecast():
     f = forecast(daily, Decimal(1500), day, date(2026, 3, 31), date(2026, 3, 1))
     assert f.expected_usd == f.low_usd == f.high_usd == Decimal(1500)
     assert "no forecast" in f.method
+
+
+def test_no_version_judges_the_days_before_the_first_one(tmp_path):
+    budgets = _budgets(tmp_path, MONTHLY_1000.replace("2026-01-01", "2026-03-10"))
+    con = duckdb.connect()
+    _spend(con, "acme", date(2026, 3, 1), date(2026, 3, 31), 50)
+    frame, _ = status.status_frame(con, budgets, [(date(2026, 3, 1), date(2026, 3, 13))])
+    assert sorted(set(frame["usage_date"])) == [date(2026, 3, d) for d in (10, 11, 12)]
+    assert frame.iloc[0]["spend_to_date_usd"] == Decimal(500)  # the period's spend from its first day
+
+
+@pytest.mark.bad_input
+def test_a_status_row_that_breaks_the_schema_writes_nothing(tmp_path):
+    budgets = _budgets(tmp_path, MONTHLY_1000)
+    con = duckdb.connect()
+    _spend(con, "acme", date(2026, 3, 1), date(2026, 3, 31), 40)
+    _run(con, budgets, date(2026, 3, 1), date(2026, 3, 10))
+    before = _all(con, BUDGET_STATUS), _all(con, BUDGET_CROSSINGS)
+    ranges = [(date(2026, 3, 1), date(2026, 3, 21))]
+    frame, _ = status.status_frame(con, budgets, ranges)
+    frame.loc[frame.index[-1], "unsettled_spend_usd"] = Decimal(10**6)  # more than was spent
+    with pytest.raises(SchemaViolation, match="unsettled <= spend to date"):
+        status.write(
+            con,
+            frame,
+            ranges,
+            lambda f: validate(budget_checks.status_schema(BUDGET_STATUS), BUDGET_STATUS, f),
+            lambda f: validate(budget_checks.crossings_schema(BUDGET_CROSSINGS), BUDGET_CROSSINGS, f),
+        )
+    assert (_all(con, BUDGET_STATUS), _all(con, BUDGET_CROSSINGS)) == before
+
+
+def test_the_demo_budgets_name_what_the_demo_world_has():
+    from demo.settings import world
+
+    w = world()
+    budgets = load_budgets(Path("demo/budgets.yaml"), [o.slug for o in w.organizations])
+    names = {b.name for b in budgets}
+    assert {"acme-console-monthly", "acme-enterprise-quarterly", "eval-key", "support-bot-workspace"} <= names
+    ids = {
+        *(k.id for o in w.organizations for k in o.api_keys),
+        *(x.id for o in w.organizations for x in o.workspaces),
+    }
+    for budget in budgets:
+        for version, _ in budget.versions:
+            for selector in version.scope:
+                for named in (selector.api_key, selector.workspace):
+                    assert named is None or named in ids, f"{budget.name}: {named} is not in the demo world"
+
+
+def test_the_budget_summary_prints_status_and_crossings(tmp_path):
+    from rich.console import Console
+
+    from demo.budget_summary import budget_status
+
+    budgets = _budgets(tmp_path, MONTHLY_1000)
+    con = duckdb.connect()
+    assert "not built" in str(budget_status(con)[0])
+    _spend(con, "acme", date(2026, 2, 1), date(2026, 3, 31), 40)
+    _run(con, budgets, date(2026, 3, 1), date(2026, 3, 10))
+    out = Console(width=400, record=True)
+    for part in budget_status(con):
+        out.print(part)
+    text = out.export_text()
+    assert "$400.00 (40%)" in text  # spend to date on 2026-03-10
+    assert "$1,240.00" in text  # the forecast: 40 a day over 31 days
+    assert "100% on 2026-03-01" in text  # crossed on forecast since the first
