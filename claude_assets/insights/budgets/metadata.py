@@ -71,6 +71,13 @@ def status_metadata(
         meta[f"{b} spend_to_date_usd_exact"] = str(spent)
         meta[f"{b} forecast_usd"] = dg.MetadataValue.float(float(mid))
         meta[f"{b} unsettled_spend_usd"] = dg.MetadataValue.float(float(open_))
+    silent = con.execute(
+        f"SELECT budget FROM {BUDGET_STATUS.qualified} WHERE {where} GROUP BY budget "
+        "HAVING max(spend_to_date_usd) = 0 ORDER BY budget",
+        params,
+    ).fetchall()
+    # a scope that matches nothing is most often a misspelt id, or a product (billed lines carry none)
+    meta["budgets_with_no_spend"] = ", ".join(b for (b,) in silent) or "none"
     meta["status_on_last_day"] = dg.MetadataValue.md("\n".join(lines) if last else "(no budget in effect)")
     return meta
 
