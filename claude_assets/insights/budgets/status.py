@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -40,16 +39,6 @@ from claude_assets.warehouse.writes import ensure, transaction
 
 _USD = Decimal("1e-12")
 BASES = ("actual", "forecast")
-
-
-@dataclass(frozen=True)
-class Written:
-    status_rows: int
-    crossings: int
-    #: crossings whose first day is one of the run's days
-    new_crossings: pd.DataFrame
-    #: organization -> unsettled days whose spend a status row of the run counts
-    unsettled: dict[str, list[date]]
 
 
 def status_frame(
