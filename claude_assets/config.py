@@ -16,6 +16,8 @@ organizations are declared and a run fails naming the variable to set. Several o
         api_organization_id: 3f1c2b7a-1111-4e2b-9c3d-0a1b2c3d4e5f   # optional: the API's id of it (UUID or org_…)
     price_book_file: prices.csv       # optional: price book rows that add to or override the list prices
                                       # (relative to this file; columns as claude_assets/facts/price_book.csv)
+    budgets_file: budgets.yaml        # optional: the budgets (relative to this file; format in
+                                      # claude_assets/insights/budgets/file.py)
     reconciliation_tolerance_usd: 0.01   # optional: the most a day's unexplained cost difference may be (USD)
     day_complete_after:               # optional: how long after a UTC day ends each source holds all of it
       console_usage: PT5M             #   (ISO 8601 durations; the defaults are the documented delays, see
@@ -285,6 +287,26 @@ class ProjectConfig(BaseModel):
         "(a relative path is read from the configuration file's folder)",
     )
 
+    budgets_file: Path | None = Field(
+        default=None,
+        description="a YAML file of budgets (claude_assets/insights/budgets/file.py); none: no budgets "
+        "(a relative path is read from the configuration file's folder)",
+    )
+
+    @field_validator("budgets_file")
+    @classmethod
+    def _budgets_file_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        if v is None:
+            return None
+        base = (info.context or {}).get("base_dir")
+        path = v if v.is_absolute() or base is None else Path(base) / v
+        if not path.is_file():
+            raise ValueError(
+                f"no such file: {path} (a YAML file of budgets; a relative path is read from the "
+                "configuration file's folder)"
+            )
+        return path
+
     @field_validator("price_book_file")
     @classmethod
     def _price_book_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
@@ -505,8 +527,10 @@ def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:
 
 
 # -- the warehouse file ------------------------------------------------------------------------------------
-#: the schemas the project writes (raw, inventory, facts, exports) and the ones DuckDB reads its catalog from
-WAREHOUSE_SCHEMAS = frozenset({"raw", "inventory", "facts", "exports", "information_schema", "pg_catalog"})
+#: the schemas the project writes (raw, inventory, facts, insights, exports) and the ones DuckDB reads its catalog from
+WAREHOUSE_SCHEMAS = frozenset(
+    {"raw", "inventory", "facts", "insights", "exports", "information_schema", "pg_catalog"}
+)
 
 
 def database_name(path: str | Path) -> str:
