@@ -3,10 +3,11 @@
 import dagster as dg
 
 from claude_assets.config import ProjectConfig
+from claude_assets.insights.alerts.assets import alerts_asset
 
 GROUP = "insights"
 
 
 def insights_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every insights asset, for the organizations of ``config``."""
-    return []
+    return [alerts_asset(config)]
