@@ -79,8 +79,9 @@ def failed_alerts(con: duckdb.DuckDBPyConnection, destination: str) -> list[Aler
     """The alerts of any day whose every request to ``destination`` failed, as last posted."""
     rows = con.execute(
         f"SELECT alert_key, kind, alert_day, payload FROM {ALERT_LOG.qualified} WHERE destination = ? "
+        "WINDOW w AS (PARTITION BY alert_key) "
         "QUALIFY bool_and(outcome = 'failed') OVER w AND attempt = max(attempt) OVER w "
-        "WINDOW w AS (PARTITION BY alert_key) ORDER BY alert_day, alert_key",
+        "ORDER BY alert_day, alert_key",
         [destination],
     ).fetchall()
     return [Alert(key, kind, day, json.loads(payload)) for key, kind, day, payload in rows]
@@ -96,7 +97,7 @@ def claim(
             f"SELECT count(*) FILTER (WHERE outcome IN ('sent', 'unknown')), coalesce(max(attempt), 0) "
             f"FROM {ALERT_LOG.qualified} WHERE alert_key = ? AND destination = ?",
             [alert.key, destination],
-        ).fetchone()
+        ).fetchall()[0]
         if taken:
             return None
         attempt = Attempt(alert, destination, endpoint, last + 1, datetime.now(UTC), run_id)
@@ -125,8 +126,9 @@ def outstanding(con: duckdb.DuckDBPyConnection, destinations: list[str]) -> list
     rows = con.execute(
         f"SELECT alert_key, alert_day, destination, outcome, attempt, http_status, answer "
         f"FROM {ALERT_LOG.qualified} WHERE destination IN ({marks}) "
+        "WINDOW w AS (PARTITION BY alert_key, destination) "
         "QUALIFY NOT bool_or(outcome = 'sent') OVER w AND attempt = max(attempt) OVER w "
-        "WINDOW w AS (PARTITION BY alert_key, destination) ORDER BY alert_day, alert_key, destination",
+        "ORDER BY alert_day, alert_key, destination",
         destinations,
     ).fetchall()
     out = []

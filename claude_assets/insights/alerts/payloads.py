@@ -46,7 +46,7 @@ def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
             [schema, name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
