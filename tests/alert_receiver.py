@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,6 +44,9 @@ class Receiver:
     script: list = field(default_factory=list)
     then: object = 200
     echo_url: bool = False  # answer errors with a body that quotes the request's URL
+    #: called with each request before it is answered (e.g. to use the warehouse meanwhile)
+    on_request: Callable[[], object] | None = None
+    seen_during_requests: list = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     url: str = ""
 
@@ -65,6 +68,8 @@ def serve(receiver: Receiver) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 behaviour = receiver.next()
+            if receiver.on_request is not None:
+                receiver.seen_during_requests.append(receiver.on_request())
             headers = {k.lower(): v for k, v in self.headers.items()}
             status = 200
             if isinstance(behaviour, tuple):

@@ -6,6 +6,8 @@ anywhere the project writes."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import timedelta
 
 import dagster as dg
@@ -16,6 +18,7 @@ from claude_assets.config import AlertsConfig, ConfigError, ProjectConfig, Webho
 from claude_assets.insights.alerts import deliver as deliver_module
 from claude_assets.insights.alerts import ledger
 from claude_assets.insights.alerts.deliver import backoff, deliver
+from claude_assets.insights.alerts.payloads import Alert
 from claude_assets.warehouse.resource import Warehouse
 from tests.alert_receiver import (
     DAY,
@@ -84,6 +87,40 @@ def test_only_new_alerts_are_posted_after_a_restart(warehouse, receiver):
         ("budget_crossing:c50", 1, "sent"),
         ("budget_crossing:c80", 1, "sent"),
     }
+
+
+def test_the_warehouse_is_free_for_another_writer_while_a_webhook_answers(warehouse, receiver):
+    add_anomaly(warehouse, "a1")
+    receiver.script = [500]  # a retry too: the backoff does not hold the file either
+
+    def another_process_writes() -> int:
+        code = (
+            "import sys, duckdb; con = duckdb.connect(sys.argv[1]); "
+            "con.execute('CREATE TABLE IF NOT EXISTS scratch (n INTEGER)'); con.execute('INSERT INTO scratch VALUES (1)')"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", code, str(warehouse)], capture_output=True, timeout=60
+        ).returncode
+
+    receiver.on_request = another_process_writes
+    assert materialize(warehouse).success
+    assert receiver.seen_during_requests == [0, 0]  # both writes succeeded while the requests were open
+    assert _keys(receiver.delivered) == ["anomaly:a1"]
+
+
+def test_a_claim_is_refused_once_sent_or_left_unknown(warehouse):
+    alert = Alert("anomaly:a1", "anomaly", DAY, {"text": "t", "blocks": []})
+    with duckdb.connect(str(warehouse)) as con:
+        ledger.ensure_log(con)
+        first = ledger.claim(con, alert, "ops", "https://h.example/…", "run")
+        assert first is not None and first.attempt == 1
+        assert ledger.claim(con, alert, "ops", "https://h.example/…", "run") is None  # unknown: in flight
+        ledger.record(con, first, "failed", 500, "boom")
+        second = ledger.claim(con, alert, "ops", "https://h.example/…", "run")
+        assert second is not None and second.attempt == 2
+        ledger.record(con, second, "sent", 200, "ok")
+        assert ledger.claim(con, alert, "ops", "https://h.example/…", "run") is None
+        assert ledger.claim(con, alert, "other", "https://h.example/…", "run") is not None  # per destination
 
 
 def test_a_failing_receiver_is_retried_then_the_alert_is_shown_failed(warehouse, receiver):
