@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from claude_assets.config import AlertsConfig, ConfigError, ProjectConfig, Webhook
+from claude_assets.config import AlertsConfig, ConfigError, ProjectConfig, Webhook, load_file
 from claude_assets.insights.alerts import deliver as deliver_module
 from claude_assets.insights.alerts import ledger
 from claude_assets.insights.alerts.deliver import backoff, deliver
@@ -345,3 +345,44 @@ def test_the_log_is_validated_by_its_schema(warehouse, receiver):
         from checks.window import validate
 
         validate(ledger.LOG_SCHEMA, ledger.ALERT_LOG, frame.astype(object))
+
+
+def test_the_alerts_settings_are_read_from_the_configuration_file(tmp_path):
+    path = tmp_path / "orgs.yaml"
+    path.write_text(
+        "organizations:\n"
+        "  - {slug: acme-console, kind: console, key_env: ACME_KEY}\n"
+        "alerts:\n"
+        "  webhooks:\n"
+        "    - name: ops-slack\n"
+        "      url_env: OPS_SLACK_WEBHOOK_URL\n"
+        "  ui_base_url: https://dagster.example.com/\n"
+        "  max_attempts: 2\n"
+    )
+    settings = load_file(path).alerts
+    assert [w.url_env for w in settings.webhooks] == ["OPS_SLACK_WEBHOOK_URL"]
+    assert settings.ui_base_url == "https://dagster.example.com" and settings.max_attempts == 2
+    assert settings.backoff_seconds == 1.0 and settings.timeout_seconds == 10.0  # the documented defaults
+    assert ProjectConfig().alerts.ui_base_url == "http://127.0.0.1:3000"
+
+
+@pytest.mark.bad_input
+def test_a_wrong_alerts_setting_names_file_line_and_field_and_never_the_url(tmp_path):
+    path = tmp_path / "orgs.yaml"
+    path.write_text(
+        "organizations:\n"
+        "  - {slug: acme-console, kind: console, key_env: ACME_KEY}\n"
+        "alerts:\n"
+        "  webhooks:\n"
+        "    - name: ops\n"
+        "      url: http://hooks.example.com/services/T0/B0/s3cretT0ken\n"
+        "  max_attempts: 0\n"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_file(path)
+    message = str(refused.value)
+    assert (
+        f"{path}:6: alerts.webhooks[0].url: Value error, http:// is refused for hooks.example.com" in message
+    )
+    assert f"{path}:7: alerts.max_attempts:" in message
+    assert "s3cretT0ken" not in message
