@@ -103,7 +103,7 @@ def test_the_warehouse_is_free_for_another_writer_while_a_webhook_answers(wareho
         ).returncode
 
     receiver.on_request = another_process_writes
-    assert materialize(warehouse).success
+    assert materialize(warehouse, config(timeout_seconds=60)).success  # the writer's start-up is slow
     assert receiver.seen_during_requests == [0, 0]  # both writes succeeded while the requests were open
     assert _keys(receiver.delivered) == ["anomaly:a1"]
 
