@@ -293,7 +293,9 @@ class Webhook(BaseModel):
         description="names the destination in insights.alert_log and the UI; an alert is posted once per "
         "name (a renamed webhook is a new destination)",
     )
-    url: str | None = Field(default=None, description="the webhook URL (prefer url_env: it is a secret)")
+    url: str | None = Field(
+        default=None, repr=False, description="the webhook URL (prefer url_env: it is a secret)"
+    )
     url_env: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",

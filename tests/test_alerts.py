@@ -103,7 +103,7 @@ def test_the_warehouse_is_free_for_another_writer_while_a_webhook_answers(wareho
         ).returncode
 
     receiver.on_request = another_process_writes
-    assert materialize(warehouse, config(timeout_seconds=60)).success  # the writer's start-up is slow
+    assert materialize(warehouse).success
     assert receiver.seen_during_requests == [0, 0]  # both writes succeeded while the requests were open
     assert _keys(receiver.delivered) == ["anomaly:a1"]
 
@@ -140,9 +140,9 @@ def test_a_failing_receiver_is_retried_then_the_alert_is_shown_failed(warehouse,
 
 
 def test_timeouts_are_retried_and_the_retries_carry_the_same_alert_key(warehouse, receiver):
-    receiver.script = [("sleep", 1.0), ("sleep", 1.0)]  # twice later than timeout_seconds = 0.5, then 200
+    receiver.script = [("sleep", 2.5), ("sleep", 2.5)]  # twice later than timeout_seconds, then 200
     add_crossing(warehouse, "c80")
-    result = materialize(warehouse)
+    result = materialize(warehouse, config(timeout_seconds=1))
     assert [(r["attempt"], r["outcome"]) for r in log_rows(warehouse)] == [
         (1, "failed"),
         (2, "failed"),
