@@ -364,6 +364,10 @@ def test_the_alerts_settings_are_read_from_the_configuration_file(tmp_path):
     assert settings.ui_base_url == "https://dagster.example.com" and settings.max_attempts == 2
     assert settings.backoff_seconds == 1.0 and settings.timeout_seconds == 10.0  # the documented defaults
     assert ProjectConfig().alerts.ui_base_url == "http://127.0.0.1:3000"
+    in_file = ProjectConfig(
+        alerts={"webhooks": [{"name": "ops", "url": "https://h.example/services/s3cretT0ken"}]}
+    )
+    assert "s3cretT0ken" not in repr(in_file) and "s3cretT0ken" not in str(in_file)
 
 
 @pytest.mark.bad_input
