@@ -32,6 +32,15 @@ organizations are declared and a run fails naming the variable to set. Several o
       enterprise_reports: P30D        #   revised at its source (then it is settled); defaults: DayRevisableFor
       enterprise_engagement: P3D
       console: PT0S
+    alerts:                           # optional: where new anomalies and budget crossings are posted (once)
+      webhooks:                       #   Slack-compatible incoming webhooks; none: nothing is posted
+        - name: ops-slack             #   names the destination in insights.alert_log (renamed = a new one)
+          url_env: OPS_SLACK_WEBHOOK_URL   # the variable holding the URL (its path is a secret), or url:
+      ui_base_url: http://127.0.0.1:3000   # the Dagster UI the alerts link to
+      timeout_seconds: 10             # per request
+      max_attempts: 4                 # requests per alert and destination in one materialization
+      backoff_seconds: 1              # the wait before the second request, doubled for each next one
+      backoff_max_seconds: 30         # the longest wait (also caps a receiver's Retry-After)
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -44,6 +53,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -56,7 +66,7 @@ from pydantic import (
     model_validator,
 )
 
-from resources.urls import check_base_url
+from resources.urls import check_base_url, is_loopback
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_HISTORY_START = date(2026, 1, 1)
@@ -260,6 +270,114 @@ class DayRevisableFor(BaseModel):
     )
 
 
+def check_webhook_url(value: str) -> str:
+    """``value`` if it can be a webhook URL, else ValueError saying why (never showing its path, which is
+    often the secret): http(s) with a host, https unless the host is this machine."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL, e.g. https://hooks.slack.com/services/...")
+    if parts.username or parts.password:
+        raise ValueError("must not hold credentials before the host")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"http:// is refused for {parts.hostname}: the webhook's token would travel unencrypted. Use "
+            "https://, or http:// only for this machine (localhost, 127.0.0.1, ::1)"
+        )
+    return value.strip()
+
+
+class Webhook(BaseModel):
+    """One destination of the alerts: a Slack-compatible incoming webhook, its URL given in the file
+    (``url``) or, better, in an environment variable (``url_env``): the URL's path is its secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+        description="names the destination in insights.alert_log and the UI; an alert is posted once per "
+        "name (a renamed webhook is a new destination)",
+    )
+    url: str | None = Field(
+        default=None, repr=False, description="the webhook URL (prefer url_env: it is a secret)"
+    )
+    url_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="the environment variable holding the webhook URL",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else check_webhook_url(v)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Webhook:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of url and url_env (the variable holding the URL)")
+        return self
+
+    def resolved_url(self, environ: dict[str, str] | None = None) -> str:
+        """The URL to post to; ConfigError naming the webhook and variable when it is unset or not a URL."""
+        if self.url is not None:
+            return self.url
+        env = os.environ if environ is None else environ
+        value = env.get(self.url_env or "", "").strip()
+        where = f"alerts.webhooks[{self.name}].url_env: environment variable {self.url_env}"
+        if not value:
+            raise ConfigError(f"{where} is not set: set it to the webhook's URL, or remove the webhook")
+        try:
+            return check_webhook_url(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+
+class AlertsConfig(BaseModel):
+    """Where and how new anomalies and budget threshold crossings are posted (``insights.alert_deliveries``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    webhooks: tuple[Webhook, ...] = Field(
+        default=(), description="the destinations; with none, alerts are counted but not posted"
+    )
+    ui_base_url: str = Field(
+        default="http://127.0.0.1:3000", description="the Dagster UI the alerts link to (asset and partition)"
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300, description="the most one request may take")
+    max_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="requests per alert and destination in one materialization; still failing, the alert "
+        "is recorded failed and tried again at the next materialization",
+    )
+    backoff_seconds: float = Field(
+        default=1.0, ge=0, le=300, description="the wait before the second request, doubled for each next one"
+    )
+    backoff_max_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="the longest wait between two requests (and the cap on Retry-After)",
+    )
+
+    @field_validator("ui_base_url")
+    @classmethod
+    def _ui(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:3000")
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> AlertsConfig:
+        names = [w.name for w in self.webhooks]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"webhook name(s) {', '.join(twice)} appear twice; names must be unique")
+        return self
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -285,6 +403,10 @@ class ProjectConfig(BaseModel):
         default=None,
         description="a CSV of price book rows that add to or override the project's list prices "
         "(a relative path is read from the configuration file's folder)",
+    )
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig,
+        description="where new anomalies and budget threshold crossings are posted, once each",
     )
 
     budgets_file: Path | None = Field(

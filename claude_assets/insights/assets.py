@@ -3,6 +3,7 @@
 import dagster as dg
 
 from claude_assets.config import ProjectConfig
+from claude_assets.insights.alerts.assets import alerts_asset
 from claude_assets.insights.budgets.assets import budget_assets
 
 GROUP = "insights"
@@ -10,4 +11,4 @@ GROUP = "insights"
 
 def insights_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every insights asset, for the organizations of ``config``."""
-    return [*budget_assets(config)]
+    return [*budget_assets(config), alerts_asset(config)]
