@@ -47,6 +47,7 @@ from simulator.generators.reports.profiles import (
     TOKENS,
     model_tier,
 )
+from simulator.generators.reports.spikes import Spike, apply, spike_on
 from simulator.ids import np_rng
 
 
@@ -79,6 +80,9 @@ class RecordGenerator:
                 )
             parts.extend(self._non_seat(g, d, models, act))
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else empty_columns()
+        spike = self.spike(d)
+        if spike is not None:
+            apply(spike, cols)
         cols["lst"] = self._price(d, cols)
         cols["amt"] = amounts(self, cols["lst"])
         recs = DayRecords(day=d, **cols)
@@ -87,6 +91,12 @@ class RecordGenerator:
             if isinstance(arr, np.ndarray):
                 arr.setflags(write=False)
         return recs
+
+    def spike(self, d: date) -> Spike | None:
+        """The cost spike injected on day ``d`` (a heavy seat user or a product), if any."""
+        if d < self.org.created:
+            return None
+        return spike_on(self.org, self.plan.traits, self.plan.day(d), d)
 
     def _sessions(
         self,
