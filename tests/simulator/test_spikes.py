@@ -74,7 +74,7 @@ def test_an_enterprise_spike_multiplies_the_tokens_of_its_slice_and_only_those(s
     day = date.fromisoformat(spike["day"])
     with_spike = ReportData(org, sim.data(org, "activity")).day(day)
     plain = ReportData(org, sim.data(org, "activity"))
-    plain.spike = lambda d: None  # the same day, drawn without its spike
+    plain._draw_spike = lambda d, cols: None  # the same day, drawn without its spike
     without = plain.day(day)
     code = (
         [u.id for u in org.users].index(spike["slice"]) if kind == "user" else PRODUCTS.index(spike["slice"])

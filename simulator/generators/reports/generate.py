@@ -80,7 +80,8 @@ class RecordGenerator:
                 )
             parts.extend(self._non_seat(g, d, models, act))
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else empty_columns()
-        spike = self.spike(d)
+        spike = self._draw_spike(d, cols)
+        self._spikes[d] = spike
         if spike is not None:
             apply(spike, cols)
         cols["lst"] = self._price(d, cols)
@@ -93,10 +94,13 @@ class RecordGenerator:
         return recs
 
     def spike(self, d: date) -> Spike | None:
-        """The cost spike injected on day ``d`` (a heavy seat user or a product), if any."""
-        if d < self.org.created:
-            return None
-        return spike_on(self.org, self.plan.traits, self.plan.day(d), d)
+        """The cost spike injected on day ``d`` (one of the day's heaviest seat users, or a product), if any."""
+        if d not in self._spikes:
+            self._generate(d)
+        return self._spikes[d]
+
+    def _draw_spike(self, d: date, cols: dict) -> Spike | None:
+        return spike_on(self.org, d, cols["user"], cols["tokens"])
 
     def _sessions(
         self,

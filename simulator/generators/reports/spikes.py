@@ -1,5 +1,6 @@
 """Injected cost spikes of an Enterprise organization: about one week in seven, on one weekday, either one
-heavy seat user or one product spends 4-8x its tokens (and so its cost) for the whole UTC day.
+of the day's heaviest seat users or one product spends 4-8x its tokens (and so its cost) for the whole UTC
+day.
 
 The choice is deterministic per world seed, organization and ISO week; the ground truth lists each spike
 (``anomalies``), and the records of the day carry it, so every report (organization, per-user, every
@@ -12,7 +13,6 @@ from datetime import date
 
 import numpy as np
 
-from simulator.activity import DayActivity, UserTraits
 from simulator.generators.reports.codes import PRODUCTS
 from simulator.generators.reports.profiles import TOKEN_CAP
 from simulator.ids import rng
@@ -20,8 +20,8 @@ from simulator.world.organization import Organization
 
 #: products a spike may hit: the ones every Enterprise organization uses every weekday
 SPIKED_PRODUCTS = ("chat", "claude_code", "cowork")
-#: a user spike picks among the heaviest fifth of the day's active users (by their usual intensity)
-HEAVY_FRACTION = 5
+#: a user spike picks one of the day's heaviest seat users (by tokens), so the spike is material
+HEAVIEST = 3
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ class Spike:
         }
 
 
-def spike_on(org: Organization, traits: UserTraits, act: DayActivity, d: date) -> Spike | None:
-    """The spike injected on day ``d``, if any."""
+def spike_on(org: Organization, d: date, users: np.ndarray, tokens: np.ndarray) -> Spike | None:
+    """The spike injected on day ``d``, if any, given the day's records before it (user codes, tokens)."""
     iso_year, week, _ = d.isocalendar()
     r = rng(org.world_seed, org.slug, "enterprise-spike", iso_year, week)
     if r.random() > 0.15 or d < org.created:
@@ -61,11 +61,14 @@ def spike_on(org: Organization, traits: UserTraits, act: DayActivity, d: date) -
     if kind == "product":
         product = r.choice(SPIKED_PRODUCTS)
         return Spike(d, "product", product, multiplier, PRODUCTS.index(product))
-    active = np.flatnonzero(act.active)
-    if not len(active):
+    seat = users >= 0
+    if not seat.any():
         return None
-    heaviest = active[np.argsort(-traits.intensity[active], kind="stable")]
-    pick = int(heaviest[r.randrange(max(1, len(active) // HEAVY_FRACTION))])
+    per_user = np.bincount(users[seat], weights=tokens[seat].sum(axis=1).astype(float))
+    heaviest = np.argsort(-per_user, kind="stable")[: min(HEAVIEST, int((per_user > 0).sum()))]
+    if not len(heaviest):
+        return None
+    pick = int(heaviest[r.randrange(len(heaviest))])
     return Spike(d, "user", org.users[pick].id, multiplier, pick)
 
 
