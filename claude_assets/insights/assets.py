@@ -3,10 +3,11 @@
 import dagster as dg
 
 from claude_assets.config import ProjectConfig
+from claude_assets.insights.anomalies.assets import cost_anomalies_asset
 
 GROUP = "insights"
 
 
 def insights_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every insights asset, for the organizations of ``config``."""
-    return []
+    return [cost_anomalies_asset(config, GROUP)]
