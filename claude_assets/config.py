@@ -33,7 +33,7 @@ organizations are declared and a run fails naming the variable to set. Several o
     anomalies:                        # optional: when insights.cost_anomalies flags a day (defaults: AnomalySettings)
       baseline_weeks: 6               #   the trailing weeks of the same weekday the baseline is the median of
       min_usd: 50                     #   flag only when the day is at least this many USD above expected...
-      min_tokens: 20000000            #   ...(token rows: this many tokens)...
+      min_tokens: 100000000           #   ...(token rows: this many tokens)...
       min_pct: 50                     #   ...AND at least this many percent above it
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
@@ -283,7 +283,7 @@ class AnomalySettings(BaseModel):
         default=7, ge=1, le=28, description="trailing days whose level (against their weekday) scales the baseline"
     )
     interval_sigmas: float = Field(
-        default=4.0, gt=0, description="half-width of the usual range, in robust standard deviations"
+        default=6.0, gt=0, description="half-width of the usual range, in robust standard deviations"
     )
     min_relative_spread: float = Field(
         default=0.1,
@@ -291,7 +291,7 @@ class AnomalySettings(BaseModel):
         description="the least relative standard deviation assumed (a series too steady to have one)",
     )
     min_usd: Decimal = Field(default=Decimal(50), ge=0, description="dollar floor: USD above expected")
-    min_tokens: int = Field(default=20_000_000, ge=0, description="token floor: tokens above expected")
+    min_tokens: int = Field(default=100_000_000, ge=0, description="token floor: tokens above expected")
     min_pct: float = Field(default=50.0, ge=0, description="percent floor: percent above expected")
     medium_pct: float = Field(default=100.0, ge=0, description="severity medium from this percent above")
     high_pct: float = Field(default=300.0, ge=0, description="severity high from this percent above")

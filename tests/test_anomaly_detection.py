@@ -96,17 +96,20 @@ def test_the_top_driver_is_the_most_specific_slice_explaining_most_of_the_change
     ],
 )
 def test_both_floors_must_be_crossed(level, multiplier, flagged):
-    series = {d: level * WEEKLY[d.weekday()] for d in DAYS}  # no noise: any rise is out of the usual range
+    # no noise and no least spread: any rise is out of the usual range, so only the floors decide
+    settings = AnomalySettings(min_relative_spread=0)
+    series = {d: level * WEEKLY[d.weekday()] for d in DAYS}
     day = DAYS[51]
     series[day] *= multiplier
-    assert (judge(series, day, float(SETTINGS.min_usd), SETTINGS) is not None) is flagged
+    assert (judge(series, day, float(settings.min_usd), settings) is not None) is flagged
 
 
 def test_the_token_floor_applies_to_token_rows():
-    base = {d: 10_000_000 * WEEKLY[d.weekday()] for d in DAYS}
+    floor = SETTINGS.min_tokens
+    base = {d: floor / 2 * WEEKLY[d.weekday()] for d in DAYS}  # usual: half the floor a day or less
     small, large = dict(base), dict(base)
-    small[DAYS[51]] *= 2.5  # +15M tokens: under the 20M floor
-    large[DAYS[51]] *= 4  # +30M tokens
+    small[DAYS[51]] += floor * 0.9  # +180% but under the token floor
+    large[DAYS[51]] += floor * 1.1
     assert judged(rows({("model", "m"): small}, measure="tokens"), days=[DAYS[51]]) == []
     found = judged(rows({("model", "m"): large}, measure="tokens"), days=[DAYS[51]])
     assert {r["slice_kind"] for r in found} == {"model", "total"}
