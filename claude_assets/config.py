@@ -35,6 +35,7 @@ organizations are declared and a run fails naming the variable to set. Several o
       min_usd: 50                     #   flag only when the day is at least this many USD above expected...
       min_tokens: 100000000           #   ...(token rows: this many tokens)...
       min_pct: 50                     #   ...AND at least this many percent above it
+      min_total_pct: 0                #   ...AND at least this percent of the organization's expected total
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -267,8 +268,9 @@ class AnomalySettings(BaseModel):
     weekday over the trailing ``baseline_weeks`` (settled days only), times the level of the last
     ``level_days`` days against their own weekdays' medians; its usual range is ``interval_sigmas`` robust
     standard deviations (1.4826 x the median absolute deviation of every trailing day around its weekday's
-    median) either side. A day is flagged only when it is above that range AND above expected by both
-    floors: ``min_usd`` (cost rows; ``min_tokens`` for token rows) and ``min_pct`` percent.
+    median) either side. A day is flagged only when it is above that range AND above expected by every
+    floor: ``min_usd`` (cost rows; ``min_tokens`` for token rows), ``min_pct`` percent of the slice's
+    expected value, and ``min_total_pct`` percent of the organization's expected total that day.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -280,7 +282,10 @@ class AnomalySettings(BaseModel):
         default=3, ge=1, le=26, description="the fewest settled same-weekday days a day is judged against"
     )
     level_days: int = Field(
-        default=7, ge=1, le=28, description="trailing days whose level (against their weekday) scales the baseline"
+        default=7,
+        ge=1,
+        le=28,
+        description="trailing days whose level (against their weekday) scales the baseline",
     )
     interval_sigmas: float = Field(
         default=6.0, gt=0, description="half-width of the usual range, in robust standard deviations"
@@ -293,6 +298,13 @@ class AnomalySettings(BaseModel):
     min_usd: Decimal = Field(default=Decimal(50), ge=0, description="dollar floor: USD above expected")
     min_tokens: int = Field(default=100_000_000, ge=0, description="token floor: tokens above expected")
     min_pct: float = Field(default=50.0, ge=0, description="percent floor: percent above expected")
+    min_total_pct: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="materiality floor: the rise is at least this percent of the organization's expected "
+        "total that day (same measure), so a large organization's many slices do not each raise their noise",
+    )
     medium_pct: float = Field(default=100.0, ge=0, description="severity medium from this percent above")
     high_pct: float = Field(default=300.0, ge=0, description="severity high from this percent above")
     driver_min_share: float = Field(

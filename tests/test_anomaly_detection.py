@@ -104,6 +104,16 @@ def test_both_floors_must_be_crossed(level, multiplier, flagged):
     assert (judge(series, day, float(settings.min_usd), settings) is not None) is flagged
 
 
+def test_the_materiality_floor_is_a_share_of_the_organization_total():
+    # one key's $300 jump (+150%) beside a $10,000-a-day key: 3 % of the organization's total
+    small, big = seasonal(200), seasonal(10_000, seed=2)
+    small[DAYS[51]] += 300
+    frame = rows({("api_key", "small"): small, ("api_key", "big"): big})
+    assert {r["slice"] for r in judged(frame, days=[DAYS[51]])} == {"small"}
+    material = ProjectConfig(anomalies={"min_total_pct": 5}).anomalies
+    assert judged(frame, days=[DAYS[51]], settings=material) == []
+
+
 def test_the_token_floor_applies_to_token_rows():
     floor = SETTINGS.min_tokens
     base = {d: floor / 2 * WEEKLY[d.weekday()] for d in DAYS}  # usual: half the floor a day or less

@@ -13,9 +13,9 @@ from decimal import Decimal
 import pandas as pd
 
 from claude_assets.config import AnomalySettings
-from claude_assets.insights.anomalies.detection import Judgement, judge
+from claude_assets.insights.anomalies.detection import Judgement, baseline, judge
 from claude_assets.insights.anomalies.drivers import Driver, drivers, top_driver
-from claude_assets.insights.anomalies.series import COST, TOTAL
+from claude_assets.insights.anomalies.series import ALL, COST, TOTAL
 
 Key = tuple[str, str]  # (slice kind, slice)
 #: the columns of the anomaly rows, by measure: the unit is in the name
@@ -66,12 +66,12 @@ def find(
     judged_days = sorted(set(days) & set(series.days))
     out = []
     for measure in UNITS:
-        floor = float(settings.min_usd) if measure == COST else float(settings.min_tokens)
         judged = series.slices(measure)
+        floors = _floors(judged, series.days, judged_days, measure, settings)
         for key, sparse in sorted(judged.items()):
             full = _dense(sparse, series.days)
             for day in judged_days:
-                found = judge(full, day, floor, settings)
+                found = judge(full, day, floors[day], settings)
                 if found is None:
                     continue
                 children = (
@@ -91,6 +91,25 @@ def find(
                         settings,
                     )
                 )
+    return out
+
+
+def _floors(
+    judged: dict[Key, Mapping[date, float]],
+    days: list[date],
+    judged_days: list[date],
+    measure: str,
+    settings: AnomalySettings,
+) -> dict[date, float]:
+    """Per judged day, the least rise flagged: the absolute floor, or ``min_total_pct`` percent of the
+    organization's expected total that day when that is more."""
+    floor = float(settings.min_usd) if measure == COST else float(settings.min_tokens)
+    total = _dense(judged.get((TOTAL, ALL), {}), days)
+    out = {}
+    for day in judged_days:
+        base = baseline(total, day, settings)
+        share = base.expected * settings.min_total_pct / 100 if base else 0.0
+        out[day] = max(floor, share)
     return out
 
 
