@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from claude_assets.config import AnomalySettings, ProjectConfig
-from claude_assets.insights.anomalies.detection import judge
+from claude_assets.insights.anomalies.detection import baseline, judge
 from claude_assets.insights.anomalies.find import anomaly_id, find
 
 SETTINGS = AnomalySettings()
@@ -53,6 +53,12 @@ def test_weekday_seasonality_is_not_flagged():
     # weekdays five times the weekend, every week: Monday after a quiet Sunday is usual, not a spike
     frame = rows({("api_key", "k1"): seasonal(400), ("api_key", "k2"): seasonal(300, seed=2)})
     assert judged(frame) == []
+    # a weekly batch: every Monday four times the other weekdays is usual for this key, not an anomaly
+    r = random.Random(3)
+    batch = {
+        d: 500 * (4 if d.weekday() == 0 else WEEKLY[d.weekday()]) * (1 + r.uniform(-0.05, 0.05)) for d in DAYS
+    }
+    assert judged(rows({("api_key", "batch"): batch})) == []
 
 
 def test_a_spike_is_flagged_on_its_slice_and_the_total_with_the_right_top_driver():
@@ -75,16 +81,17 @@ def test_a_spike_is_flagged_on_its_slice_and_the_total_with_the_right_top_driver
 
 
 def test_the_top_driver_is_the_most_specific_slice_explaining_most_of_the_change():
-    k1, k2 = seasonal(400), seasonal(300, seed=2)
-    model = {d: k1[d] + k2[d] for d in DAYS}  # every key on one model: the model explains all of it too
+    k1, k2, k3 = seasonal(400), seasonal(300, seed=2), seasonal(300, seed=4)
     spike_day = DAYS[50]
     k2[spike_day] *= 6
-    model[spike_day] = k1[spike_day] + k2[spike_day]
-    frame = rows({("api_key", "k1"): k1, ("api_key", "k2"): k2})
+    k3[spike_day] += 150  # a small rise of another key on the same model: the model explains more than k2
+    model = {d: k1[d] + k2[d] + k3[d] for d in DAYS}
+    frame = rows({("api_key", "k1"): k1, ("api_key", "k2"): k2, ("api_key", "k3"): k3})
     frame = pd.concat([frame, rows({("model", "m1"): model})[lambda f: f.slice_kind == "model"]])
     total = next(r for r in judged(frame) if r["slice_kind"] == "total")
-    assert {d["slice"] for d in json.loads(total["drivers"])} >= {"k2", "m1"}
-    assert total["top_driver"] == "k2"
+    shares = {d["slice"]: d["share"] for d in json.loads(total["drivers"])}
+    assert shares["m1"] > shares["k2"] > SETTINGS.driver_min_share
+    assert (total["top_driver_kind"], total["top_driver"]) == ("api_key", "k2")
 
 
 @pytest.mark.parametrize(
@@ -133,6 +140,10 @@ def test_a_flat_then_step_series_is_flagged_at_the_step_then_absorbed():
     assert step in flags
     assert not any(d < step for d in flags)
     assert not any(d >= step + timedelta(days=7) for d in flags)  # the new level is usual within a week
+    week_after = baseline(series, step + timedelta(days=7), SETTINGS)
+    assert week_after.expected == pytest.approx(3000, rel=0.01) and week_after.level == pytest.approx(
+        3, rel=0.01
+    )
 
 
 @pytest.mark.parametrize(("multiplier", "severity"), [(1.7, "low"), (2.5, "medium"), (5.0, "high")])
@@ -190,3 +201,33 @@ def test_the_thresholds_are_configuration():
 def test_wrong_thresholds_are_refused_naming_the_field(anomalies, field):
     with pytest.raises(ValidationError, match=field):
         ProjectConfig(anomalies=anomalies)
+
+
+def _flagged_row() -> dict:
+    k = seasonal(400)
+    k[DAYS[50]] *= 6
+    return judged(rows({("api_key", "k"): k}), days=[DAYS[50]])[0]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("change", "column"),
+    [
+        ({"severity": "critical"}, "severity"),
+        ({"measure": "dollars"}, "measure"),
+        ({"actual_tokens": 5}, "a cost row fills the *_usd figures only"),
+        ({"actual_usd": "1.00"}, "actual must be above the usual range"),
+        ({"explanation": None}, "explanation"),
+    ],
+)
+def test_a_wrong_row_is_refused_before_anything_is_written(change, column):
+    from checks.window import SchemaViolation, validate
+    from claude_assets.insights.anomalies.assets import SCHEMA
+    from claude_assets.insights.anomalies.store import to_frame
+    from claude_assets.insights.anomalies.tables import COST_ANOMALIES
+
+    good = _flagged_row()
+    validate(SCHEMA, COST_ANOMALIES, to_frame([good]))  # the row as found passes
+    with pytest.raises(SchemaViolation, match="nothing was written") as refused:
+        validate(SCHEMA, COST_ANOMALIES, to_frame([{**good, **change}]))
+    assert column in str(refused.value.failures.to_string())
