@@ -36,6 +36,7 @@ organizations are declared and a run fails naming the variable to set. Several o
       min_tokens: 100000000           #   ...(token rows: this many tokens)...
       min_pct: 50                     #   ...AND at least this many percent above it
       min_total_pct: 0                #   ...AND at least this percent of the organization's expected total
+      min_expected_pct_of_floor: 20   #   a slice expected under 20 % of the floor is judged through its parents
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -298,6 +299,12 @@ class AnomalySettings(BaseModel):
     min_usd: Decimal = Field(default=Decimal(50), ge=0, description="dollar floor: USD above expected")
     min_tokens: int = Field(default=100_000_000, ge=0, description="token floor: tokens above expected")
     min_pct: float = Field(default=50.0, ge=0, description="percent floor: percent above expected")
+    min_expected_pct_of_floor: float = Field(
+        default=20.0,
+        ge=0,
+        description="a slice is judged on its own only when its expected value is at least this percent of the "
+        "absolute floor (a slice of cents a day shows through its parents, where it is a driver)",
+    )
     min_total_pct: float = Field(
         default=0.0,
         ge=0,

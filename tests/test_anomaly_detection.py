@@ -121,6 +121,18 @@ def test_the_materiality_floor_is_a_share_of_the_organization_total():
     assert judged(frame, days=[DAYS[51]], settings=material) == []
 
 
+def test_a_slice_of_cents_is_judged_through_its_parents():
+    # a key that usually spends a few dollars jumps by $80 (+2000 %): judged in the total, not on its own
+    k1, tiny = seasonal(60), seasonal(4, seed=5)
+    tiny[DAYS[51]] += 80
+    found = judged(rows({("api_key", "k1"): k1, ("api_key", "tiny"): tiny}), days=[DAYS[51]])
+    assert [(r["slice_kind"], r["top_driver"]) for r in found] == [("total", "tiny")]
+    everything = ProjectConfig(anomalies={"min_expected_pct_of_floor": 0}).anomalies
+    assert {
+        r["slice"] for r in judged(rows({("api_key", "tiny"): tiny}), days=[DAYS[51]], settings=everything)
+    } >= {"tiny"}
+
+
 def test_the_token_floor_applies_to_token_rows():
     floor = SETTINGS.min_tokens
     base = {d: floor / 2 * WEEKLY[d.weekday()] for d in DAYS}  # usual: half the floor a day or less

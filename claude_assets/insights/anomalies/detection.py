@@ -84,13 +84,15 @@ def judge(
 ) -> Judgement | None:
     """The judgement of ``day`` when it is an anomaly (above its usual range, at least ``floor`` and
     ``settings.min_pct`` percent above expected), else None. Only increases are flagged; a slice with nothing
-    usual on the day's weekday (an intermittent one) is not judged on its own: its change shows in its parents,
-    where it is a driver."""
+    usual on the day's weekday (an intermittent one), or whose usual is under ``min_expected_pct_of_floor``
+    percent of the floor, is not judged on its own: its change shows in its parents, where it is a driver."""
     actual = series.get(day, 0.0)
     if actual < floor:  # it cannot be ``floor`` above anything
         return None
     base = baseline(series, day, settings)
     if base is None or base.expected <= 0:  # nothing is usual on this weekday: no baseline to judge by
+        return None
+    if base.expected < floor * settings.min_expected_pct_of_floor / 100:  # too small to judge on its own
         return None
     change = actual - base.expected
     pct = change / base.expected * 100
