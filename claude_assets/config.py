@@ -41,6 +41,13 @@ organizations are declared and a run fails naming the variable to set. Several o
       max_attempts: 4                 # requests per alert and destination in one materialization
       backoff_seconds: 1              # the wait before the second request, doubled for each next one
       backoff_max_seconds: 30         # the longest wait (also caps a receiver's Retry-After)
+    anomalies:                        # optional: when insights.cost_anomalies flags a day (defaults: AnomalySettings)
+      baseline_weeks: 6               #   the trailing weeks of the same weekday the baseline is the median of
+      min_usd: 50                     #   flag only when the day is at least this many USD above expected...
+      min_tokens: 100000000           #   ...(token rows: this many tokens)...
+      min_pct: 50                     #   ...AND at least this many percent above it
+      min_total_pct: 0                #   ...AND at least this percent of the organization's expected total
+      min_expected_pct_of_floor: 20   #   a slice expected under 20 % of the floor is judged through its parents
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -378,6 +385,75 @@ class AlertsConfig(BaseModel):
         return self
 
 
+class AnomalySettings(BaseModel):
+    """When ``insights.cost_anomalies`` flags a day: one set of thresholds for every organization (nothing
+    is tuned per customer). A day is compared with a weekly-seasonal baseline: the median of the same
+    weekday over the trailing ``baseline_weeks`` (settled days only), times the level of the last
+    ``level_days`` days against their own weekdays' medians; its usual range is ``interval_sigmas`` robust
+    standard deviations (1.4826 x the median absolute deviation of every trailing day around its weekday's
+    median) either side. A day is flagged only when it is above that range AND above expected by every
+    floor: ``min_usd`` (cost rows; ``min_tokens`` for token rows), ``min_pct`` percent of the slice's
+    expected value, and ``min_total_pct`` percent of the organization's expected total that day.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    baseline_weeks: int = Field(
+        default=6, ge=2, le=26, description="trailing weeks whose same weekday the baseline is the median of"
+    )
+    min_baseline_weeks: int = Field(
+        default=3, ge=1, le=26, description="the fewest settled same-weekday days a day is judged against"
+    )
+    level_days: int = Field(
+        default=7,
+        ge=1,
+        le=28,
+        description="trailing days whose level (against their weekday) scales the baseline",
+    )
+    interval_sigmas: float = Field(
+        default=6.0, gt=0, description="half-width of the usual range, in robust standard deviations"
+    )
+    min_relative_spread: float = Field(
+        default=0.1,
+        ge=0,
+        description="the least relative standard deviation assumed (a series too steady to have one)",
+    )
+    min_usd: Decimal = Field(default=Decimal(50), ge=0, description="dollar floor: USD above expected")
+    min_tokens: int = Field(default=100_000_000, ge=0, description="token floor: tokens above expected")
+    min_pct: float = Field(default=50.0, ge=0, description="percent floor: percent above expected")
+    min_expected_pct_of_floor: float = Field(
+        default=20.0,
+        ge=0,
+        description="a slice is judged on its own only when its expected value is at least this percent of the "
+        "absolute floor (a slice of cents a day shows through its parents, where it is a driver)",
+    )
+    min_total_pct: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="materiality floor: the rise is at least this percent of the organization's expected "
+        "total that day (same measure), so a large organization's many slices do not each raise their noise",
+    )
+    medium_pct: float = Field(default=100.0, ge=0, description="severity medium from this percent above")
+    high_pct: float = Field(default=300.0, ge=0, description="severity high from this percent above")
+    driver_min_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="the top driver is the most specific slice (API key, user, workspace, product, model) "
+        "explaining at least this share of the change",
+    )
+    max_drivers: int = Field(default=3, ge=1, le=20, description="drivers kept per kind of child slice")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AnomalySettings:
+        if self.min_baseline_weeks > self.baseline_weeks:
+            raise ValueError("min_baseline_weeks must not exceed baseline_weeks")
+        if not self.min_pct <= self.medium_pct <= self.high_pct:
+            raise ValueError("the percent thresholds must rise: min_pct <= medium_pct <= high_pct")
+        return self
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -398,6 +474,10 @@ class ProjectConfig(BaseModel):
         default=DEFAULT_RECONCILIATION_TOLERANCE_USD,
         ge=0,
         description="the most a day's unexplained cost difference (facts.cost_reconciliation) may be, in USD",
+    )
+    anomalies: AnomalySettings = Field(
+        default_factory=AnomalySettings,
+        description="when insights.cost_anomalies flags a day (thresholds for every organization)",
     )
     price_book_file: Path | None = Field(
         default=None,

@@ -14,6 +14,14 @@ from simulator.generators.engagement import truth as engagement
 from simulator.generators.reports import minimum
 from simulator.generators.reports import truth as reports
 
+
+def truth_anomalies(sim, org, start: date, end: date, params: dict) -> dict:
+    """Every injected anomaly of the organization in [start, end): organization, day, slice kind (api_key for
+    Console; user or product for Enterprise), slice and multiplier."""
+    kind = console if org.kind == "console" else reports
+    return kind.truth_anomalies(sim, org, start, end, params)
+
+
 PROVIDERS: dict[str, Callable] = {
     "console_cost": console.truth_console_cost,
     "console_usage": console.truth_console_usage,
@@ -26,6 +34,7 @@ PROVIDERS: dict[str, Callable] = {
     "enterprise_usage": reports.truth_enterprise_usage,
     "enterprise_user_cost": reports.truth_enterprise_user_cost,
     "min_requests_reports": minimum.truth_min_requests,
+    "anomalies": truth_anomalies,
 }
 
 

@@ -61,8 +61,10 @@ class RawWarehouse:
         return target
 
 
-def build_raw_warehouse(sim: Simulator, folder: Path) -> RawWarehouse:
-    """Backfill the raw tables the facts read, for every organization of ``sim``, over [RAW_START, RAW_END)."""
+def build_raw_warehouse(
+    sim: Simulator, folder: Path, start: date = RAW_START, end: date = RAW_END
+) -> RawWarehouse:
+    """Backfill the raw tables the facts read, for every organization of ``sim``, over [start, end)."""
     path = folder / "raw_layer.duckdb"  # not raw.duckdb: a catalog named raw would shadow the schema
     with serve_in_thread(sim) as running:
         config = raw_config(sim, running.base_url)
@@ -77,7 +79,7 @@ def build_raw_warehouse(sim: Simulator, folder: Path) -> RawWarehouse:
                 for k, group in a.group_names_by_key.items()
                 if group in RAW_GROUPS or k.path[-1] in RAW_REPORT_TABLES
             ]
-            results = backfill(defs, RAW_START, RAW_END, selection=wanted, run_config=QUIET)
+            results = backfill(defs, start, end, selection=wanted, run_config=QUIET)
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -87,4 +89,4 @@ def build_raw_warehouse(sim: Simulator, folder: Path) -> RawWarehouse:
     failed = [r.run_id for r in results if not r.success]
     if failed:
         raise RuntimeError(f"the raw demo backfill failed (runs {failed})")
-    return RawWarehouse(path, config, RAW_START, RAW_END)
+    return RawWarehouse(path, config, start, end)

@@ -151,3 +151,24 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
         "organization": 1,
         "inventory_items": items,
     }
+
+
+def truth_anomalies(sim, org, start: date, end: date, params: dict) -> dict:
+    """Every cost spike injected in [start, end): one API key spending 4-8x on one day. A spike drawn for a key
+    with no usage that day changes nothing and is not listed."""
+    data = _console(sim, org)
+    out = []
+    for d in _days(start, end):
+        spike = data.spike(d)
+        if spike and any(rec.dims[1] == spike[0] for rec in data.records(d)):
+            key, multiplier = spike
+            out.append(
+                {
+                    "org": org.slug,
+                    "day": d.isoformat(),
+                    "slice_kind": "api_key",
+                    "slice": key,
+                    "multiplier": round(multiplier, 6),
+                }
+            )
+    return {"org": org.slug, "anomalies": out}

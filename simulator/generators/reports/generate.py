@@ -47,6 +47,7 @@ from simulator.generators.reports.profiles import (
     TOKENS,
     model_tier,
 )
+from simulator.generators.reports.spikes import Spike, apply, spike_on
 from simulator.ids import np_rng
 
 
@@ -79,6 +80,10 @@ class RecordGenerator:
                 )
             parts.extend(self._non_seat(g, d, models, act))
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else empty_columns()
+        spike = self._draw_spike(d, cols)
+        self._spikes[d] = spike
+        if spike is not None:
+            apply(spike, cols)
         cols["lst"] = self._price(d, cols)
         cols["amt"] = amounts(self, cols["lst"])
         recs = DayRecords(day=d, **cols)
@@ -87,6 +92,15 @@ class RecordGenerator:
             if isinstance(arr, np.ndarray):
                 arr.setflags(write=False)
         return recs
+
+    def spike(self, d: date) -> Spike | None:
+        """The cost spike injected on day ``d`` (one of the day's heaviest seat users, or a product), if any."""
+        if d not in self._spikes:
+            self._generate(d)
+        return self._spikes[d]
+
+    def _draw_spike(self, d: date, cols: dict) -> Spike | None:
+        return spike_on(self.org, d, cols["user"], cols["tokens"])
 
     def _sessions(
         self,

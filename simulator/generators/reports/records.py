@@ -13,6 +13,7 @@ from simulator.activity import ActivityPlan
 from simulator.generators.cache import ResultCache
 from simulator.generators.reports.codes import DayRecords, epoch
 from simulator.generators.reports.generate import RecordGenerator
+from simulator.generators.reports.spikes import Spike
 from simulator.ids import digest, np_rng, rng
 from simulator.world.organization import Organization
 
@@ -27,6 +28,7 @@ class ReportData(RecordGenerator):
         self.org = org
         self._plan = plan
         self._results = ResultCache(24)
+        self._spikes: dict[date, Spike | None] = {}  # each generated day's spike (see RecordGenerator.spike)
 
     # -- shared plan ----------------------------------------------------------------------------
     @property

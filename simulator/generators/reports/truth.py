@@ -173,3 +173,12 @@ def truth_enterprise_user_cost(sim, org, start: date, end: date, params: dict) -
 
 #: The client's lossless groupings of the bucketed reports, endpoint -> grouping name -> ``group_by[]``.
 #: They mirror ``USAGE_GROUPINGS`` and ``COST_GROUPINGS`` of ``claude_assets/ingest/enterprise_reports/groupings.py``
+
+
+def truth_anomalies(sim, org, start: date, end: date, params: dict) -> dict:
+    """Every cost spike injected in [start, end): a heavy seat user or a product spending 4-8x on one day."""
+    if org.kind != "enterprise":
+        raise ValueError(f"{org.slug} is not a Claude Enterprise organization (no usage/cost reports)")
+    rd = reports_for(sim, org)
+    spikes = (rd.spike(d) for d in _days(start, end))
+    return {"org": org.slug, "anomalies": [s.as_truth(org) for s in spikes if s is not None]}

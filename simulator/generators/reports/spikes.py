@@ -1,0 +1,80 @@
+"""Injected cost spikes of an Enterprise organization: about one week in seven, on one weekday, either one
+of the day's heaviest seat users or one product spends 4-8x its tokens (and so its cost) for the whole UTC
+day.
+
+The choice is deterministic per world seed, organization and ISO week; the ground truth lists each spike
+(``anomalies``), and the records of the day carry it, so every report (organization, per-user, every
+grouping) shows the same spike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from simulator.generators.reports.codes import PRODUCTS
+from simulator.generators.reports.profiles import TOKEN_CAP
+from simulator.ids import rng
+from simulator.world.organization import Organization
+
+#: products a spike may hit: the ones every Enterprise organization uses every weekday
+SPIKED_PRODUCTS = ("chat", "claude_code", "cowork")
+#: a user spike picks one of the day's heaviest seat users (by tokens), so the spike is material
+HEAVIEST = 3
+
+
+@dataclass(frozen=True)
+class Spike:
+    """One injected spike: every record of ``slice`` (a seat user's id, or a product) on ``day`` has its tokens
+    multiplied by ``multiplier``."""
+
+    day: date
+    slice_kind: str  # "user" | "product"
+    slice: str  # the user id as the per-user reports name it, or the product as the legacy reports spell it
+    multiplier: float
+    code: int  # the user's index in org.users, or the product's code
+
+    def mask(self, users: np.ndarray, products: np.ndarray) -> np.ndarray:
+        """The records of the spiked slice, among records with these user and product codes."""
+        return (users if self.slice_kind == "user" else products) == self.code
+
+    def as_truth(self, org: Organization) -> dict:
+        return {
+            "org": org.slug,
+            "day": self.day.isoformat(),
+            "slice_kind": self.slice_kind,
+            "slice": self.slice,
+            "multiplier": round(self.multiplier, 6),
+        }
+
+
+def spike_on(org: Organization, d: date, users: np.ndarray, tokens: np.ndarray) -> Spike | None:
+    """The spike injected on day ``d``, if any, given the day's records before it (user codes, tokens)."""
+    iso_year, week, _ = d.isocalendar()
+    r = rng(org.world_seed, org.slug, "enterprise-spike", iso_year, week)
+    if r.random() > 0.15 or d < org.created:
+        return None
+    weekday, kind, multiplier = r.randrange(5), r.choice(("user", "product")), r.uniform(4, 8)
+    if d.weekday() != weekday:
+        return None
+    if kind == "product":
+        product = r.choice(SPIKED_PRODUCTS)
+        return Spike(d, "product", product, multiplier, PRODUCTS.index(product))
+    seat = users >= 0
+    if not seat.any():
+        return None
+    per_user = np.bincount(users[seat], weights=tokens[seat].sum(axis=1).astype(float))
+    heaviest = np.argsort(-per_user, kind="stable")[: min(HEAVIEST, int((per_user > 0).sum()))]
+    if not len(heaviest):
+        return None
+    pick = int(heaviest[r.randrange(len(heaviest))])
+    return Spike(d, "user", org.users[pick].id, multiplier, pick)
+
+
+def apply(spike: Spike, cols: dict) -> None:
+    """Multiply the tokens of the spiked records (capped like any record's), in place, before pricing."""
+    hit = spike.mask(cols["user"], cols["product"])
+    if hit.any():
+        scaled = np.rint(cols["tokens"][hit] * spike.multiplier)
+        cols["tokens"][hit] = np.minimum(scaled, TOKEN_CAP).astype(np.int64)
