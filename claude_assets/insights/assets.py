@@ -3,10 +3,11 @@
 import dagster as dg
 
 from claude_assets.config import ProjectConfig
+from claude_assets.insights.unit_economics.assets import unit_economics_assets
 
 GROUP = "insights"
 
 
 def insights_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """Every insights asset, for the organizations of ``config``."""
-    return []
+    return [*unit_economics_assets(config)]
