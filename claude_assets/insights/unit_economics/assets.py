@@ -1,8 +1,6 @@
 """Dagster definitions of the unit economics: the daily table (daily partitions) and the monthly table
 (monthly partitions over the same range), both in group ``insights``."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import dagster as dg
