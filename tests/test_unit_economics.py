@@ -391,16 +391,30 @@ def test_checks_pass_on_consistent_figures(con):
 
 
 @pytest.mark.bad_input
-def test_claude_code_work_in_both_sources_fails_the_one_source_check(con):
+def test_claude_code_work_in_both_sources_is_counted_once_and_fails_the_one_source_check(con):
+    day = MARCH[3]
     put(
         con,
         ENTERPRISE_USER_ACTIVITY,
-        [{"org_id": CON, "usage_date": MARCH[3], "user_id": "u9", "claude_code_distinct_session_count": 4}],
+        [{"org_id": CON, "usage_date": day, "user_id": "u9", "claude_code_distinct_session_count": 4}],
     )
-    build(con)
+    put(
+        con,
+        CLAUDE_CODE_USAGE,
+        [{"org_id": ENT, "usage_date": day, "actor_type": "user_actor", "actor_id": "a9", "num_sessions": 6}],
+    )
+    rows = build(con)
+    # each organization's Claude Code work still comes from its own kind's table only
+    assert rows[(ENT, day, "claude_code")]["claude_code_sessions"] == sum(
+        day.day in d for d in ACTIVE.values()
+    )
+    assert rows[(CON, day, "claude_code")]["claude_code_sessions"] == sum(
+        a["sessions"] for a in CONSOLE_ACTORS.values()
+    )
     results = {r.check_name: r for r in checks.daily_results(con, [(MARCH[0], APRIL_1)])}
+    assert results[checks.GRAIN].passed  # one Claude Code row per organization and day, not one per source
     assert not results[checks.ONE_SOURCE].passed
-    assert set(results[checks.ONE_SOURCE].metadata["organizations"].data) == {CON}
+    assert set(results[checks.ONE_SOURCE].metadata["organizations"].data) == {CON, ENT}
 
 
 def test_products_that_do_not_add_up_to_the_bill_are_reported(con):
