@@ -35,10 +35,9 @@ WANTED = {
 Q = Decimal("0.000000000001")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def run(path, start: date, end: date, wanted: set[str]) -> tuple[list, dict[str, str]]:
+    """Backfill the assets named in ``wanted`` over [start, end) into ``path``, from a fresh demo simulator."""
     sim = make_sim()
-    path = tmp_path_factory.mktemp("unit_economics") / "warehouse.duckdb"
     with serve_in_thread(sim) as running:
         config = raw_config(sim, running.base_url)
         keys = {key_env(o.slug): sim.world.by_slug(o.slug).api_key for o in config.organizations}
@@ -49,14 +48,21 @@ def built(tmp_path_factory):
             selection = [
                 k
                 for a in defs.assets or []
-                if isinstance(a, dg.AssetsDefinition) and any(k.to_user_string() in WANTED for k in a.keys)
+                if isinstance(a, dg.AssetsDefinition) and any(k.to_user_string() in wanted for k in a.keys)
                 for k in a.keys
             ]
-            results = backfill(defs, START, END, selection=selection, run_config=QUIET)
+            results = backfill(defs, start, end, selection=selection, run_config=QUIET)
         finally:
             for k, v in saved.items():
                 os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    return path, results, {o.slug: o.kind for o in config.organizations}
+    return results, {o.slug: o.kind for o in config.organizations}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("unit_economics") / "warehouse.duckdb"
+    results, kinds = run(path, START, END, WANTED)
+    return path, results, kinds
 
 
 def test_every_run_and_every_check_passes(built):
@@ -174,3 +180,26 @@ def test_the_month_sums_its_days_and_says_it_is_not_complete(built):
         (o, (END - START).days, 31, False) for o in sorted(kinds)
     ]
     assert {o: cost for o, *_, cost in months} == days
+
+
+def test_recent_days_wait_for_their_sources_to_settle_and_are_named(tmp_path):
+    """Two days before the simulator's clock: Console days are settled once complete, the Enterprise cost
+    report's stay revisable for 30 days, so the Enterprise organization's days wait and the run says so."""
+    start, end = date(2026, 11, 19), date(2026, 11, 21)
+    results, kinds = run(
+        tmp_path / "warehouse.duckdb", start, end, WANTED - {"insights/unit_economics_monthly"}
+    )
+    assert all(r.success for r in results)
+    materializations = [
+        m for r in results for m in r.asset_materializations_for_node("insights__unit_economics_daily")
+    ]
+    assert sorted(m.partition for m in materializations) == ["2026-11-19", "2026-11-20"]
+    materialization = materializations[0]
+    waiting = materialization.metadata["waiting_to_settle"].value
+    (enterprise,) = [o for o, k in kinds.items() if k == "enterprise"]
+    assert f"**{enterprise}**: 2026-11-19 (revisable), 2026-11-20 (revisable)" in waiting
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        orgs = {
+            o for (o,) in con.execute("SELECT DISTINCT org_id FROM insights.unit_economics_daily").fetchall()
+        }
+    assert orgs == {o for o, k in kinds.items() if k == "console"}
