@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import duckdb
 import pytest
 
-from checks.window import SchemaViolation
+from checks.window import SchemaViolation, validate
 from claude_assets.facts.tables import FACTS_COST
 from claude_assets.ingest.console.tables import CLAUDE_CODE_MODELS, CLAUDE_CODE_USAGE, CONSOLE_COST
 from claude_assets.ingest.enterprise_engagement.tables import ENTERPRISE_SUMMARY, ENTERPRISE_USER_ACTIVITY
@@ -17,8 +17,10 @@ from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_COST
 from claude_assets.insights.unit_economics import checks
 from claude_assets.insights.unit_economics.daily import lookback_start, rebuild_daily
 from claude_assets.insights.unit_economics.days import usable_days, waiting_days
+from claude_assets.insights.unit_economics.frames import frame_of
 from claude_assets.insights.unit_economics.monthly import rebuild_monthly
 from claude_assets.insights.unit_economics.ratios import per
+from claude_assets.insights.unit_economics.schemas import DAILY_SCHEMA
 from claude_assets.insights.unit_economics.tables import UNIT_ECONOMICS_DAILY, UNIT_ECONOMICS_MONTHLY
 from claude_assets.warehouse.contract import MONEY, Table
 from claude_assets.warehouse.writes import INGEST_LOG, ensure, ensure_ingest_log
@@ -499,3 +501,36 @@ def test_a_month_sums_its_settled_days(con):
     assert [
         r.check_name for r in checks.monthly_results(con, date(2026, 3, 1), date(2026, 5, 1)) if not r.passed
     ] == []
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("ratio", [Decimal(0), Decimal("1E+20")])
+def test_a_ratio_over_a_zero_denominator_is_refused_before_writing(ratio):
+    row = {
+        "org_id": ENT,
+        "usage_date": MARCH[0],
+        "org_kind": "enterprise",
+        "product": "all",
+        "cost_usd": Decimal("5"),
+        "cost_basis": "billed",
+        "cost_source": "facts.cost",
+        "daily_active_users": 0,
+        "cost_per_daily_active_user_usd": ratio,
+        "activity_source": "raw.enterprise_summary",
+    }
+    with pytest.raises(SchemaViolation, match="cost_per_daily_active_user_usd"):
+        validate(DAILY_SCHEMA, UNIT_ECONOMICS_DAILY, frame_of(UNIT_ECONOMICS_DAILY, [row]))
+    row["cost_per_daily_active_user_usd"] = None
+    validate(DAILY_SCHEMA, UNIT_ECONOMICS_DAILY, frame_of(UNIT_ECONOMICS_DAILY, [row]))  # null passes
+
+
+def test_a_month_that_differs_from_its_days_fails_its_check(con):
+    build(con)
+    rebuild_monthly(con, date(2026, 3, 1), date(2026, 4, 1))
+    con.execute(
+        f"UPDATE {UNIT_ECONOMICS_MONTHLY.qualified} SET cost_usd = cost_usd + 0.000000000001 "
+        "WHERE org_id = ? AND product = 'claude_code'",
+        [ENT],
+    )
+    results = {r.check_name: r for r in checks.monthly_results(con, date(2026, 3, 1), date(2026, 4, 1))}
+    assert not results[checks.MONTHS].passed and results[checks.GRAIN].passed
