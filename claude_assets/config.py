@@ -503,8 +503,10 @@ def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:
 
 
 # -- the warehouse file ------------------------------------------------------------------------------------
-#: the schemas the project writes (raw, inventory, facts, exports) and the ones DuckDB reads its catalog from
-WAREHOUSE_SCHEMAS = frozenset({"raw", "inventory", "facts", "exports", "information_schema", "pg_catalog"})
+#: the schemas the project writes (raw, inventory, facts, insights, exports) and the ones DuckDB reads its catalog from
+WAREHOUSE_SCHEMAS = frozenset(
+    {"raw", "inventory", "facts", "insights", "exports", "information_schema", "pg_catalog"}
+)
 
 
 def database_name(path: str | Path) -> str:
