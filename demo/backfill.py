@@ -138,7 +138,10 @@ class BackfillInterrupted(KeyboardInterrupt):
         return f"interrupted after {len(self.done)} run(s); {len(self.not_run)} run(s) not started"
 
 
-_INTERRUPTS = {"KeyboardInterrupt", "DagsterExecutionInterruptedError"}
+#: Ctrl-C as each layer reports it: Python, Dagster, and DuckDB
+_INTERRUPTS = {"KeyboardInterrupt", "DagsterExecutionInterruptedError", "InterruptException"}
+#: DuckDB's error for a query running when SIGINT arrives (a RuntimeError)
+_DUCKDB_INTERRUPTED = "Query interrupted"
 
 
 def interrupted(result: dg.ExecuteInProcessResult) -> bool:
@@ -154,7 +157,7 @@ def interrupted(result: dg.ExecuteInProcessResult) -> bool:
 
 def _caused_by_interrupt(error) -> bool:
     while error is not None:
-        if error.cls_name in _INTERRUPTS:
+        if error.cls_name in _INTERRUPTS or _DUCKDB_INTERRUPTED in (error.message or ""):
             return True
         error = error.cause or error.context
     return False

@@ -137,3 +137,23 @@ def summarize(warehouse: str, start: date, end: date, facts_end: date, results, 
             out.print(f"  [red]✗[/red] {e.asset_key.to_user_string()} · {e.check_name}")
     for r in runs_failed:
         out.print(f"  [red]run {r.run_id[:8]} failed[/red]: see it in the UI (make ui)")
+        for step, error in _step_errors(r):
+            out.print(f"    {step}: {error}", markup=False, highlight=False)
+
+
+def _step_errors(result) -> list[tuple[str, str]]:
+    """Each failed step of a run with the first line of its error (the UI has the whole trace)."""
+    found = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None and error.cause is not None:  # the user code's error, not Dagster's wrapper
+            error = error.cause
+        if error is None:
+            found.append((event.step_key or "run", "unknown error"))
+            continue
+        first_line = next(iter(error.message.strip().splitlines()), "")
+        named = first_line if first_line.startswith(error.cls_name) else f"{error.cls_name}: {first_line}"
+        found.append((event.step_key or "run", named))
+    return found

@@ -78,3 +78,32 @@ def test_ctrl_c_stops_the_demo_backfill_reports_it_and_exits_non_zero(tmp_path, 
     assert [line.split(":")[0].strip() for line in done][-1] == "interrupted", out[-3000:]
     assert all(r.is_finished for r in runs), [(r.run_id, r.status) for r in runs]
     assert "Billed cost by organization" not in out  # no summary of a backfill that did not finish
+
+
+def _error_of(raised: BaseException):
+    from dagster._utils.error import serializable_error_info_from_exc_info
+
+    try:
+        raise RuntimeError("the asset's step failed") from raised
+    except RuntimeError:
+        return serializable_error_info_from_exc_info(sys.exc_info())
+
+
+def test_a_duckdb_query_stopped_by_ctrl_c_counts_as_an_interrupt_and_other_errors_do_not():
+    import duckdb
+
+    from demo.backfill import _caused_by_interrupt
+
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        duckdb.connect().execute("SELECT count(*) FROM range(100000000000) t(x) WHERE x % 7 = 3").fetchall()
+    except BaseException as exc:  # DuckDB turns SIGINT into its own error (a RuntimeError today)
+        stopped = exc
+    else:
+        raise AssertionError("the query ran to its end before the interrupt")
+    finally:
+        timer.cancel()
+    assert not isinstance(stopped, KeyboardInterrupt)
+    assert _caused_by_interrupt(_error_of(stopped))
+    assert not _caused_by_interrupt(_error_of(RuntimeError("Binder Error: column not found")))
