@@ -28,7 +28,7 @@ DAYS = 90
 #: the exit code of a backfill stopped by Ctrl-C (128 + SIGINT, as a shell reports it)
 INTERRUPTED = 130
 #: asset groups built from the raw tables: materialized once the raw layer is written
-DERIVED_GROUPS = ("facts", "exports")
+DERIVED_GROUPS = ("facts", "exports", "insights")
 
 
 def run_backfill(base_url: str, start: date, end: date, engagement_end: date, out: Console):

@@ -10,6 +10,8 @@ from datetime import UTC, date, timedelta
 import duckdb
 from rich.console import Console
 
+from demo.anomaly_summary import anomaly_summary
+from demo.budget_summary import budget_status
 from demo.facts_summary import summarize_facts
 from demo.tables import has_columns, has_table, table, usd
 
@@ -121,6 +123,8 @@ def summarize(warehouse: str, start: date, end: date, facts_end: date, results, 
                 top.add_row(org, label, usd(amount))
             out.print(top)
         summarize_facts(con, start, facts_end, out)
+        for part in (*anomaly_summary(con), *budget_status(con)):
+            out.print(part)
 
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
     outcome = Counter(e.passed for e in evaluations)

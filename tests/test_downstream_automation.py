@@ -127,11 +127,11 @@ def test_a_day_older_than_the_lookback_is_left_to_backfills(world):
     assert world.tick() == {}
 
 
-def test_the_automation_sensor_runs_by_default_over_the_facts_and_exports(world):
+def test_the_automation_sensor_runs_by_default_over_the_facts_exports_and_insights(world):
     sensor = world.defs.resolve_sensor_def(SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     targeted = sensor.asset_selection.resolve(world.graph)
-    assert {k.path[0] for k in targeted} == {"facts", "exports"}
+    assert {k.path[0] for k in targeted} == {"facts", "exports", "insights"}
     assert FOCUS_COST.asset_key in targeted and FACTS_COST.asset_key in targeted
 
 

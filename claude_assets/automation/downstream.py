@@ -32,7 +32,7 @@ from claude_assets.inventory.tables import ORGANIZATION, WORKSPACES_TABLE
 
 SENSOR_NAME = "downstream_automation"
 #: the groups whose daily tables follow their upstream days (a later layer that should too joins here)
-DOWNSTREAM_GROUPS = ("facts", "exports")
+DOWNSTREAM_GROUPS = ("facts", "exports", "insights")
 #: Enterprise cost and usage values are revised up to 30 days (api-reference.md): a re-pull that old must
 #: still reach the facts; a few days more cover a source that settles late
 LOOKBACK = timedelta(days=35)
@@ -132,13 +132,14 @@ def with_downstream_automation(assets: Sequence[object]) -> list[object]:
 def downstream_automation_sensor(
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.AutomationConditionSensorDefinition:
-    """Evaluates the conditions of the downstream groups every 30 seconds; on by default, so the facts and
-    exports follow the raw days as soon as ``make ui`` starts."""
+    """Evaluates the conditions of the downstream groups every 30 seconds; on by default, so the facts,
+    exports and insights follow the raw days as soon as ``make ui`` starts."""
     return dg.AutomationConditionSensorDefinition(
         SENSOR_NAME,
         target=dg.AssetSelection.groups(*DOWNSTREAM_GROUPS),
         default_status=default_status,
         minimum_interval_seconds=30,
-        description="Rebuilds the facts and exports days whose raw days changed (within the revision "
-        "window), once the raw days' blocking checks have passed.",
+        description="Rebuilds the facts, exports and insights days whose upstream days changed (within the "
+        "revision window), once the upstream days' blocking checks have passed; the insights judge settled "
+        "days only (raw.ingest_log), and the alerts follow the anomalies and budget status they post.",
     )
