@@ -25,7 +25,9 @@ from claude_assets.partitions import DATE, ORG
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)  # the latest complete day is 2026-11-24
 DAY, OTHER_DAY = "2026-11-22", "2026-11-21"
 CONSOLE, ENTERPRISE = "acme-console", "acme-enterprise"
-FACTS_FROM_RAW = {FACTS_COST.asset_key, FACTS_USAGE.asset_key, dg.AssetKey(["facts", "cost_reconciliation"])}
+FACTS_FROM_RAW = {FACTS_COST.asset_key, FACTS_USAGE.asset_key}
+#: reads facts.cost too (its check holds facts.cost's billed total to the record): built after it
+RECONCILIATION = dg.AssetKey(["facts", "cost_reconciliation"])
 
 
 def config() -> ProjectConfig:
@@ -104,12 +106,32 @@ def test_a_raw_day_pulled_with_its_checks_passing_requests_that_day_of_the_facts
     assert world.tick() == {}  # requested once
 
 
-def test_the_facts_built_from_a_day_request_the_same_day_of_the_allocation_and_the_export(world):
+def test_the_facts_built_from_a_day_request_the_same_day_of_the_allocation_reconciliation_and_export(world):
     world.raw_day(DAY)
     world.tick()
     for key in FACTS_FROM_RAW:
         world.materialized(key, DAY)
-    assert world.tick() == {COST_ALLOCATION.asset_key: {DAY}, FOCUS_COST.asset_key: {DAY}}
+    assert world.tick() == {
+        COST_ALLOCATION.asset_key: {DAY},
+        FOCUS_COST.asset_key: {DAY},
+        RECONCILIATION: {DAY},
+    }
+
+
+def test_a_day_pulled_again_rebuilds_facts_cost_with_its_reconciliation_in_one_run_never_after_it(world):
+    world.raw_day(DAY)
+    world.tick()
+    for key in FACTS_FROM_RAW:
+        world.materialized(key, DAY)
+    world.tick()
+    world.materialized(RECONCILIATION, DAY)
+    assert world.tick() == {}
+    world.raw_day(DAY)  # a revision: facts.cost is stale until it is rebuilt, and the check reads it
+    requested = world.tick()
+    assert requested[FACTS_COST.asset_key] == requested[RECONCILIATION] == {DAY}
+    # requested together with the same partitions, they are launched as one run, facts.cost first
+    assert world.graph.get(RECONCILIATION).partitions_def == world.graph.get(FACTS_COST.asset_key).partitions_def
+    assert FACTS_COST.asset_key in world.graph.get(RECONCILIATION).parent_keys
 
 
 def test_a_day_whose_blocking_check_failed_waits_for_a_good_pull(world):

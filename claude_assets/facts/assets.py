@@ -219,6 +219,9 @@ def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
                 for t in reconciliation.raw_inputs(config)
             ),
             dg.AssetDep(PRICE_BOOK.asset_key),
+            # its figures_at_scale check holds facts.cost's billed total to the record: the same days, built
+            # first (in the same run when both are due), never a facts.cost older than the raw days
+            dg.AssetDep(FACTS_COST.asset_key),
         ],
         check_specs=reconciliation_checks.specs(table),
     )
