@@ -101,7 +101,9 @@ def project_config(w: World | None = None) -> ProjectConfig:
 def write_config_file(config: ProjectConfig, path: Path | None = None) -> Path:
     """Write the YAML ``CLAUDE_ASSETS_CONFIG`` points at (variable names only, never a key)."""
     path = path or CONFIG_FILE
-    body: dict = {"organizations": [o.model_dump(mode="json", exclude_none=True) for o in config.organizations]}
+    body: dict = {
+        "organizations": [o.model_dump(mode="json", exclude_none=True) for o in config.organizations]
+    }
     if config.budgets_file is not None:
         body["budgets_file"] = str(config.budgets_file)
     text = (

@@ -130,7 +130,9 @@ def test_a_day_pulled_again_rebuilds_facts_cost_with_its_reconciliation_in_one_r
     requested = world.tick()
     assert requested[FACTS_COST.asset_key] == requested[RECONCILIATION] == {DAY}
     # requested together with the same partitions, they are launched as one run, facts.cost first
-    assert world.graph.get(RECONCILIATION).partitions_def == world.graph.get(FACTS_COST.asset_key).partitions_def
+    assert (
+        world.graph.get(RECONCILIATION).partitions_def == world.graph.get(FACTS_COST.asset_key).partitions_def
+    )
     assert FACTS_COST.asset_key in world.graph.get(RECONCILIATION).parent_keys
 
 
