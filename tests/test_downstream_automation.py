@@ -20,6 +20,7 @@ from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
 from claude_assets.exports.tables import FOCUS_COST
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE, PRICE_BOOK
+from claude_assets.insights.unit_economics.tables import UNIT_ECONOMICS_DAILY
 from claude_assets.partitions import DATE, ORG
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)  # the latest complete day is 2026-11-24
@@ -115,6 +116,7 @@ def test_the_facts_built_from_a_day_request_the_same_day_of_the_allocation_recon
         COST_ALLOCATION.asset_key: {DAY},
         FOCUS_COST.asset_key: {DAY},
         RECONCILIATION: {DAY},
+        UNIT_ECONOMICS_DAILY.asset_key: {DAY},  # reads facts.cost and raw days only
     }
 
 
