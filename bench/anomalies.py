@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     results = backfill(defs, start, end, selection=[COST_ANOMALIES.asset_key], run_config=QUIET)
     wall = time.perf_counter() - t0
+    if not all(r.success for r in results):  # the table would still hold an earlier run's rows
+        print("insights.cost_anomalies FAILED: see the run's error above")
+        return 1
     checks = [e for r in results for e in r.get_asset_check_evaluations()]
     print(
         f"world {args.world} (seed {args.seed}), clock {args.now}: judged {start} -> {end - timedelta(days=1)} "

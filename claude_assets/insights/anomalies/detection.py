@@ -2,9 +2,10 @@
 
 The baseline is weekly-seasonal and robust: the median of the same weekday over the trailing weeks, scaled
 by the level of the last days against their own weekdays' medians (so a lasting step is absorbed within
-days, while a one-day spike never moves the median). The usual range is a number of robust standard
-deviations (1.4826 x the median absolute deviation of the trailing days' ratios to their weekday's median)
-around it. A day is flagged only above that range AND past both floors (absolute and percent).
+days, while a one-day spike never moves the median). The usual range is read from the days the slice was
+used: each weekday's median when used, widened by a number of robust standard deviations (1.4826 x the
+median absolute deviation of the used days' ratios to it), and never below the range of the slice's typical weekday (a quiet day as busy as a usual working
+day is not an anomaly). A day is flagged only above that range AND past both floors (absolute and percent).
 """
 
 from __future__ import annotations
@@ -63,13 +64,44 @@ def baseline(series: Mapping[date, float], day: date, settings: AnomalySettings)
     recent = [r for t, r in ratios if (day - t).days <= settings.level_days]
     level = median(recent) if recent else 1.0
     expected = usual[day.weekday()] * level
-    spread = _relative_spread([r for _, r in ratios])
-    half = settings.interval_sigmas * max(spread, settings.min_relative_spread) * expected
+    # the usual range is read from the days the slice was used (a key or user idle on some days is not
+    # made more variable by them): each weekday's usual when used, and the spread of used days around it
+    active = {w: median(v for v in values if v > 0) for w, values in by_weekday.items() if any(values)}
+    if not active:  # nothing used in the trailing weeks: no range to judge by
+        return None
+    used = [(t, series[t] / active[t.weekday()]) for t in known if series[t] > 0]
+    spread = max(_relative_spread(_left_out_ratios(series, known)), settings.min_relative_spread)
+    half = settings.interval_sigmas * spread * expected
+    # a day back at its usual after a quiet spell is not an anomaly: the range is never narrower than at the
+    # usual level (a lasting rise still lifts it)
+    risen = max(median([r for t, r in used if (day - t).days <= settings.level_days] or [1.0]), 1.0)
+    typical = median(active.values())
+    above = active.get(day.weekday(), typical) * risen * (1 + settings.interval_sigmas * spread)
     # a slice given to bursts keeps them in its usual range: up to its second-largest day of the window
     # (against its weekday's usual), so one past spike never widens the range but recurring ones do
-    bursts = sorted((r for _, r in ratios), reverse=True)
-    ceiling = bursts[1] * expected / level if len(bursts) > 1 and level > 0 else 0.0
-    return Baseline(expected, max(0.0, expected - half), max(expected + half, ceiling), len(same), level)
+    bursts = sorted((r for _, r in used), reverse=True)
+    ceiling = bursts[1] * active.get(day.weekday(), typical) if len(bursts) > 1 else 0.0
+    # a quiet day (a weekend, or a weekday the slice often skips) as busy as the slice's usual working day is
+    # not an anomaly: the range reaches at least that of its typical weekday (the median weekday's usual)
+    busy = typical * risen * (1 + settings.interval_sigmas * spread)
+    upper = max(above, ceiling, busy)
+    return Baseline(expected, max(0.0, expected - half), upper, len(same), level)
+
+
+def _left_out_ratios(series: Mapping[date, float], known: list[date]) -> list[float]:
+    """Each used day against the median of the other used days of its weekday: a median taken with the day
+    itself in it (of a handful of weeks) sits close to it and would make every slice look steadier than it is."""
+    used: dict[int, list[float]] = defaultdict(list)
+    for t in known:
+        if series[t] > 0:
+            used[t.weekday()].append(series[t])
+    ratios = []
+    for values in used.values():
+        if len(values) < 3:
+            continue
+        for i, v in enumerate(values):
+            ratios.append(v / median(values[:i] + values[i + 1 :]))
+    return ratios
 
 
 def _relative_spread(ratios: list[float]) -> float:
