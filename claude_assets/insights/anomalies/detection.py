@@ -66,16 +66,25 @@ def baseline(series: Mapping[date, float], day: date, settings: AnomalySettings)
     expected = usual[day.weekday()] * level
     # the usual range is read from the days the slice was used (a key or user idle on some days is not
     # made more variable by them): each weekday's usual when used, and the spread of used days around it
-    active = {w: median(v for v in values if v > 0) for w, values in by_weekday.items() if any(values)}
-    if not active:  # nothing used in the trailing weeks: no range to judge by
+    # (a weekday used fewer than min_baseline_weeks times takes the median of every used day)
+    every_used = [series[t] for t in known if series[t] > 0]
+    if not every_used:  # nothing used in the trailing weeks: no range to judge by
         return None
+    pooled = median(every_used)
+    active = {}
+    for w, values in by_weekday.items():
+        used_on_w = [v for v in values if v > 0]
+        active[w] = median(used_on_w) if len(used_on_w) >= settings.min_baseline_weeks else pooled
     used = [(t, series[t] / active[t.weekday()]) for t in known if series[t] > 0]
     spread = max(_relative_spread(_left_out_ratios(series, known)), settings.min_relative_spread)
-    half = settings.interval_sigmas * spread * expected
     # a day back at its usual after a quiet spell is not an anomaly: the range is never narrower than at the
     # usual level (a lasting rise still lifts it)
-    risen = max(median([r for t, r in used if (day - t).days <= settings.level_days] or [1.0]), 1.0)
+    used_level = median([r for t, r in used if (day - t).days <= settings.level_days] or [1.0])
+    risen = max(used_level, 1.0)
     typical = median(active.values())
+    # a slice often idle (a key or user not used every day) is expected to spend its usual day when it is used
+    expected = max(expected, active.get(day.weekday(), typical) * used_level)
+    half = settings.interval_sigmas * spread * expected
     above = active.get(day.weekday(), typical) * risen * (1 + settings.interval_sigmas * spread)
     # a slice given to bursts keeps them in its usual range: up to its second-largest day of the window
     # (against its weekday's usual), so one past spike never widens the range but recurring ones do

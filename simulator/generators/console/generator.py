@@ -34,7 +34,9 @@ class ConsoleData(Billing, ClaudeCodeActivity):
         return _records(self, d)
 
     def spike(self, d: date) -> tuple[str, float] | None:
-        """A cost spike on this day: (api key id, multiplier), about one week in seven."""
+        """A cost spike on this day, about one week in seven: (api key id, multiplier). The key is one of the
+        busiest usable that day (the top third by scale), and it is used that day: a runaway production key,
+        not one whose whole day costs cents."""
         iso_year, week, _ = d.isocalendar()
         r = rng(self.org.world_seed, self.org.slug, "spike", iso_year, week)
         if r.random() > 0.15 or not self.org.api_keys:
@@ -42,7 +44,11 @@ class ConsoleData(Billing, ClaudeCodeActivity):
         day = r.randrange(5)
         if d.weekday() != day:
             return None
-        return r.choice(self.org.api_keys).id, r.uniform(4, 8)
+        usable = sorted((k for k in self.org.api_keys if k.usable_on(d)), key=lambda k: (-k.scale, k.id))
+        if not usable:
+            return None
+        busiest = usable[: max(1, len(usable) // 3)]
+        return r.choice(busiest).id, r.uniform(4, 8)
 
     @cached_property
     def _developers(self):
@@ -73,7 +79,8 @@ class ConsoleData(Billing, ClaudeCodeActivity):
             if not key.usable_on(d):
                 continue
             r = rng(org.world_seed, org.slug, "use", key.id, d.isoformat())
-            if r.random() > 0.85 * min(1.0, WEEKDAY[d.weekday()] + 0.2):
+            idle = r.random() > 0.85 * min(1.0, WEEKDAY[d.weekday()] + 0.2)
+            if idle and not (spike and spike[0] == key.id):
                 continue
             scale = key.scale * factor * r.lognormvariate(0, 0.3)
             if spike and spike[0] == key.id:

@@ -100,7 +100,10 @@ class RecordGenerator:
         return self._spikes[d]
 
     def _draw_spike(self, d: date, cols: dict) -> Spike | None:
-        return spike_on(self.org, d, cols["user"], cols["tokens"])
+        def token_cost() -> np.ndarray:  # priced on a copy: pricing consumes the execution seconds
+            return self._price(d, dict(cols))[:, :5].sum(axis=1)
+
+        return spike_on(self.org, d, cols["user"], token_cost)
 
     def _sessions(
         self,

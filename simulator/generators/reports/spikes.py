@@ -1,5 +1,5 @@
 """Injected cost spikes of an Enterprise organization: about one week in seven, on one weekday, either one
-of the day's heaviest seat users or one product spends 4-8x its tokens (and so its cost) for the whole UTC
+of the day's costliest seat users or one product spends 4-8x its tokens (and so its cost) for the whole UTC
 day.
 
 The choice is deterministic per world seed, organization and ISO week; the ground truth lists each spike
@@ -8,6 +8,7 @@ grouping) shows the same spike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +21,8 @@ from simulator.world.organization import Organization
 
 #: products a spike may hit: the ones every Enterprise organization uses every weekday
 SPIKED_PRODUCTS = ("chat", "claude_code", "cowork")
-#: a user spike picks one of the day's heaviest seat users (by tokens), so the spike is material
+#: a user spike picks one of the day's costliest seat users (by list price of their tokens), so the spike is
+#: material: a runaway of a heavy user, not of one whose whole day costs cents
 HEAVIEST = 3
 
 
@@ -49,8 +51,11 @@ class Spike:
         }
 
 
-def spike_on(org: Organization, d: date, users: np.ndarray, tokens: np.ndarray) -> Spike | None:
-    """The spike injected on day ``d``, if any, given the day's records before it (user codes, tokens)."""
+def spike_on(
+    org: Organization, d: date, users: np.ndarray, token_cost: Callable[[], np.ndarray]
+) -> Spike | None:
+    """The spike injected on day ``d``, if any, given the day's records before it: their user codes, and
+    ``token_cost()``, the list price of each record's tokens (priced only on a day with a user spike)."""
     iso_year, week, _ = d.isocalendar()
     r = rng(org.world_seed, org.slug, "enterprise-spike", iso_year, week)
     if r.random() > 0.15 or d < org.created:
@@ -64,7 +69,7 @@ def spike_on(org: Organization, d: date, users: np.ndarray, tokens: np.ndarray) 
     seat = users >= 0
     if not seat.any():
         return None
-    per_user = np.bincount(users[seat], weights=tokens[seat].sum(axis=1).astype(float))
+    per_user = np.bincount(users[seat], weights=token_cost()[seat].astype(float))
     heaviest = np.argsort(-per_user, kind="stable")[: min(HEAVIEST, int((per_user > 0).sum()))]
     if not len(heaviest):
         return None
