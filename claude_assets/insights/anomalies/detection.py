@@ -124,9 +124,9 @@ def judge(
     series: Mapping[date, float], day: date, floor: float, settings: AnomalySettings
 ) -> Judgement | None:
     """The judgement of ``day`` when it is an anomaly (above its usual range, at least ``floor`` and
-    ``settings.min_pct`` percent above expected), else None. Only increases are flagged; a slice with nothing
-    usual on the day's weekday (an intermittent one), or whose usual is under ``min_expected_pct_of_floor``
-    percent of the floor, is not judged on its own: its change shows in its parents, where it is a driver."""
+    ``settings.min_pct`` percent above expected), else None. Only increases are flagged; a slice whose
+    expected day is under ``min_expected_pct_of_floor`` percent of the floor is not judged on its own: its
+    change shows in its parents, where it is a driver."""
     actual = series.get(day, 0.0)
     if actual < floor:  # it cannot be ``floor`` above anything
         return None
