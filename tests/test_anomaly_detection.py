@@ -121,6 +121,42 @@ def test_the_materiality_floor_is_a_share_of_the_organization_total():
     assert judged(frame, days=[DAYS[51]], settings=material) == []
 
 
+def intermittent(level: float, idle: float, seed: int) -> dict[date, float]:
+    """A key used on a random share of days (idle on the rest), lognormal around its weekday level."""
+    r = random.Random(seed)
+    return {
+        d: 0.0 if r.random() < idle else level * WEEKLY[d.weekday()] * r.lognormvariate(0, 0.3) for d in DAYS
+    }
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_key_idle_on_random_days_is_not_flagged_on_its_usual_days_but_its_spike_is(seed):
+    key = intermittent(150, idle=0.3, seed=seed)
+    quiet = [r for r in judged(rows({("api_key", "k"): key})) if r["slice_kind"] == "api_key"]
+    assert quiet == []  # a used day after idle ones of its weekday is usual, not a rise
+    spike_day = next(d for d in DAYS[50:] if key[d] > 0 and d.weekday() < 5)
+    key[spike_day] = 150 * WEEKLY[spike_day.weekday()] * 6
+    found = judged(rows({("api_key", "k"): key}), days=[spike_day])
+    assert ("api_key", "k") in {(r["slice_kind"], r["slice"]) for r in found}
+
+
+def test_a_weekend_as_busy_as_a_usual_weekday_is_not_an_anomaly_and_one_far_busier_is():
+    key = seasonal(400)
+    saturday = next(d for d in DAYS[50:] if d.weekday() == 5)
+    key[saturday] = 420  # a usual Tuesday's spend, on a Saturday that usually spends 80
+    assert judged(rows({("api_key", "k"): key}), days=[saturday]) == []
+    key[saturday] = 400 * 5
+    assert judged(rows({("api_key", "k"): key}), days=[saturday]) != []
+
+
+def test_a_day_back_at_its_usual_after_a_quiet_spell_is_not_an_anomaly():
+    key = seasonal(400)
+    back = DAYS[52]  # a Friday, after four quiet days
+    for d in DAYS[48:52]:
+        key[d] *= 0.25
+    assert judged(rows({("api_key", "k"): key}), days=[back]) == []
+
+
 def test_a_slice_of_cents_is_judged_through_its_parents():
     # a key that usually spends a few dollars jumps by $80 (+2000 %): judged in the total, not on its own
     k1, tiny = seasonal(60), seasonal(4, seed=5)
