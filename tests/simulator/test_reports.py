@@ -935,12 +935,23 @@ def test_beta_time_buckets_and_every_combination(ent):
     assert days == sorted(days, reverse=True) and len(set(days)) == 3  # newest first by default
     units = [(r["starting_at"], r["group"]["model"]) for r in data]
     for day in set(days):
-        amounts = [
-            cents(r["cost"]["amount"])
-            for r in data
-            if r["starting_at"] == day and r["group"]["cost_type"] == "tokens"
-        ]
-        assert amounts == sorted(amounts, reverse=True)
+        # the cost_type rows of a model stay adjacent and rank as one unit, by the model's whole amount
+        # (api-reference.md B11: fan-out rows "stay adjacent/ranked as one unit")
+        models = list(dict.fromkeys(r["group"]["model"] for r in data if r["starting_at"] == day))
+        whole = {
+            m: sum(
+                (
+                    cents(r["cost"]["amount"])
+                    for r in data
+                    if (r["starting_at"], r["group"]["model"]) == (day, m)
+                ),
+                D(0),
+            )
+            for m in models
+        }
+        assert [whole[m] for m in models] == sorted(whole.values(), reverse=True)
+        in_order = [r["group"]["model"] for r in data if r["starting_at"] == day]
+        assert in_order == sorted(in_order, key=models.index)  # adjacent
     assert all(r["cost"]["requests"] is None and r["cost"]["currency"] == "USD" for r in data)
     assert sum((cents(r["cost"]["amount"]) for r in data), D(0)) == sum(
         (

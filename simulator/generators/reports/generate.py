@@ -76,6 +76,8 @@ class RecordGenerator:
                         uidx,
                         np.repeat(act.intensity[users], k),
                         PRODUCTS.index(surface),
+                        # a busier day is more sessions, each the size the user's sessions usually are
+                        size_intensity=np.repeat(self.plan.traits.intensity[users], k),
                     )
                 )
             parts.extend(self._non_seat(g, d, models, act))
@@ -119,6 +121,7 @@ class RecordGenerator:
         tag_cat=None,
         tag_user=None,
         channel=None,
+        size_intensity: np.ndarray | None = None,
     ) -> dict:
         n = len(users)
         weights = np.array([TIERS[profile][model_tier(m.id)] for m in models], dtype=float)
@@ -142,7 +145,7 @@ class RecordGenerator:
 
         med = np.array(TOKENS[profile], dtype=float) * scale
         noise = g.lognormal(0.0, 0.6, (n, 5))
-        size = intensity[:, None] * noise * med[None, :]
+        size = (intensity if size_intensity is None else size_intensity)[:, None] * noise * med[None, :]
         size[:, T_UNCACHED] *= np.where(cw == 1, 3.0, 1.0)
         size[:, T_READ] *= np.where(cw == 1, 2.0, 1.0)
         tokens = np.minimum(np.rint(size), TOKEN_CAP).astype(np.int64)
