@@ -42,7 +42,8 @@ def test_the_truth_lists_spikes_of_console_keys_enterprise_users_and_products(sp
     assert kinds == {("console", "api_key"), ("enterprise", "user"), ("enterprise", "product")}
     for s in spikes:
         assert set(s) == {"org", "day", "slice_kind", "slice", "multiplier"}
-        assert 4 <= s["multiplier"] <= 8
+        # a seat user's days vary more than a key's or a product's: its runaway is 6-12x, the others 4-8x
+        assert (6 <= s["multiplier"] <= 12) if s["slice_kind"] == "user" else (4 <= s["multiplier"] <= 8)
         assert date.fromisoformat(s["day"]).weekday() < 5
 
 

@@ -1,6 +1,6 @@
 """Injected cost spikes of an Enterprise organization: about one week in seven, on one weekday, either one
-of the day's costliest seat users or one product spends 4-8x its tokens (and so its cost) for the whole UTC
-day.
+of the organization's heaviest seat users active that day spends 6-12x its tokens (a runaway: a seat user's
+days vary more than a whole product's), or one product 4-8x, for the whole UTC day.
 
 The choice is deterministic per world seed, organization and ISO week; the ground truth lists each spike
 (``anomalies``), and the records of the day carry it, so every report (organization, per-user, every
@@ -8,7 +8,6 @@ grouping) shows the same spike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,8 +20,8 @@ from simulator.world.organization import Organization
 
 #: products a spike may hit: the ones every Enterprise organization uses every weekday
 SPIKED_PRODUCTS = ("chat", "claude_code", "cowork")
-#: a user spike picks one of the day's costliest seat users (by list price of their tokens), so the spike is
-#: material: a runaway of a heavy user, not of one whose whole day costs cents
+#: a user spike picks one of the organization's heaviest seat users (by intensity and Claude Code use, the
+#: costliest surface) active that day: a runaway of a heavy user, not of one whose usual day costs cents
 HEAVIEST = 3
 
 
@@ -51,11 +50,9 @@ class Spike:
         }
 
 
-def spike_on(
-    org: Organization, d: date, users: np.ndarray, token_cost: Callable[[], np.ndarray]
-) -> Spike | None:
-    """The spike injected on day ``d``, if any, given the day's records before it: their user codes, and
-    ``token_cost()``, the list price of each record's tokens (priced only on a day with a user spike)."""
+def spike_on(org: Organization, d: date, users: np.ndarray, heaviness: np.ndarray) -> Spike | None:
+    """The spike injected on day ``d``, if any, given the user codes of the day's records before it and how
+    heavy each seat user usually is (``heaviness``, indexed like org.users)."""
     iso_year, week, _ = d.isocalendar()
     r = rng(org.world_seed, org.slug, "enterprise-spike", iso_year, week)
     if r.random() > 0.15 or d < org.created:
@@ -69,12 +66,10 @@ def spike_on(
     seat = users >= 0
     if not seat.any():
         return None
-    per_user = np.bincount(users[seat], weights=token_cost()[seat].astype(float))
-    heaviest = np.argsort(-per_user, kind="stable")[: min(HEAVIEST, int((per_user > 0).sum()))]
-    if not len(heaviest):
-        return None
+    active = np.unique(users[seat])
+    heaviest = active[np.argsort(-heaviness[active], kind="stable")][:HEAVIEST]
     pick = int(heaviest[r.randrange(len(heaviest))])
-    return Spike(d, "user", org.users[pick].id, multiplier, pick)
+    return Spike(d, "user", org.users[pick].id, 6 + (multiplier - 4) * 1.5, pick)  # 4-8 drawn, 6-12 for a user
 
 
 def apply(spike: Spike, cols: dict) -> None:
