@@ -154,7 +154,7 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
 
 
 def truth_anomalies(sim, org, start: date, end: date, params: dict) -> dict:
-    """Every cost spike injected in [start, end): one API key spending 4-8x on one day. A spike drawn for a key
+    """Every cost spike injected in [start, end): one of the busiest API keys spending 4-8x on one day. A spike drawn for a key
     with no usage that day changes nothing and is not listed."""
     data = _console(sim, org)
     out = []

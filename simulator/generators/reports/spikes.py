@@ -69,7 +69,9 @@ def spike_on(org: Organization, d: date, users: np.ndarray, heaviness: np.ndarra
     active = np.unique(users[seat])
     heaviest = active[np.argsort(-heaviness[active], kind="stable")][:HEAVIEST]
     pick = int(heaviest[r.randrange(len(heaviest))])
-    return Spike(d, "user", org.users[pick].id, 6 + (multiplier - 4) * 1.5, pick)  # 4-8 drawn, 6-12 for a user
+    return Spike(
+        d, "user", org.users[pick].id, 6 + (multiplier - 4) * 1.5, pick
+    )  # 4-8 drawn, 6-12 for a user
 
 
 def apply(spike: Spike, cols: dict) -> None:

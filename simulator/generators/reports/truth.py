@@ -176,7 +176,7 @@ def truth_enterprise_user_cost(sim, org, start: date, end: date, params: dict) -
 
 
 def truth_anomalies(sim, org, start: date, end: date, params: dict) -> dict:
-    """Every cost spike injected in [start, end): a heavy seat user or a product spending 4-8x on one day."""
+    """Every cost spike injected in [start, end): a heavy seat user spending 6-12x, or a product 4-8x, on one day."""
     if org.kind != "enterprise":
         raise ValueError(f"{org.slug} is not a Claude Enterprise organization (no usage/cost reports)")
     rd = reports_for(sim, org)
