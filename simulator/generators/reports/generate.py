@@ -104,7 +104,7 @@ class RecordGenerator:
     def _draw_spike(self, d: date, cols: dict) -> Spike | None:
         traits = self.plan.traits  # a session's size grows with intensity, and Claude Code's are the largest
         heaviness = traits.intensity**2 * (traits.surface_affinity["claude_code"] + 0.02)
-        return spike_on(self.org, d, cols["user"], heaviness)
+        return spike_on(self.org, d, cols["user"], cols["product"], heaviness)
 
     def _sessions(
         self,

@@ -21,7 +21,7 @@ from simulator.world.organization import Organization
 #: products a spike may hit: the ones every Enterprise organization uses every weekday
 SPIKED_PRODUCTS = ("chat", "claude_code", "cowork")
 #: a user spike picks one of the organization's heaviest seat users (by intensity and Claude Code use, the
-#: costliest surface) active that day: a runaway of a heavy user, not of one whose usual day costs cents
+#: costliest surface) using Claude Code that day: a runaway of a heavy user, not of one whose day costs cents
 HEAVIEST = 3
 
 
@@ -50,9 +50,11 @@ class Spike:
         }
 
 
-def spike_on(org: Organization, d: date, users: np.ndarray, heaviness: np.ndarray) -> Spike | None:
-    """The spike injected on day ``d``, if any, given the user codes of the day's records before it and how
-    heavy each seat user usually is (``heaviness``, indexed like org.users)."""
+def spike_on(
+    org: Organization, d: date, users: np.ndarray, products: np.ndarray, heaviness: np.ndarray
+) -> Spike | None:
+    """The spike injected on day ``d``, if any, given the user and product codes of the day's records before
+    it and how heavy each seat user usually is (``heaviness``, indexed like org.users)."""
     iso_year, week, _ = d.isocalendar()
     r = rng(org.world_seed, org.slug, "enterprise-spike", iso_year, week)
     if r.random() > 0.15 or d < org.created:
@@ -66,7 +68,8 @@ def spike_on(org: Organization, d: date, users: np.ndarray, heaviness: np.ndarra
     seat = users >= 0
     if not seat.any():
         return None
-    active = np.unique(users[seat])
+    coding = seat & (products == PRODUCTS.index("claude_code"))  # a runaway is an agent's: prefer its users
+    active = np.unique(users[coding if coding.any() else seat])
     heaviest = active[np.argsort(-heaviness[active], kind="stable")][:HEAVIEST]
     pick = int(heaviest[r.randrange(len(heaviest))])
     return Spike(
