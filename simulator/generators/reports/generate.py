@@ -102,9 +102,10 @@ class RecordGenerator:
         return self._spikes[d]
 
     def _draw_spike(self, d: date, cols: dict) -> Spike | None:
-        traits = self.plan.traits  # a session's size grows with intensity, and Claude Code's are the largest
-        heaviness = traits.intensity**2 * (traits.surface_affinity["claude_code"] + 0.02)
-        return spike_on(self.org, d, cols["user"], cols["product"], heaviness)
+        def token_cost() -> np.ndarray:  # priced on a copy: pricing consumes the execution seconds
+            return self._price(d, dict(cols))[:, :5].sum(axis=1)
+
+        return spike_on(self.org, d, cols["user"], cols["product"], token_cost)
 
     def _sessions(
         self,

@@ -1,5 +1,5 @@
 """Injected cost spikes of an Enterprise organization: about one week in seven, on one weekday, either one
-of the organization's heaviest seat users active that day spends 6-12x its tokens (a runaway: a seat user's
+seat user spends 6-12x its tokens (a runaway agent: the costliest user of Claude Code that day; a seat user's
 days vary more than a whole product's), or one product 4-8x, for the whole UTC day.
 
 The choice is deterministic per world seed, organization and ISO week; the ground truth lists each spike
@@ -8,6 +8,7 @@ grouping) shows the same spike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,9 +21,6 @@ from simulator.world.organization import Organization
 
 #: products a spike may hit: the ones every Enterprise organization uses every weekday
 SPIKED_PRODUCTS = ("chat", "claude_code", "cowork")
-#: a user spike picks one of the organization's heaviest seat users (by intensity and Claude Code use, the
-#: costliest surface) using Claude Code that day: a runaway of a heavy user, not of one whose day costs cents
-HEAVIEST = 3
 
 
 @dataclass(frozen=True)
@@ -51,10 +49,10 @@ class Spike:
 
 
 def spike_on(
-    org: Organization, d: date, users: np.ndarray, products: np.ndarray, heaviness: np.ndarray
+    org: Organization, d: date, users: np.ndarray, products: np.ndarray, token_cost: Callable[[], np.ndarray]
 ) -> Spike | None:
     """The spike injected on day ``d``, if any, given the user and product codes of the day's records before
-    it and how heavy each seat user usually is (``heaviness``, indexed like org.users)."""
+    it and ``token_cost()``, the list price of each record's tokens (priced only on a day with a user spike)."""
     iso_year, week, _ = d.isocalendar()
     r = rng(org.world_seed, org.slug, "enterprise-spike", iso_year, week)
     if r.random() > 0.15 or d < org.created:
@@ -69,9 +67,9 @@ def spike_on(
     if not seat.any():
         return None
     coding = seat & (products == PRODUCTS.index("claude_code"))  # a runaway is an agent's: prefer its users
-    active = np.unique(users[coding if coding.any() else seat])
-    heaviest = active[np.argsort(-heaviness[active], kind="stable")][:HEAVIEST]
-    pick = int(heaviest[r.randrange(len(heaviest))])
+    among = coding if coding.any() else seat
+    per_user = np.bincount(users[among], weights=token_cost()[among].astype(float))
+    pick = int(np.argmax(per_user))
     return Spike(
         d, "user", org.users[pick].id, 6 + (multiplier - 4) * 1.5, pick
     )  # 4-8 drawn, 6-12 for a user
