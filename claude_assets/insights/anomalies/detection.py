@@ -76,7 +76,13 @@ def baseline(series: Mapping[date, float], day: date, settings: AnomalySettings)
         used_on_w = [v for v in values if v > 0]
         active[w] = median(used_on_w) if len(used_on_w) >= settings.min_baseline_weeks else pooled
     used = [(t, series[t] / active[t.weekday()]) for t in known if series[t] > 0]
-    spread = max(_relative_spread(_left_out_ratios(series, known)), settings.min_relative_spread)
+    # a busy day's spread is read from the busy weekdays: quiet days (weekends) swing far more, relatively
+    busy_days = {w for w, v in active.items() if v >= median(active.values()) / 2}
+    alike = busy_days if day.weekday() in busy_days else set(active)
+    spread = max(
+        _relative_spread(_left_out_ratios(series, [t for t in known if t.weekday() in alike])),
+        settings.min_relative_spread,
+    )
     # a day back at its usual after a quiet spell is not an anomaly: the range is never narrower than at the
     # usual level (a lasting rise still lifts it)
     used_level = median([r for t, r in used if (day - t).days <= settings.level_days] or [1.0])
