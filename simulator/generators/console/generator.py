@@ -83,8 +83,8 @@ class ConsoleData(Billing, ClaudeCodeActivity):
             if idle and not (spike and spike[0] == key.id):
                 continue
             scale = key.scale * factor * r.lognormvariate(0, 0.3)
-            if spike and spike[0] == key.id:
-                scale *= spike[1]
+            if spike and spike[0] == key.id:  # the runaway spends its multiple of the key's usual day
+                scale = key.scale * factor * spike[1]
             ws = None if key.workspace.is_default else key.workspace.id
             models = [m for m in key.models if m in models_today] or [sorted(models_today)[0]]
             weights = key.weights[: len(models)]
