@@ -46,7 +46,7 @@ organizations are declared and a run fails naming the variable to set. Several o
       min_usd: 50                     #   flag only when the day is at least this many USD above expected...
       min_tokens: 100000000           #   ...(token rows: this many tokens)...
       min_pct: 50                     #   ...AND at least this many percent above it
-      min_total_pct: 0                #   ...AND at least this percent of the organization's expected total
+      min_total_pct: 10               #   ...AND at least this percent of the organization's expected total
       min_expected_pct_of_floor: 20   #   a slice expected under 20 % of the floor is judged through its parents
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
@@ -428,7 +428,7 @@ class AnomalySettings(BaseModel):
         "absolute floor (a slice of cents a day shows through its parents, where it is a driver)",
     )
     min_total_pct: float = Field(
-        default=0.0,
+        default=10.0,
         ge=0,
         le=100,
         description="materiality floor: the rise is at least this percent of the organization's expected "

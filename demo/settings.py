@@ -15,7 +15,14 @@ from pathlib import Path
 
 import yaml
 
-from claude_assets.config import DEFAULT_HISTORY_START, AlertsConfig, OrgConfig, ProjectConfig, Webhook, load_file
+from claude_assets.config import (
+    DEFAULT_HISTORY_START,
+    AlertsConfig,
+    OrgConfig,
+    ProjectConfig,
+    Webhook,
+    load_file,
+)
 from simulator.serve import LOOPBACK
 from simulator.world import World
 

@@ -116,9 +116,11 @@ def test_the_materiality_floor_is_a_share_of_the_organization_total():
     small, big = seasonal(200), seasonal(10_000, seed=2)
     small[DAYS[51]] += 300
     frame = rows({("api_key", "small"): small, ("api_key", "big"): big})
-    assert {r["slice"] for r in judged(frame, days=[DAYS[51]])} == {"small"}
-    material = ProjectConfig(anomalies={"min_total_pct": 5}).anomalies
-    assert judged(frame, days=[DAYS[51]], settings=material) == []
+    assert judged(frame, days=[DAYS[51]]) == []  # by default a rise must be 10 % of the organization's day
+    every_rise = ProjectConfig(anomalies={"min_total_pct": 0}).anomalies
+    assert {r["slice"] for r in judged(frame, days=[DAYS[51]], settings=every_rise)} == {"small"}
+    big[DAYS[51]] += 8_000  # 80 % of the organization's day: material
+    assert "big" in {r["slice"] for r in judged(rows({("api_key", "big"): big}), days=[DAYS[51]])}
 
 
 def intermittent(level: float, idle: float, seed: int) -> dict[date, float]:
