@@ -123,6 +123,19 @@ def test_the_materiality_floor_is_a_share_of_the_organization_total():
     assert "big" in {r["slice"] for r in judged(rows({("api_key", "big"): big}), days=[DAYS[51]])}
 
 
+def test_materiality_on_a_weekend_is_judged_against_a_usual_working_day():
+    # a weekend job's key (Saturdays only) spends +$400: 20 % of the organization's quiet Saturday, 4 % of a
+    # usual working day
+    small = {d: 50.0 if d.weekday() == 5 else 0.0 for d in DAYS}
+    big = seasonal(10_000, seed=2)
+    saturday = next(d for d in DAYS[50:] if d.weekday() == 5)
+    small[saturday] += 400
+    frame = rows({("api_key", "small"): small, ("api_key", "big"): big})
+    assert judged(frame, days=[saturday]) == []
+    every_rise = ProjectConfig(anomalies={"min_total_pct": 0}).anomalies
+    assert "small" in {r["slice"] for r in judged(frame, days=[saturday], settings=every_rise)}
+
+
 def intermittent(level: float, idle: float, seed: int) -> dict[date, float]:
     """A key used on a random share of days (idle on the rest), within about 20 % of its weekday level."""
     r = random.Random(seed)

@@ -31,6 +31,7 @@ class Baseline:
     upper: float
     same_weekdays: int  # settled days of the same weekday the seasonal median stood on
     level: float  # the recent level against the weekdays' medians (1 = as usual)
+    typical: float = 0.0  # a usual working day of the slice (the median weekday's usual when used)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def baseline(series: Mapping[date, float], day: date, settings: AnomalySettings)
     # not an anomaly: the range reaches at least that of its typical weekday (the median weekday's usual)
     busy = typical * risen * (1 + settings.interval_sigmas * spread)
     upper = max(above, ceiling, busy)
-    return Baseline(expected, max(0.0, expected - half), upper, len(same), level)
+    return Baseline(expected, max(0.0, expected - half), upper, len(same), level, typical * used_level)
 
 
 def _left_out_ratios(series: Mapping[date, float], known: list[date]) -> list[float]:

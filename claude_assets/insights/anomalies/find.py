@@ -102,13 +102,14 @@ def _floors(
     settings: AnomalySettings,
 ) -> dict[date, float]:
     """Per judged day, the least rise flagged: the absolute floor, or ``min_total_pct`` percent of the
-    organization's expected total that day when that is more."""
+    organization's expected total that day (at least of its usual working day: a weekend is not a smaller
+    organization) when that is more."""
     floor = float(settings.min_usd) if measure == COST else float(settings.min_tokens)
     total = _dense(judged.get((TOTAL, ALL), {}), days)
     out = {}
     for day in judged_days:
         base = baseline(total, day, settings)
-        share = base.expected * settings.min_total_pct / 100 if base else 0.0
+        share = max(base.expected, base.typical) * settings.min_total_pct / 100 if base else 0.0
         out[day] = max(floor, share)
     return out
 
