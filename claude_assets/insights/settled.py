@@ -11,6 +11,7 @@ from datetime import date
 import duckdb
 
 from claude_assets.warehouse.contract import Table
+from claude_assets.warehouse.sql import table_exists
 from claude_assets.warehouse.writes import INGEST_LOG
 
 
@@ -20,7 +21,7 @@ def settled_days(
     """organization -> the days of [start, end) whose every logged pull of ``tables`` is settled (a day an
     organization has no pull of is absent: nothing is known of it)."""
     names = sorted({t.qualified for t in tables})
-    if not names or not _logged(con):
+    if not names or not table_exists(con, INGEST_LOG.qualified):
         return {}
     rows = con.execute(
         f"SELECT org_id, usage_date FROM {INGEST_LOG.qualified} "
@@ -40,7 +41,7 @@ def unsettled_days(
     """organization -> (day, worst status) of the days of [start, end) logged but not settled, for
     metadata: which days an insight is still waiting for, and why."""
     names = sorted({t.qualified for t in tables})
-    if not names or not _logged(con):
+    if not names or not table_exists(con, INGEST_LOG.qualified):
         return {}
     rows = con.execute(
         f"SELECT org_id, usage_date, CASE WHEN bool_or(status = 'provisional') THEN 'provisional' "
@@ -53,12 +54,3 @@ def unsettled_days(
     for org, day, status in rows:
         out.setdefault(org, []).append((day, status))
     return out
-
-
-def _logged(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [INGEST_LOG.schema, INGEST_LOG.name],
-        ).fetchone()[0]
-    )

@@ -1,4 +1,7 @@
-"""SQL helpers: statements in ``sql/*.sql`` files beside the module that runs them, and day-range conditions."""
+"""SQL helpers: statements in ``sql/*.sql`` files beside the module that runs them, day-range conditions, and
+whether a table exists yet."""
+
+from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
@@ -17,3 +20,14 @@ def in_day_ranges(ranges: Sequence[tuple[date, date]], column: str = "usage_date
         return "(FALSE)", []
     where = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in ranges)
     return f"({where})", [d for day_range in ranges for d in day_range]
+
+
+def table_exists(con, qualified: str) -> bool:
+    """Whether the table ``schema.name`` exists in the connection's database (a layer not written yet)."""
+    schema, name = qualified.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )

@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from claude_assets.insights.alerts.tables import ANOMALIES, ANOMALIES_ASSET, BUDGET_STATUS_ASSET, CROSSINGS
+from claude_assets.warehouse.sql import table_exists
 
 #: Slack's limit on a section block's text
 SECTION_LIMIT = 3000
@@ -40,18 +41,8 @@ def new_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date, ui_base_u
     return [*_anomalies(con, start, end, ui_base_url), *_crossings(con, start, end, ui_base_url)]
 
 
-def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-    )
-
-
 def _anomalies(con: duckdb.DuckDBPyConnection, start: date, end: date, ui: str) -> list[Alert]:
-    if not _exists(con, ANOMALIES):
+    if not table_exists(con, ANOMALIES):
         return []
     rows = con.execute(
         "SELECT anomaly_id, org_id, usage_date, measure, slice_kind, slice, severity, explanation "
@@ -77,7 +68,7 @@ def _anomalies(con: duckdb.DuckDBPyConnection, start: date, end: date, ui: str) 
 
 
 def _crossings(con: duckdb.DuckDBPyConnection, start: date, end: date, ui: str) -> list[Alert]:
-    if not _exists(con, CROSSINGS):
+    if not table_exists(con, CROSSINGS):
         return []
     rows = con.execute(
         "SELECT crossing_id, budget, period_start, period_end, threshold_pct, basis, first_crossed_on, "

@@ -17,6 +17,7 @@ import pandas as pd
 
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_USAGE
 from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_COST
+from claude_assets.warehouse.sql import table_exists
 
 COST, TOKENS = "cost_usd", "tokens"
 MEASURES = (COST, TOKENS)
@@ -120,7 +121,7 @@ def read(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame
     """Every series row of the days [start, end), of the sources whose table exists."""
     frames = []
     for source in SOURCES:
-        if not _exists(con, source.table):
+        if not table_exists(con, source.table):
             continue
         union = " UNION ALL ".join(_pair_sql(source, p, k) for p, k in source.pairs)
         frames.append(
@@ -132,13 +133,3 @@ def read(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame
     columns = ["org_id", "usage_date", "measure", "parent_kind", "parent", "slice_kind", "slice", "value"]
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
-
-def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )

@@ -14,6 +14,7 @@ import duckdb
 
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST
 from claude_assets.insights.budgets.file import BudgetVersion, Selector
+from claude_assets.warehouse.sql import table_exists
 
 #: selector field -> column, per source table (the allocation has no product)
 _COLUMNS = {
@@ -58,7 +59,7 @@ def daily_spend(
 ) -> dict[tuple[str, date], Decimal]:
     """(organization, day) -> billed spend of the version's scope, for the days of ``[start, end]``."""
     table = source_of(version)
-    if not _exists(con, table):
+    if not table_exists(con, table):
         return {}
     conditions = [_condition(s, _COLUMNS[table]) for s in version.scope]
     where = " OR ".join(c for c, _ in conditions)
@@ -79,16 +80,6 @@ def daily_spend(
 def first_day(con: duckdb.DuckDBPyConnection, version: BudgetVersion) -> date | None:
     """The first day the version's source table holds (no forecast history before it)."""
     table = source_of(version)
-    if not _exists(con, table):
+    if not table_exists(con, table):
         return None
     return con.execute(f"SELECT min(usage_date) FROM {table}").fetchone()[0]
-
-
-def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
