@@ -495,30 +495,18 @@ class ProjectConfig(BaseModel):
         "(a relative path is read from the configuration file's folder)",
     )
 
-    @field_validator("budgets_file")
+    @field_validator("budgets_file", "price_book_file")
     @classmethod
-    def _budgets_file_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+    def _file_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        """The file's path (a relative one read from the configuration file's folder); it must exist."""
         if v is None:
             return None
         base = (info.context or {}).get("base_dir")
         path = v if v.is_absolute() or base is None else Path(base) / v
         if not path.is_file():
+            what = {"budgets_file": "a YAML file of budgets", "price_book_file": "a CSV of price book rows"}
             raise ValueError(
-                f"no such file: {path} (a YAML file of budgets; a relative path is read from the "
-                "configuration file's folder)"
-            )
-        return path
-
-    @field_validator("price_book_file")
-    @classmethod
-    def _price_book_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
-        if v is None:
-            return None
-        base = (info.context or {}).get("base_dir")
-        path = v if v.is_absolute() or base is None else Path(base) / v
-        if not path.is_file():
-            raise ValueError(
-                f"no such file: {path} (a CSV of price book rows; a relative path is read from the "
+                f"no such file: {path} ({what[info.field_name]}; a relative path is read from the "
                 "configuration file's folder)"
             )
         return path
