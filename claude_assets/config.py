@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -627,43 +628,60 @@ def _fail(lines: list[str]) -> ConfigError:
     return ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
 
 
-def load_file(path: str | Path) -> ProjectConfig:
-    """Read and validate one YAML configuration file; every problem names ``file:line: field``."""
-    path = Path(path)
+def read_yaml(
+    path: Path,
+    *,
+    what: str,
+    top_level: str,
+    error: type[ConfigError],
+    fail: Callable[[list[str]], ConfigError],
+) -> tuple[yaml.MappingNode, object]:
+    """A YAML file's node tree (for the lines of later errors) and data; a problem raises ``error``
+    (or, for a list of them, ``fail(lines)``) naming ``file:line``. ``what`` names the file in a read error, ``top_level`` what
+    its top level must hold. No key may stand in the file, and no key may appear twice."""
     try:
         text = path.read_text()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+        raise error(f"{path}: cannot read the {what} ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}:1: not a UTF-8 text file") from None
+        raise error(f"{path}:1: not a UTF-8 text file") from None
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         # never str(exc): PyYAML quotes the offending line, which could hold anything
         keys = _keys_in_text(path, text, None)
         if keys:
-            raise _fail(keys) from None
+            raise fail(keys) from None
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
         where = f"{path}:{line}"
-        what = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
-        raise ConfigError(f"{where}: (YAML syntax): not valid YAML ({what})") from None
+        problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
+        raise error(f"{where}: (YAML syntax): not valid YAML ({problem})") from None
     problems = _keys_in_text(path, text, node)
     if problems:
-        raise _fail(problems)
+        raise fail(problems)
     if node is None or not isinstance(node, yaml.MappingNode):
-        raise ConfigError(f"{path}:1: (top level): expected a mapping with an 'organizations' list")
+        raise error(f"{path}:1: (top level): expected a mapping with {top_level}")
     dups = _duplicate_keys(node)
     if dups:
-        raise _fail([f"{path}:{line}: {msg}" for line, msg in dups])
+        raise fail([f"{path}:{line}: {msg}" for line, msg in dups])
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except (yaml.YAMLError, ValueError) as exc:  # composes but does not construct (e.g. an explicit bad tag)
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        raise ConfigError(
+        raise error(
             f"{path}:{mark.line + 1 if mark else 1}: (YAML value): "
             f"{getattr(exc, 'problem', None) or type(exc).__name__}"
         ) from None
+    return node, data
+
+
+def load_file(path: str | Path) -> ProjectConfig:
+    """Read and validate one YAML configuration file; every problem names ``file:line: field``."""
+    path = Path(path)
+    node, data = read_yaml(
+        path, what="configuration file", top_level="an 'organizations' list", error=ConfigError, fail=_fail
+    )
     orgs = data.get("organizations")
     if isinstance(orgs, list) and not orgs:
         raise ConfigError(

@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # the main configuration's YAML reading: dates kept as strings, lines of fields, duplicate keys, no keys
-from claude_assets.config import ConfigError, _duplicate_keys, _field, _keys_in_text, _line_of, _Loader
+from claude_assets.config import ConfigError, _field, _line_of, read_yaml
 
 DEFAULT_THRESHOLDS = (Decimal(50), Decimal(80), Decimal(100))
 #: the finest money the warehouse stores (DECIMAL(38, 12))
@@ -169,36 +169,11 @@ def load_budgets(path: str | Path, organizations: Iterable[str] | None = None) -
     """Read and validate a budget file; every problem names ``file:line: field``. ``organizations``: the
     configured slugs a selector's organization must be one of (None: not checked)."""
     path = Path(path)
+    node, data = read_yaml(
+        path, what="budget file", top_level="a 'budgets' list", error=BudgetFileError, fail=_fail
+    )
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise BudgetFileError(f"{path}: cannot read the budget file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise BudgetFileError(f"{path}:1: not a UTF-8 text file") from None
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:  # never str(exc): PyYAML quotes the offending line
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        what = getattr(exc, "problem", None) or type(exc).__name__
-        raise BudgetFileError(
-            f"{path}:{mark.line + 1 if mark else 1}: (YAML syntax): not valid YAML ({what})"
-        ) from None
-    problems = _keys_in_text(path, text, node)
-    if problems:
-        raise _fail(problems)
-    if node is None or not isinstance(node, yaml.MappingNode):
-        raise BudgetFileError(f"{path}:1: (top level): expected a mapping with a 'budgets' list")
-    dups = _duplicate_keys(node)
-    if dups:
-        raise _fail([f"{path}:{line}: {msg}" for line, msg in dups])
-    try:
-        data = yaml.load(text, Loader=_Loader)
         parsed = _BudgetFile.model_validate(data)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise BudgetFileError(
-            f"{path}:{mark.line + 1 if mark else 1}: (YAML value): not a valid value"
-        ) from None
     except ValidationError as exc:
         raise _fail(
             [
