@@ -77,30 +77,29 @@ def baseline(series: Mapping[date, float], day: date, settings: AnomalySettings)
         used_on_w = [v for v in values if v > 0]
         active[w] = median(used_on_w) if len(used_on_w) >= settings.min_baseline_weeks else pooled
     used = [(t, series[t] / active[t.weekday()]) for t in known if series[t] > 0]
+    on_day, typical = active[day.weekday()], median(active.values())
     # a busy day's spread is read from the busy weekdays: quiet days (weekends) swing far more, relatively
-    busy_days = {w for w, v in active.items() if v >= median(active.values()) / 2}
+    busy_days = {w for w, v in active.items() if v >= typical / 2}
     alike = busy_days if day.weekday() in busy_days else set(active)
     spread = max(
         _relative_spread(_left_out_ratios(series, [t for t in known if t.weekday() in alike])),
         settings.min_relative_spread,
     )
+    widened = 1 + settings.interval_sigmas * spread
     # a day back at its usual after a quiet spell is not an anomaly: the range is never narrower than at the
     # usual level (a lasting rise still lifts it)
     used_level = median([r for t, r in used if (day - t).days <= settings.level_days] or [1.0])
     risen = max(used_level, 1.0)
-    typical = median(active.values())
     # a slice often idle (a key or user not used every day) is expected to spend its usual day when it is used
-    expected = max(expected, active.get(day.weekday(), typical) * used_level)
+    expected = max(expected, on_day * used_level)
     half = settings.interval_sigmas * spread * expected
-    above = active.get(day.weekday(), typical) * risen * (1 + settings.interval_sigmas * spread)
     # a slice given to bursts keeps them in its usual range: up to its second-largest day of the window
     # (against its weekday's usual), so one past spike never widens the range but recurring ones do
     bursts = sorted((r for _, r in used), reverse=True)
-    ceiling = bursts[1] * active.get(day.weekday(), typical) if len(bursts) > 1 else 0.0
+    ceiling = bursts[1] * on_day if len(bursts) > 1 else 0.0
     # a quiet day (a weekend, or a weekday the slice often skips) as busy as the slice's usual working day is
     # not an anomaly: the range reaches at least that of its typical weekday (the median weekday's usual)
-    busy = typical * risen * (1 + settings.interval_sigmas * spread)
-    upper = max(above, ceiling, busy)
+    upper = max(on_day * risen * widened, ceiling, typical * risen * widened)
     return Baseline(expected, max(0.0, expected - half), upper, len(same), level, typical * used_level)
 
 
