@@ -48,6 +48,10 @@ organizations are declared and a run fails naming the variable to set. Several o
       min_pct: 50                     #   ...AND at least this many percent above it
       min_total_pct: 10               #   ...AND at least this percent of the organization's expected total
       min_expected_pct_of_floor: 20   #   a slice expected under 20 % of the floor is judged through its parents
+    owners:                           # optional: who owns each asset group in the Dagster UI (OwnersConfig)
+      default: [team:data-platform]   #   every group not named below (the default)
+      groups:                         #   a group named here takes exactly these owners; facts, insights and
+        facts: [team:finops, ana@example.com]   # exports default to team:finops
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -60,11 +64,12 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -119,13 +124,29 @@ class OrgConfig(BaseModel):
         pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
         description="stable name of the organization: the org_id column and the partition key",
     )
-    kind: Literal["console", "enterprise"]
+    kind: Literal["console", "enterprise"] = Field(
+        description="console: an Admin API key (usage, cost, Claude Code, inventory); enterprise: an Enterprise "
+        "Analytics API key (engagement, usage and cost reports)"
+    )
     key_env: str = Field(
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the key"
     )
-    base_url: str | None = None
-    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
-    history_start: date = DEFAULT_HISTORY_START
+    base_url: str | None = Field(
+        default=None,
+        description="the API's base URL; none: $ANTHROPIC_BASE_URL, else https://api.anthropic.com (http:// "
+        "only for this machine)",
+    )
+    rate_limit_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="requests per minute the client allows itself for this organization; none: 60 (the "
+        "documented limit of either API)",
+    )
+    history_start: date = Field(
+        default=DEFAULT_HISTORY_START,
+        description="the first UTC day of the organization's partitions (YYYY-MM-DD)",
+    )
     analytics_beta: bool = Field(
         default=False,
         description="also read the beta Usage and Cost Analytics "
@@ -227,28 +248,39 @@ class SourceTimings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    console_usage: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=2), stall_after=timedelta(hours=6)
+    console_usage: SourceTiming = Field(
+        default=SourceTiming(expected_delay=timedelta(hours=2), stall_after=timedelta(hours=6)),
+        description="Console usage report (usage_report/messages)",
     )
-    console_cost: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=25), stall_after=timedelta(hours=48)
+    console_cost: SourceTiming = Field(
+        default=SourceTiming(expected_delay=timedelta(hours=25), stall_after=timedelta(hours=48)),
+        description="Console cost report",
     )
     #: its watermark is the newest day with rows, and an organization may have no Claude Code activity over
     #: a weekend: Friday's data (watermark Saturday 00:00) stands until Monday's arrives on Tuesday at 01:00
-    claude_code: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=74), stall_after=timedelta(hours=96)
+    claude_code: SourceTiming = Field(
+        default=SourceTiming(expected_delay=timedelta(hours=74), stall_after=timedelta(hours=96)),
+        description="Claude Code usage report (its watermark is the newest day with rows)",
     )
-    engagement: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=36), stall_after=timedelta(hours=48)
+    engagement: SourceTiming = Field(
+        default=SourceTiming(expected_delay=timedelta(hours=36), stall_after=timedelta(hours=48)),
+        description="Enterprise engagement endpoints (summaries, users, projects, skills, connectors, plugins, artifacts)",
     )
-    enterprise_reports: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24)
+    enterprise_reports: SourceTiming = Field(
+        default=SourceTiming(expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24)),
+        description="legacy Enterprise usage and cost reports (their data_refreshed_at)",
     )
-    analytics_beta: SourceTiming = SourceTiming(
-        expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24)
+    analytics_beta: SourceTiming = Field(
+        default=SourceTiming(expected_delay=timedelta(hours=24), stall_after=timedelta(hours=24)),
+        description="beta Usage and Cost Analytics endpoints (their data_refreshed_at)",
     )
-    #: the readiness sensors request days missing from the warehouse this far back from the newest ready day
-    catch_up_days: int = Field(default=7, ge=1, le=366)
+    catch_up_days: int = Field(
+        default=7,
+        ge=1,
+        le=366,
+        description="the readiness sensors request days missing from the warehouse this far back from the "
+        "newest ready day",
+    )
 
 
 class DayRevisableFor(BaseModel):
@@ -455,10 +487,63 @@ class AnomalySettings(BaseModel):
         return self
 
 
+def check_owner(value: str) -> str:
+    """``value`` if Dagster accepts it as an asset owner (an email address or ``team:<name>``), else
+    ValueError saying what is accepted."""
+    # Dagster's own rule (the one AssetSpec applies), so a configuration it would refuse fails at load
+    from dagster._core.definitions.utils import is_valid_owner
+
+    if not is_valid_owner(value):
+        raise ValueError(
+            f"owner {value!r} is neither an email address (e.g. ana@example.com) nor a team name "
+            "prefixed with 'team:' (e.g. team:finops)"
+        )
+    return value
+
+
+#: one owner as Dagster accepts it; a list of them, at least one
+Owner = Annotated[str, AfterValidator(check_owner)]
+Owners = Annotated[tuple[Owner, ...], Field(min_length=1)]
+DEFAULT_OWNERS: tuple[str, ...] = ("team:data-platform",)
+#: the groups whose figures are the FinOps team's to answer for: cost facts, insights and exports
+DEFAULT_GROUP_OWNERS: dict[str, tuple[str, ...]] = {
+    "facts": ("team:finops",),
+    "insights": ("team:finops",),
+    "exports": ("team:finops",),
+}
+
+
+class OwnersConfig(BaseModel):
+    """Who owns each asset group (shown as the asset's owners in the Dagster UI): email addresses or team
+    names prefixed with ``team:``. A group not listed in ``groups`` keeps its suggested owners (facts,
+    insights and exports: ``team:finops``) or else takes ``default``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: Owners = Field(
+        default=DEFAULT_OWNERS,
+        description="the owners of every group not named in groups (the raw and inventory groups by default)",
+    )
+    groups: dict[str, Owners] = Field(
+        default_factory=dict,
+        description="owners per asset group (console, enterprise, inventory, facts, insights, exports, ...); "
+        "a group named here takes exactly these owners",
+    )
+
+    def of_group(self, group: str | None) -> list[str]:
+        """The owners of the assets of ``group``."""
+        chosen = self.groups.get(group or "") or DEFAULT_GROUP_OWNERS.get(group or "") or self.default
+        return list(chosen)
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    organizations: tuple[OrgConfig, ...] = ()
+    organizations: tuple[OrgConfig, ...] = Field(
+        default=(),
+        description="the organizations to read, one entry each (at least one in a file); without a file, "
+        "one per key variable set (ANTHROPIC_ADMIN_API_KEY, ANTHROPIC_ANALYTICS_API_KEY)",
+    )
     day_complete_after: DayCompleteAfter = Field(
         default_factory=DayCompleteAfter,
         description="how long after a day ends each source holds all of it (defaults: the documented delays)",
@@ -489,7 +574,10 @@ class ProjectConfig(BaseModel):
         default_factory=AlertsConfig,
         description="where new anomalies and budget threshold crossings are posted, once each",
     )
-
+    owners: OwnersConfig = Field(
+        default_factory=OwnersConfig,
+        description="who owns each asset group in the Dagster UI (emails or team: names)",
+    )
     budgets_file: Path | None = Field(
         default=None,
         description="a YAML file of budgets (claude_assets/insights/budgets/file.py); none: no budgets "

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from claude_assets.asset_defaults import with_column_schemas, with_owners
 from claude_assets.automation.downstream import downstream_automation_sensor, with_downstream_automation
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.automation.readiness import readiness_automation
+from claude_assets.catalog import declared_tables
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
@@ -47,6 +49,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         *insights_assets(config),
     ]
     assets = with_downstream_automation(assets)  # facts and exports follow their raw days
+    assets = with_owners(with_column_schemas(assets, declared_tables()), config)
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")
     return dg.Definitions(
         assets=assets,

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from checks.window import SchemaViolation, validate
-from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
+from claude_assets.asset_defaults import KINDS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.exports import focus
 from claude_assets.exports.tables import FOCUS_COST, SCHEMA
@@ -35,7 +35,6 @@ def _focus_cost(config: ProjectConfig) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=GROUP,
         kinds={*KINDS, "parquet"},
-        owners=OWNERS,
         pool=WAREHOUSE_POOL,
         deps=[
             FACTS_COST_KEY,  # same days

@@ -11,7 +11,7 @@ from checks import allocation as allocation_checks
 from checks import facts as facts_checks
 from checks import reconciliation as reconciliation_checks
 from checks.window import validate
-from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
+from claude_assets.asset_defaults import KINDS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.facts import allocation, price_book, price_book_checks, reconciliation
 from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
@@ -71,7 +71,6 @@ def price_book_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         description=PRICE_BOOK.description,
         group_name=GROUP,
         kinds=KINDS | {"csv"},
-        owners=OWNERS,
         pool=WAREHOUSE_POOL,
         check_specs=check_specs,
         metadata={
@@ -170,7 +169,6 @@ def _daily_table_args(config: ProjectConfig, table: Table) -> dict:
         "backfill_policy": dg.BackfillPolicy.single_run(),
         "group_name": GROUP,
         "kinds": KINDS,
-        "owners": OWNERS,
         "pool": WAREHOUSE_POOL,
     }
 

@@ -68,10 +68,6 @@ def _history(name: str, keys: dict[str, str], fields: tuple[Column, ...], *, des
     )
 
 
-#: columns several tables hold alike
-NAME, EMAIL = _c("name", "VARCHAR"), _c("email", "VARCHAR")
-
-
 def fields(table: Table) -> tuple[Column, ...]:
     """The columns of ``table`` an API object fills: all but org_id and the history columns."""
     return tuple(c for c in table.columns if c is not ORG_ID and c.name not in HISTORY_COLUMNS)
@@ -109,8 +105,8 @@ USERS_TABLE = _history(
     "users",
     {"user_id": "user id (user_…); the usage report's account_id"},
     (
-        EMAIL,
-        NAME,
+        _c("email", "VARCHAR", "the user's email address"),
+        _c("name", "VARCHAR", "the user's name"),
         _c("role", "VARCHAR", "user, developer, billing, claude_code_user, admin, …"),
         _c("added_at", "TIMESTAMPTZ", "when the user joined the organization"),
     ),
@@ -123,7 +119,7 @@ WORKSPACES_TABLE = _history(
     "workspaces",
     {"workspace_id": "workspace id (wrkspc_…)"},
     (
-        NAME,
+        _c("name", "VARCHAR", "the workspace's name"),
         _c("display_color", "VARCHAR", "hex colour shown in the Console"),
         _c("created_at", "TIMESTAMPTZ", "creation instant"),
         _c("archived_at", "TIMESTAMPTZ", "archive instant; null while active"),
@@ -134,10 +130,10 @@ WORKSPACES_TABLE = _history(
             "JSON",
             'data_residency.allowed_inference_geos: a list or "unrestricted"',
         ),
-        _c("compartment_id", "VARCHAR"),
-        _c("external_key_id", "VARCHAR"),
+        _c("compartment_id", "VARCHAR", "the compartment id the API returns for the workspace (opaque)"),
+        _c("external_key_id", "VARCHAR", "the external key id set on the workspace; null when none is set"),
         _c("tags", "JSON", "the workspace's tags object"),
-        _c("user_profile_id", "VARCHAR"),
+        _c("user_profile_id", "VARCHAR", "the user profile the workspace belongs to; null when none"),
         _c(
             "is_default",
             "BOOLEAN",
@@ -173,12 +169,12 @@ INVITES_TABLE = _history(
     "invites",
     {"invite_id": "invite id (invite_…)"},
     (
-        EMAIL,
-        _c("role", "VARCHAR"),
+        _c("email", "VARCHAR", "the email address invited"),
+        _c("role", "VARCHAR", "the organization role the invite grants (user, developer, billing, admin, …)"),
         _c("status", "VARCHAR", "pending, accepted, expired or deleted"),
-        _c("invited_at", "TIMESTAMPTZ"),
-        _c("expires_at", "TIMESTAMPTZ"),
-        _c("accepted_at", "TIMESTAMPTZ"),
+        _c("invited_at", "TIMESTAMPTZ", "when the invite was sent"),
+        _c("expires_at", "TIMESTAMPTZ", "when the invite expires (or expired)"),
+        _c("accepted_at", "TIMESTAMPTZ", "when the invite was accepted; null while it is not"),
         _c("rbac_group_ids", "JSON", "RBAC groups the invite grants"),
     ),
     description="Invitations of every status: pending, accepted, expired "
@@ -190,7 +186,7 @@ API_KEYS_TABLE = _history(
     "api_keys",
     {"api_key_id": "key id (apikey_…); the usage report's api_key_id"},
     (
-        NAME,
+        _c("name", "VARCHAR", "the key's name"),
         _c("status", "VARCHAR", "active, inactive, archived or expired"),
         _c(
             "workspace_id",
@@ -217,7 +213,7 @@ API_KEYS_TABLE = _history(
             "principal.type: user or service_account (the SDK's user_actor, service_account_actor)",
         ),
         _c("principal_id", "VARCHAR", "principal.id (or its user_id / service_account_id)"),
-        _c("created_at", "TIMESTAMPTZ"),
+        _c("created_at", "TIMESTAMPTZ", "when the key was created"),
         _c("expires_at", "TIMESTAMPTZ", "null = never expires"),
         _c("partial_key_hint", "VARCHAR", "the redacted key the Console shows (never the key)"),
     ),

@@ -16,7 +16,7 @@ USAGE_DIM_COLUMNS = (
     _c("api_key_id", "VARCHAR", "API key; null for Console/Workbench usage without a key"),
     _c("service_account_id", "VARCHAR", "service account (OIDC federation)"),
     _c("workspace_id", "VARCHAR", "workspace; null is the default workspace"),
-    _c("model", "VARCHAR"),
+    _c("model", "VARCHAR", "model id, e.g. claude-sonnet-4-5"),
     _c("service_tier", "VARCHAR", "standard, batch, priority, …"),
     _c("context_window", "VARCHAR", "0-200k or 200k-1M"),
     _c("inference_geo", "VARCHAR", "global, us or not_available"),
@@ -38,12 +38,21 @@ COST_FIELD_COLUMNS = (
     _c("workspace_id", "VARCHAR", "workspace; null is the default workspace"),
     _c("description", "VARCHAR", "the cost line, e.g. 'Claude Sonnet 4.5 Usage - Input Tokens'"),
     _c("cost_type", "VARCHAR", "tokens, web_search, code_execution or session_usage"),
-    _c("model", "VARCHAR"),
-    _c("token_type", "VARCHAR"),
+    _c(
+        "model",
+        "VARCHAR",
+        "model id parsed from the cost line; null for costs of no model (web search, code execution)",
+    ),
+    _c(
+        "token_type",
+        "VARCHAR",
+        "uncached_input_tokens, output_tokens, cache_read_input_tokens, cache_creation.ephemeral_5m_input_tokens "
+        "or cache_creation.ephemeral_1h_input_tokens; null for costs other than tokens",
+    ),
     _c("service_tier", "VARCHAR", "standard or batch (priority tier is billed outside this report)"),
-    _c("context_window", "VARCHAR"),
-    _c("inference_geo", "VARCHAR"),
-    _c("speed", "VARCHAR"),
+    _c("context_window", "VARCHAR", "0-200k or 200k-1M; null for costs other than tokens"),
+    _c("inference_geo", "VARCHAR", "global, us or not_available; null for costs other than tokens"),
+    _c("speed", "VARCHAR", "standard or fast (fast-mode beta); null when the API does not send it"),
 )
 COST_FIELDS = tuple(c.name for c in COST_FIELD_COLUMNS)
 CONSOLE_COST = Table(
@@ -64,6 +73,18 @@ CONSOLE_COST = Table(
 
 TOOLS = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
 ACTOR = ("actor_type", "actor_id", "terminal_type", "is_remote")
+TERMINAL = _c(
+    "terminal_type",
+    "VARCHAR",
+    "the terminal or IDE Claude Code ran in, as the API names it (vscode, tmux, …)",
+    False,
+)
+REMOTE = _c(
+    "is_remote",
+    "BOOLEAN",
+    "remote use (e.g. Claude Code on the web); remote and local use are separate rows",
+    False,
+)
 CLAUDE_CODE_USAGE = Table(
     "raw",
     "claude_code_usage",
@@ -72,20 +93,34 @@ CLAUDE_CODE_USAGE = Table(
         *KEYS,
         _c("actor_type", "VARCHAR", "user_actor or api_actor", False),
         _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False),
-        _c("email_address", "VARCHAR"),
-        _c("api_key_name", "VARCHAR"),
-        _c("terminal_type", "VARCHAR", nullable=False),
-        _c("is_remote", "BOOLEAN", nullable=False),
+        _c("email_address", "VARCHAR", "a user actor's email address; null for an API key actor"),
+        _c("api_key_name", "VARCHAR", "an API key actor's key name; null for a user actor"),
+        TERMINAL,
+        REMOTE,
         _c("customer_type", "VARCHAR", "api or subscription"),
-        _c("subscription_type", "VARCHAR"),
+        _c(
+            "subscription_type",
+            "VARCHAR",
+            "enterprise or team for a subscription customer; null for API customers",
+        ),
         _c("anthropic_organization_id", "VARCHAR", "the API's organization UUID"),
-        _c("num_sessions", "BIGINT", nullable=False),
-        _c("lines_added", "BIGINT", nullable=False),
-        _c("lines_removed", "BIGINT", nullable=False),
-        _c("commits", "BIGINT", nullable=False),
-        _c("pull_requests", "BIGINT", nullable=False),
+        _c("num_sessions", "BIGINT", "Claude Code sessions (core_metrics.num_sessions)", False),
+        _c("lines_added", "BIGINT", "lines of code added (core_metrics.lines_of_code.added)", False),
+        _c("lines_removed", "BIGINT", "lines of code removed (core_metrics.lines_of_code.removed)", False),
+        _c("commits", "BIGINT", "commits made by Claude Code (core_metrics.commits_by_claude_code)", False),
+        _c(
+            "pull_requests",
+            "BIGINT",
+            "pull requests created by Claude Code (core_metrics.pull_requests_by_claude_code)",
+            False,
+        ),
         *(
-            _c(f"{t.removesuffix('_tool')}_{x}", "BIGINT", nullable=False)
+            _c(
+                f"{t.removesuffix('_tool')}_{x}",
+                "BIGINT",
+                f"proposals of the {t} the user {x} (tool_actions.{t}.{x}; 0 when the tool is not listed)",
+                False,
+            )
             for t in TOOLS
             for x in ("accepted", "rejected")
         ),
@@ -100,16 +135,21 @@ CLAUDE_CODE_MODELS = Table(
     description="Claude Code tokens and estimated cost per actor, day, terminal, remote flag and model.",
     columns=(
         *KEYS,
-        _c("actor_type", "VARCHAR", nullable=False),
-        _c("actor_id", "VARCHAR", nullable=False),
-        _c("terminal_type", "VARCHAR", nullable=False),
-        _c("is_remote", "BOOLEAN", nullable=False),
-        _c("model", "VARCHAR", nullable=False),
-        _c("input_tokens", "BIGINT", nullable=False),
-        _c("output_tokens", "BIGINT", nullable=False),
-        _c("cache_read_tokens", "BIGINT", nullable=False),
-        _c("cache_creation_tokens", "BIGINT", nullable=False),
-        _c("currency", "VARCHAR", nullable=False),
+        _c("actor_type", "VARCHAR", "user_actor or api_actor", False),
+        _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False),
+        TERMINAL,
+        REMOTE,
+        _c("model", "VARCHAR", "model id (model_breakdown[].model)", False),
+        _c("input_tokens", "BIGINT", "input tokens (model_breakdown[].tokens.input)", False),
+        _c("output_tokens", "BIGINT", "output tokens (model_breakdown[].tokens.output)", False),
+        _c("cache_read_tokens", "BIGINT", "prompt cache reads (model_breakdown[].tokens.cache_read)", False),
+        _c(
+            "cache_creation_tokens",
+            "BIGINT",
+            "prompt cache writes (model_breakdown[].tokens.cache_creation)",
+            False,
+        ),
+        _c("currency", "VARCHAR", "always USD", False),
         _c("estimated_cost_usd", MONEY, "estimated cost in USD (the API's cents / 100)", False),
         *LINEAGE,
     ),

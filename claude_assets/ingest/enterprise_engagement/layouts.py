@@ -5,6 +5,7 @@ from claude_assets.warehouse.contract import MONEY
 from claude_assets.warehouse.contract import col as _c
 
 OFFICE_APPS = ("excel", "outlook", "powerpoint", "word")
+_OFFICE_NAMES = {"excel": "Excel", "outlook": "Outlook", "powerpoint": "PowerPoint", "word": "Word"}
 GROUPED_FIELDS = ("rbac_group_id", "rbac_group_name")  # null unless grouped by RBAC group (never requested)
 
 
@@ -154,8 +155,38 @@ USER_LAYOUT = Layout(
 
 
 # -- B3-B7 entity endpoints, grouped per user -----------------------------------------------------------------
-def _office(field: str) -> tuple[Field, ...]:
-    return tuple(int_field(f"office_metrics.{app}.{field}") for app in OFFICE_APPS)
+def _office(field: str, thing: str) -> tuple[Field, ...]:
+    return tuple(
+        int_field(
+            f"office_metrics.{app}.{field}", f"Claude in {_OFFICE_NAMES[app]} sessions that used the {thing}"
+        )
+        for app in OFFICE_APPS
+    )
+
+
+def _used_in(thing: str, field: str, *, chat: bool = True) -> tuple[Field, ...]:
+    """The per-surface counts of conversations or sessions that used ``thing`` (a skill, a connector):
+    ``field`` is the metric's name without its ``distinct_…`` prefix, e.g. ``skill_used_count``."""
+    conversations = f"distinct_conversation_{field}"
+    sessions = f"distinct_session_{field}"
+    return (
+        *(
+            (int_field(f"chat_metrics.{conversations}", f"chat conversations that used the {thing}"),)
+            if chat
+            else ()
+        ),
+        int_field(f"claude_code_metrics.{sessions}", f"Claude Code sessions that used the {thing}"),
+        int_field(f"cowork_metrics.{sessions}", f"Cowork sessions that used the {thing}"),
+        *_office(sessions, thing),
+        int_field(
+            f"chat_cowork_unified_metrics.chat.{conversations}",
+            f"conversations of the unified Chat and Cowork app that used the {thing}",
+        ),
+        int_field(
+            f"chat_cowork_unified_metrics.sessions.{sessions}",
+            f"sessions of the unified Chat and Cowork app that used the {thing}",
+        ),
+    )
 
 
 _USER_ID = text_field("user_id", "the member the row is about (group_by[]=user_id)", False)
@@ -170,13 +201,17 @@ _DISTINCT_USERS = int_field("distinct_user_count", "distinct users behind the ro
 PROJECT_LAYOUT = Layout(
     (
         text_field("project_id", "claude_proj_...", False),
-        text_field("project_name"),
+        text_field("project_name", "the project's name"),
         Field("created_at", _c("created_at", "TIMESTAMPTZ", "when the project was created"), "instant"),
         text_field(
             "created_by.id", "creator's user id (null when unknown or deleted)", column="created_by_user_id"
         ),
-        text_field("created_by.email_address", column="created_by_email"),
-        text_field("created_by.type", column="created_by_type"),
+        text_field(
+            "created_by.email_address",
+            "creator's email address (null when unknown or deleted)",
+            column="created_by_email",
+        ),
+        text_field("created_by.type", "creator's actor type (user)", column="created_by_type"),
         _USER_ID,
         _DISTINCT_USERS,
         int_field("message_count", "messages in the project"),
@@ -188,19 +223,14 @@ PROJECT_LAYOUT = Layout(
 SKILL_LAYOUT = Layout(
     (
         text_field("skill_name", "the skill's name (the endpoint's sort key)", False),
-        text_field("skill_display_name"),
+        text_field("skill_display_name", "the skill's name as shown to members"),
         text_field("share_status", "organization, private or public"),
         _PRODUCT,
         _USER_ID,
         _DISTINCT_USERS,
-        int_field("invocation_count"),
+        int_field("invocation_count", "times the skill was invoked"),
         int_field("enable_count", "distinct users who enabled the skill (null on per-user rows)"),
-        int_field("chat_metrics.distinct_conversation_skill_used_count"),
-        int_field("claude_code_metrics.distinct_session_skill_used_count"),
-        int_field("cowork_metrics.distinct_session_skill_used_count"),
-        *_office("distinct_session_skill_used_count"),
-        int_field("chat_cowork_unified_metrics.chat.distinct_conversation_skill_used_count"),
-        int_field("chat_cowork_unified_metrics.sessions.distinct_session_skill_used_count"),
+        *_used_in("skill", "skill_used_count"),
         Field(
             "estimated_overage_spend",
             _c(
@@ -227,18 +257,13 @@ SKILL_LAYOUT = Layout(
 CONNECTOR_LAYOUT = Layout(
     (
         text_field("connector_name", "normalized connector name (e.g. atlassian)", False),
-        text_field("connector_display_name"),
+        text_field("connector_display_name", "the connector's name as shown to members"),
         _USER_ID,
         _DISTINCT_USERS,
-        int_field("chat_metrics.distinct_conversation_connector_used_count"),
-        int_field("claude_code_metrics.distinct_session_connector_used_count"),
-        int_field("cowork_metrics.distinct_session_connector_used_count"),
-        *_office("distinct_session_connector_used_count"),
-        int_field("chat_cowork_unified_metrics.chat.distinct_conversation_connector_used_count"),
-        int_field("chat_cowork_unified_metrics.sessions.distinct_session_connector_used_count"),
-        int_field("read_call_count"),
-        int_field("write_call_count"),
-        int_field("unclassified_call_count"),
+        *_used_in("connector", "connector_used_count"),
+        int_field("read_call_count", "connector calls that read data"),
+        int_field("write_call_count", "connector calls that wrote data"),
+        int_field("unclassified_call_count", "connector calls classified as neither read nor write"),
         int_field(
             "managed_auth_distinct_user_count",
             "1 when the member used the connector with organization-managed auth",
@@ -254,14 +279,19 @@ CONNECTOR_LAYOUT = Layout(
 PLUGIN_LAYOUT = Layout(
     (
         text_field("plugin_name", "plugin name; `third-party` is an aggregate bucket", False),
-        text_field("plugin_id"),
+        text_field("plugin_id", "the plugin's id; null when the API gives none"),
         _PRODUCT,
         _USER_ID,
         _DISTINCT_USERS,
-        int_field("invocation_count"),
-        int_field("install_count"),
-        int_field("claude_code_metrics.distinct_session_plugin_used_count"),
-        int_field("cowork_metrics.distinct_session_plugin_used_count"),
+        int_field("invocation_count", "times the plugin was invoked"),
+        int_field("install_count", "times the plugin was installed; null when the API gives none"),
+        int_field(
+            "claude_code_metrics.distinct_session_plugin_used_count",
+            "Claude Code sessions that used the plugin",
+        ),
+        int_field(
+            "cowork_metrics.distinct_session_plugin_used_count", "Cowork sessions that used the plugin"
+        ),
     ),
     null_ok=GROUPED_FIELDS,
 )
@@ -272,8 +302,8 @@ ARTIFACT_LAYOUT = Layout(
         Field("is_shared", _c("is_shared", "BOOLEAN", "whether the artifacts were shared", False), "bool"),
         _PRODUCT,
         _USER_ID,
-        int_field("artifacts_created_count"),
-        int_field("published_artifacts_created_count"),
+        int_field("artifacts_created_count", "artifacts created"),
+        int_field("published_artifacts_created_count", "artifacts created that were published"),
         _DISTINCT_USERS,
     ),
     null_ok=GROUPED_FIELDS,

@@ -43,6 +43,7 @@ TOKEN_COLUMNS = USAGE_TOKEN_COLUMNS
 REQUESTS = _c(
     "requests", "BIGINT", "requests (execution spans on code-execution rows); null when the API gives none"
 )
+TOTAL_TOKENS = _c("total_tokens", "BIGINT", "the row's tokens of every kind, as the API totals them", False)
 MONEY_COLUMNS = (
     _c("currency", "VARCHAR", "always USD", False),
     _c(
@@ -119,7 +120,7 @@ ENTERPRISE_USER_USAGE = Table(
         *SPAN,
         *DIMS,
         REQUESTS,
-        _c("total_tokens", "BIGINT", nullable=False),
+        TOTAL_TOKENS,
         *TOKEN_COLUMNS,
         *ENVELOPE,
         *LINEAGE,
@@ -184,7 +185,7 @@ ANALYTICS_USAGE = Table(
         *ACTOR,
         *V2_DIM_COLUMNS,
         REQUESTS,
-        _c("total_tokens", "BIGINT", nullable=False),
+        TOTAL_TOKENS,
         *TOKEN_COLUMNS,
         *ENVELOPE,
         *LINEAGE,

@@ -4,7 +4,7 @@ the budget status, with its check ``alerts_delivered``."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
+from claude_assets.asset_defaults import KINDS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.insights.alerts.deliver import Report, deliver
 from claude_assets.insights.alerts.tables import ALERT_LOG, ANOMALIES_ASSET, BUDGET_STATUS_ASSET
@@ -33,7 +33,6 @@ def alerts_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=GROUP,
         kinds=KINDS | {"slack"},
-        owners=OWNERS,
         pool=WAREHOUSE_POOL,
         deps=[ANOMALIES_ASSET, BUDGET_STATUS_ASSET],
         metadata={

@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from checks import anomalies as anomaly_checks
 from checks.window import validate
-from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
+from claude_assets.asset_defaults import KINDS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.facts.allocation import ALLOCATION_INPUTS
 from claude_assets.facts.cost import COST_INPUTS
@@ -38,7 +38,6 @@ def cost_anomalies_asset(config: ProjectConfig, group: str) -> dg.AssetsDefiniti
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=group,
         kinds=KINDS,
-        owners=OWNERS,
         pool=WAREHOUSE_POOL,
         deps=[
             dg.AssetDep(COST_ALLOCATION.asset_key),

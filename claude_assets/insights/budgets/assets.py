@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from checks import budgets as budget_checks
 from checks.window import validate
-from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
+from claude_assets.asset_defaults import KINDS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST
 from claude_assets.insights.budgets import metadata, status
@@ -28,7 +28,7 @@ def budgets_of(config: ProjectConfig) -> tuple[Budget, ...]:
 def budget_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     budgets_of(config)  # a malformed budget file fails the code location, by file, line and field
     deps = [dg.AssetDep(FACTS_COST.asset_key), dg.AssetDep(COST_ALLOCATION.asset_key)]
-    common = {"group_name": GROUP, "kinds": KINDS, "owners": OWNERS, "deps": deps}
+    common = {"group_name": GROUP, "kinds": KINDS, "deps": deps}
 
     @dg.multi_asset(
         name="insights_budget_status",

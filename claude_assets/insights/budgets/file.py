@@ -52,11 +52,13 @@ class Selector(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    organization: str | None = None
-    workspace: str | None = None
-    api_key: str | None = None
-    user: str | None = None
-    product: str | None = None
+    organization: str | None = Field(default=None, description="an organization's slug (its org_id)")
+    workspace: str | None = Field(default=None, description="a workspace id (wrkspc_…)")
+    api_key: str | None = Field(
+        default=None, description="an API key id (apikey_…); spend from facts.cost_allocation"
+    )
+    user: str | None = Field(default=None, description="a user id (user_…); spend from facts.cost_allocation")
+    product: str | None = Field(default=None, description="a Claude product, e.g. claude_code or chat")
     model: str | None = Field(default=None, description="a model id, or a stem ending in * (claude-opus-4*)")
 
     @model_validator(mode="after")
@@ -90,13 +92,31 @@ class BudgetVersion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,99}$")
-    scope: tuple[Selector, ...] = Field(min_length=1)
-    period: Literal["month", "quarter"]
-    amount_usd: Decimal = Field(gt=0, max_digits=38, decimal_places=12)
-    thresholds_pct: tuple[Decimal, ...] = Field(default=DEFAULT_THRESHOLDS, min_length=1)
-    effective_from: date
-    effective_to: date | None = None
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,99}$",
+        description="the budget's identity; several entries of one name are its versions",
+    )
+    scope: tuple[Selector, ...] = Field(
+        min_length=1,
+        description="one selector, or a list of them: the spend of any of them, counted once",
+    )
+    period: Literal["month", "quarter"] = Field(description="the UTC calendar period the amount is for")
+    amount_usd: Decimal = Field(
+        gt=0,
+        max_digits=38,
+        decimal_places=12,
+        description='the budget in exact decimal USD (write it as a string, e.g. "5000.00", to keep every digit)',
+    )
+    thresholds_pct: tuple[Decimal, ...] = Field(
+        default=DEFAULT_THRESHOLDS,
+        min_length=1,
+        description="increasing percentages of amount_usd whose crossing is recorded (and alerted) once",
+    )
+    effective_from: date = Field(description="the first day this version judges (YYYY-MM-DD)")
+    effective_to: date | None = Field(
+        default=None,
+        description="the last day this version judges; none: until the next version's effective_from, or forever",
+    )
 
     @field_validator("scope", mode="before")
     @classmethod
@@ -147,7 +167,7 @@ class BudgetVersion(BaseModel):
 class _BudgetFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    budgets: tuple[BudgetVersion, ...] = ()
+    budgets: tuple[BudgetVersion, ...] = Field(default=(), description="every version of every budget")
 
 
 class Budget(BaseModel):

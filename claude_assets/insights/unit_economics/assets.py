@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from claude_assets.asset_defaults import KINDS, OWNERS, WAREHOUSE_POOL
+from claude_assets.asset_defaults import KINDS, WAREHOUSE_POOL
 from claude_assets.config import ProjectConfig
 from claude_assets.facts.tables import FACTS_COST
 from claude_assets.insights.unit_economics import checks
@@ -43,7 +43,6 @@ def _common(table: Table) -> dict:
         "description": table.description,
         "group_name": GROUP,
         "kinds": KINDS,
-        "owners": OWNERS,
         "pool": WAREHOUSE_POOL,
         "backfill_policy": dg.BackfillPolicy.single_run(),
     }
