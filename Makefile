@@ -11,7 +11,7 @@ FOCUS_PYTHON  ?= 3.12.1
 FOCUS_PINS    := "focus-validator==2.2.1" "numpy<2" "pyarrow<18"
 FOCUS_STAMP   := $(FOCUS_VENV)/.installed-focus-validator-2.2.1
 
-.PHONY: demo test chaos bad-inputs ui bench lint format simulator clean focus-validator
+.PHONY: demo test chaos bad-inputs ui bench lint format simulator clean focus-validator docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ simulator: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.simulator_latency
 	$(BIN)/python -m bench.backfill --world large --days 90 --kinds console
+
+## docs: regenerate the generated documents of docs/ (data dictionary, configuration reference) from the code
+docs: $(STAMP)
+	$(BIN)/python -m docgen
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

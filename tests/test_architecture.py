@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ("claude_assets", "checks", "resources", "simulator", "demo", "bench", "tests")
+PACKAGES = ("claude_assets", "checks", "resources", "simulator", "demo", "bench", "docgen", "tests")
 
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess:
@@ -60,6 +60,8 @@ def test_the_contracts_hold():
         # the product reaching for the simulator or the demo
         ("claude_assets/partitions.py", "import simulator.clock", "never imports the simulator"),
         ("resources/client.py", "import demo.settings", "never imports the simulator"),
+        # the product reaching for the documentation generator (it reads the product, never the reverse)
+        ("claude_assets/config.py", "import docgen", "never imports the simulator"),
         # the simulator importing the product
         ("simulator/clock.py", "import claude_assets.config", "imports nothing of the project"),
         # a data generator reaching up to the HTTP routes
