@@ -91,7 +91,7 @@ def test_every_package_is_listed_for_installation():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for name in ("claude_assets", "checks", "resources", "simulator", "demo")
+        for name in ("claude_assets", "checks", "resources", "simulator", "demo", "docgen")
         for init in (ROOT / name).rglob("__init__.py")
         if "__pycache__" not in init.parts
     }
