@@ -15,6 +15,7 @@ import dagster as dg
 from claude_assets.automation.downstream import downstream_automation_sensor, with_downstream_automation
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.automation.readiness import readiness_automation
+from claude_assets.automation.revisions import metric_revision_sensor
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
@@ -54,6 +55,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         sensors=[
             *automation.sensors,
             provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),
+            metric_revision_sensor(config, assets, default_status=dg.DefaultSensorStatus.RUNNING),
             downstream_automation_sensor(),  # running by default
         ],
         resources={
