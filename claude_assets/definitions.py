@@ -15,7 +15,7 @@ import dagster as dg
 from claude_assets.automation.downstream import downstream_automation_sensor, with_downstream_automation
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.automation.readiness import readiness_automation
-from claude_assets.automation.revisions import metric_revision_sensor
+from claude_assets.automation.revisions import metric_revision_check, metric_revision_sensor
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
@@ -49,9 +49,10 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
     ]
     assets = with_downstream_automation(assets)  # facts and exports follow their raw days
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")
+    revised = metric_revision_check(config, assets)
     return dg.Definitions(
         assets=assets,
-        asset_checks=automation.checks,
+        asset_checks=[*automation.checks, *([revised] if revised else [])],
         sensors=[
             *automation.sensors,
             provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),

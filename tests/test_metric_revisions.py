@@ -8,7 +8,7 @@ refused naming its file, line and field.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +19,11 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from claude_assets.automation.revisions import (
+    CHECK_NAME,
     REVISION_TAG,
     SENSOR_NAME,
     declared_revisions,
+    metric_revision_check,
     metric_revision_sensor,
 )
 from claude_assets.config import ConfigError, OrgConfig, ProjectConfig, load_file
@@ -88,17 +90,28 @@ def log_pull(
 
 
 def evaluate(
-    warehouse: Path, now: datetime = LATER, cfg: ProjectConfig | None = None
-) -> list[dg.RunRequest] | dg.SkipReason:
+    warehouse: Path, now: datetime = LATER, cfg: ProjectConfig | None = None, cursor: str | None = None
+) -> dg.SensorResult:
     cfg = cfg or config()
     sensor = metric_revision_sensor(cfg, engagement_assets(cfg), clock=lambda: now)
-    return sensor(dg.build_sensor_context(resources={"duckdb": DuckDBResource(database=str(warehouse))}))
+    context = dg.build_sensor_context(
+        resources={"duckdb": DuckDBResource(database=str(warehouse))}, cursor=cursor
+    )
+    result = sensor(context)
+    assert isinstance(result, dg.SensorResult), result
+    return result
 
 
-def requested(result) -> dict[str, list[str]]:
-    """partition -> the tables of its run request."""
-    assert isinstance(result, list), result
-    return {str(r.partition_key): sorted(k.path[-1] for k in r.asset_selection) for r in result}
+def requested(result: dg.SensorResult) -> dict[str, list[str]]:
+    """partition -> the tables of its run request (none: the sensor skipped, saying why)."""
+    assert bool(result.run_requests) != bool(result.skip_reason), result
+    return {str(r.partition_key): sorted(k.path[-1] for k in r.asset_selection) for r in result.run_requests}
+
+
+def marked(result: dg.SensorResult) -> dict[str, bool]:
+    """table -> whether its ``metric_revisions_current`` check passed, as the sensor reported it."""
+    assert all(e.check_name == CHECK_NAME for e in result.asset_events)
+    return {e.asset_key.path[-1]: e.passed for e in result.asset_events}
 
 
 def test_the_two_published_revisions_are_declared():
@@ -137,25 +150,33 @@ def test_a_day_pulled_before_its_revision_is_requested_once_and_a_day_pulled_aft
         f"2026-11-18|{ORG}": ["enterprise_user_activity"],
         f"2026-11-20|{ORG}": ["enterprise_connector_activity"],
     }
-    by_partition = {str(r.partition_key): r for r in first}
+    by_partition = {str(r.partition_key): r for r in first.run_requests}
     web = by_partition[f"2026-11-18|{ORG}"]
     assert WEB_SEARCH in web.run_key and web.tags[REVISION_TAG] == WEB_SEARCH
     assert by_partition[f"2026-11-20|{ORG}"].tags[REVISION_TAG] == CONNECTOR_AUTH
     assert "2026-11-20T12:00:00+00:00" in web.tags[REPULL_REASON_TAG]  # when the stale pull was made
     # the run key names the revision and the partition, not the tick: Dagster starts one run per key
-    assert {r.run_key for r in evaluate(wh)} == {r.run_key for r in first}
+    assert {r.run_key for r in evaluate(wh).run_requests} == {r.run_key for r in first.run_requests}
+    # the stale days are marked on each revised table's check, reported again only when they change
+    assert marked(first) == {"enterprise_user_activity": False, "enterprise_connector_activity": False}
+    (web_mark,) = [e for e in first.asset_events if e.asset_key == ENTERPRISE_USER_ACTIVITY.asset_key]
+    assert web_mark.metadata["stale_days"].value == {WEB_SEARCH: {ORG: ["2026-11-18"]}}
+    assert web_mark.severity == dg.AssetCheckSeverity.WARN and WEB_SEARCH in web_mark.description
+    assert marked(evaluate(wh, cursor=first.cursor)) == {}
 
     # the day pulled again (after the fix): no longer stale, never requested again for this revision
     log_pull(wh, ENTERPRISE_USER_ACTIVITY, date(2026, 11, 18), utc(30))
-    assert requested(evaluate(wh)) == {f"2026-11-20|{ORG}": ["enterprise_connector_activity"]}
+    second = evaluate(wh, cursor=first.cursor)
+    assert requested(second) == {f"2026-11-20|{ORG}": ["enterprise_connector_activity"]}
+    assert marked(second) == {"enterprise_user_activity": True, "enterprise_connector_activity": False}
     log_pull(wh, ENTERPRISE_CONNECTOR_ACTIVITY, date(2026, 11, 20), utc(30))
-    assert isinstance(evaluate(wh), dg.SkipReason)
+    assert requested(evaluate(wh)) == {}
 
 
 def test_nothing_is_requested_before_the_revision_is_in_effect_by_the_api_clock(tmp_path):
     wh = tmp_path / "w.duckdb"
     log_pull(wh, ENTERPRISE_USER_ACTIVITY, date(2026, 11, 18), utc(20))
-    assert isinstance(evaluate(wh, now=utc(23)), dg.SkipReason)  # the fix is not served yet
+    assert requested(evaluate(wh, now=utc(23))) == {}  # the fix is not served yet
     # this machine's clock is 3 days ahead of the API's: by the API's it is still 2026-11-23
     log_pull(wh, ENTERPRISE_CONNECTOR_ACTIVITY, date(2026, 11, 20), utc(24), api_lag=timedelta(days=3))
     assert requested(evaluate(wh, now=utc(26))) == {f"2026-11-18|{ORG}": ["enterprise_user_activity"]}
@@ -184,7 +205,7 @@ def test_a_users_revision_file_adds_to_the_shipped_ones(tmp_path):
     log_pull(wh, ENTERPRISE_SKILL_ACTIVITY, date(2026, 11, 21), utc(22))  # after last_day
     result = evaluate(wh, cfg=cfg)
     assert requested(result) == {f"2026-11-20|{ORG}": ["enterprise_skill_activity"]}
-    assert "invocations counted twice" in result[0].tags[REPULL_REASON_TAG]
+    assert "invocations counted twice" in result.run_requests[0].tags[REPULL_REASON_TAG]
     # and through the configuration file, with a path relative to it
     (tmp_path / "config.yaml").write_text(
         f"organizations:\n  - {{slug: {ORG}, kind: enterprise, key_env: {KEY_ENV}}}\n"
@@ -283,45 +304,55 @@ def server() -> Iterator[Running]:
 
 def test_a_stale_day_is_pulled_again_once_with_the_revised_values_and_says_why(server, tmp_path):
     cfg, wh, day = config(server.base_url), tmp_path / "w.duckdb", date(2026, 11, 18)
-    (user_activity,) = [a for a in engagement_assets(cfg) if a.key == ENTERPRISE_USER_ACTIVITY.asset_key]
+    ahead = [timedelta(0)]  # how far the local clock has moved on since the first pull
 
-    def pull(tags: dict | None = None) -> dg.ExecuteInProcessResult:
+    def clock() -> datetime:
+        return datetime.now(UTC) + ahead[0]
+
+    assets = engagement_assets(cfg)
+    check = metric_revision_check(cfg, assets, clock=clock)
+
+    def pull(request: dg.RunRequest | None = None) -> dg.ExecuteInProcessResult:
         result = dg.materialize(
-            [user_activity],
+            [*assets, check],
+            selection=dg.AssetSelection.assets(ENTERPRISE_USER_ACTIVITY.asset_key),  # with its checks
             partition_key=f"{day}|{ORG}",
             resources={"analytics_api": EnterpriseAnalyticsApi(), "duckdb": DuckDBResource(database=str(wh))},
-            tags=tags,
+            tags=request.tags if request else None,
             raise_on_error=False,
         )
         assert result.success
         return result
 
+    def current(result: dg.ExecuteInProcessResult) -> bool:
+        (found,) = [e for e in result.get_asset_check_evaluations() if e.check_name == CHECK_NAME]
+        return found.passed
+
     def searches() -> int:
         with duckdb.connect(str(wh), read_only=True) as con:
-            return con.execute("SELECT sum(web_search_count) FROM raw.enterprise_user_activity").fetchall()[
-                0
-            ][0]
+            return con.execute("SELECT sum(web_search_count) FROM raw.enterprise_user_activity").fetchone()[0]
 
-    def ticks(local_clock_ahead: timedelta) -> Callable[[], list[dg.RunRequest] | dg.SkipReason]:
-        now = datetime.now(UTC) + local_clock_ahead
-        return lambda: metric_revision_sensor(cfg, engagement_assets(cfg), clock=lambda: now)(
-            dg.build_sensor_context(resources={"duckdb": DuckDBResource(database=str(wh))})
-        )
+    def tick() -> dg.SensorResult:
+        sensor = metric_revision_sensor(cfg, assets, clock=clock)
+        return sensor(dg.build_sensor_context(resources={"duckdb": DuckDBResource(database=str(wh))}))
 
     first = pull()
     assert "repull_reason" not in first.get_asset_materialization_events()[0].materialization.metadata
+    assert current(first)  # the fix is not served yet: nothing better to read
     undercounted = searches()
-    # the API's clock is still 2026-11-22: nothing to ask yet
-    assert isinstance(ticks(timedelta(0))(), dg.SkipReason)
-    # two days later, by the API's clock too: the day is asked again, once
+    assert requested(tick()) == {}  # the API's clock is still 2026-11-22
+    # two days later, by the API's clock too: the day is stale, marked, and asked again once
     server.sim.clock.set(utc(24, 12))
-    (request,) = ticks(timedelta(days=2))()
+    ahead[0] = timedelta(days=2)
+    stale = tick()
+    assert marked(stale) == {"enterprise_user_activity": False, "enterprise_connector_activity": True}
+    (request,) = stale.run_requests
     assert str(request.partition_key) == f"{day}|{ORG}" and WEB_SEARCH in request.run_key
-    again = pull(request.tags)
+    assert dg.AssetCheckKey(ENTERPRISE_USER_ACTIVITY.asset_key, CHECK_NAME) in request.asset_check_keys
+    again = pull(request)
     meta = again.get_asset_materialization_events()[0].materialization.metadata
-    assert (
-        meta["repull_reason"].value == request.tags[REPULL_REASON_TAG]
-        and WEB_SEARCH in meta["repull_reason"].value
-    )
+    assert meta["repull_reason"].value == request.tags[REPULL_REASON_TAG]
+    assert WEB_SEARCH in meta["repull_reason"].value
     assert searches() > undercounted  # the fixed count (values can rise)
-    assert isinstance(ticks(timedelta(days=2))(), dg.SkipReason)
+    assert current(again)
+    assert requested(tick()) == {}
