@@ -18,6 +18,8 @@ organizations are declared and a run fails naming the variable to set. Several o
                                       # (relative to this file; columns as claude_assets/facts/price_book.csv)
     budgets_file: budgets.yaml        # optional: the budgets (relative to this file; format in
                                       # claude_assets/insights/budgets/file.py)
+    metric_revisions_file: revisions.yaml   # optional: metrics a source revised from a given day, added to the
+                                      # ones the project ships (format in claude_assets/ingest/revisions.py)
     reconciliation_tolerance_usd: 0.01   # optional: the most a day's unexplained cost difference may be (USD)
     day_complete_after:               # optional: how long after a UTC day ends each source holds all of it
       console_usage: PT5M             #   (ISO 8601 durations; the defaults are the documented delays, see
@@ -584,7 +586,14 @@ class ProjectConfig(BaseModel):
         "(a relative path is read from the configuration file's folder)",
     )
 
-    @field_validator("budgets_file", "price_book_file")
+    metric_revisions_file: Path | None = Field(
+        default=None,
+        description="a YAML file of metric revisions (claude_assets/ingest/revisions.py) added to the ones the "
+        "project ships: days pulled before a revision took effect are pulled again once "
+        "(a relative path is read from the configuration file's folder)",
+    )
+
+    @field_validator("budgets_file", "price_book_file", "metric_revisions_file")
     @classmethod
     def _file_exists(cls, v: Path | None, info: ValidationInfo) -> Path | None:
         """The file's path (a relative one read from the configuration file's folder); it must exist."""
@@ -593,7 +602,11 @@ class ProjectConfig(BaseModel):
         base = (info.context or {}).get("base_dir")
         path = v if v.is_absolute() or base is None else Path(base) / v
         if not path.is_file():
-            what = {"budgets_file": "a YAML file of budgets", "price_book_file": "a CSV of price book rows"}
+            what = {
+                "budgets_file": "a YAML file of budgets",
+                "price_book_file": "a CSV of price book rows",
+                "metric_revisions_file": "a YAML file of metric revisions",
+            }
             raise ValueError(
                 f"no such file: {path} ({what[info.field_name]}; a relative path is read from the "
                 "configuration file's folder)"

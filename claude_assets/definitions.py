@@ -16,6 +16,7 @@ from claude_assets.asset_defaults import with_column_schemas, with_owners
 from claude_assets.automation.downstream import downstream_automation_sensor, with_downstream_automation
 from claude_assets.automation.provisional import provisional_repull_sensor
 from claude_assets.automation.readiness import readiness_automation
+from claude_assets.automation.revisions import metric_revision_check, metric_revision_sensor
 from claude_assets.catalog import declared_tables
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
@@ -51,12 +52,14 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
     assets = with_downstream_automation(assets)  # facts and exports follow their raw days
     assets = with_owners(with_column_schemas(assets, declared_tables()), config)
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")
+    revised = metric_revision_check(config, assets)
     return dg.Definitions(
         assets=assets,
-        asset_checks=automation.checks,
+        asset_checks=[*automation.checks, *([revised] if revised else [])],
         sensors=[
             *automation.sensors,
             provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),
+            metric_revision_sensor(config, assets, default_status=dg.DefaultSensorStatus.RUNNING),
             downstream_automation_sensor(),  # running by default
         ],
         resources={

@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     out.print("Keys (simulated; they only open this simulator):")
     for org in world.organizations:
         print(f"  {org.slug}: {org.api_key}")
+        for kind, key in org.keys.items():
+            if key != org.api_key:
+                print(f"  {org.slug} ({kind.replace('_', '-')} key): {key}")
     out.print(
         f"Base URL: http://{LOOPBACK}:{args.port}   clock: {clock.now().isoformat()} (speed {clock.speed})   "
         f"faults: {faults.describe()}   shapes: {sim.shapes}   "

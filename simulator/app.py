@@ -42,8 +42,20 @@ from simulator.world.organization import Organization
 KEY_NAMES = {
     "admin": "an Admin API key (sk-ant-admin01-...)",
     "analytics": "a Claude Enterprise Analytics API key with the read:analytics scope (sk-ant-api01-...)",
+    "personal": "a personal API key not scoped to a workspace (sk-ant-api03-...)",
+    "service_account": "a service-account API key not scoped to a workspace (sk-ant-api03-...)",
+    "workspace": "an API key scoped to a workspace (sk-ant-api03-...)",
 }
-KEY_SCOPES = {"admin": "[admin] (every Admin API endpoint)", "analytics": "[read:analytics]"}
+#: what a key of each type may read, as the 403 names it (reference 0.1: "the scopes the key has")
+KEY_SCOPES = {
+    "admin": "with scopes [admin] (every Admin API endpoint)",
+    "analytics": "with scopes [read:analytics]",
+    "personal": "with no Admin API scope: it reads only the usage and cost reports "
+    "(/v1/organizations/analytics/usage and /cost)",
+    "service_account": "with no Admin API scope: it reads only the usage and cost reports "
+    "(/v1/organizations/analytics/usage and /cost)",
+    "workspace": "with no organization scope: it reads no Admin API endpoint",
+}
 #: The data generator of each kind; ``Simulator.data`` builds one per organization on first use.
 DATA_FACTORIES: dict[str, Callable] = {
     "console": ConsoleData,
@@ -96,7 +108,8 @@ def _json(body: dict, status: int = 200, headers: dict | None = None) -> Respons
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
-def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organization:
+def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> tuple[Organization, str]:
+    """The organization the request's key opens and the key's type; 401 or 403 otherwise."""
     key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     # the docs send x-api-key; the SDK from 2.0 on sends the key as a bearer token
@@ -107,21 +120,21 @@ def _authenticate(sim: Simulator, request: Request, endpoint: Endpoint) -> Organ
             "x-api-key header (or Authorization: Bearer)" if serves_sdk(sim.shapes) else "x-api-key header"
         )
         raise ApiError(401, f"the {accepted} is required")
-    org = sim.world.by_key(key)
-    if org is None:
+    found = sim.world.credential(key)
+    if found is None:
         raise ApiError(401, "invalid x-api-key")
-    if org.key_type not in endpoint.keys:
+    org, key_type = found
+    if key_type not in endpoint.keys:
         needed = " or ".join(KEY_NAMES[k] for k in endpoint.keys)
         details = None
-        if org.key_type == "admin" and endpoint.keys == ("analytics",):
+        if key_type == "admin" and endpoint.keys == ("analytics",):
             details = {"error_code": "organization_type_not_supported"}
         raise ApiError(
             403,
-            f"This endpoint requires {needed}. The key used is {KEY_NAMES[org.key_type]} "
-            f"with scopes {KEY_SCOPES[org.key_type]}.",
+            f"This endpoint requires {needed}. The key used is {KEY_NAMES[key_type]} {KEY_SCOPES[key_type]}.",
             details=details,
         )
-    return org
+    return org, key_type
 
 
 def _check_params(request: Request, endpoint: Endpoint) -> None:
@@ -144,7 +157,7 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
         # the Date header follows the simulated clock, as a real server's follows its own
         headers = {"request-id": request_id, "date": format_datetime(sim.now(), usegmt=True)}
         try:
-            org = _authenticate(sim, request, endpoint)
+            org, key_type = _authenticate(sim, request, endpoint)
             headers["anthropic-organization-id"] = org.uuid
             allowed, remaining, reset = sim.limiters[org.slug].try_acquire()
             rl = {
@@ -192,7 +205,7 @@ def _make_view(sim: Simulator, endpoint: Endpoint):
             ctx = Ctx(
                 sim,
                 org,
-                org.key_type,
+                key_type,
                 Query(request.query_params.multi_items()),
                 {k.lower(): v for k, v in request.headers.items()},
                 dict(request.path_params),

@@ -49,7 +49,8 @@ def make_uuid(*parts: object) -> str:
 
 
 def make_key(kind: str, *parts: object) -> str:
-    """A key shaped like the real ones: ``sk-ant-admin01-…`` (Admin) or ``sk-ant-api01-…`` (Analytics)."""
-    prefix = {"admin": "sk-ant-admin01", "analytics": "sk-ant-api01"}[kind]
+    """A key shaped like the real ones: ``sk-ant-admin01-…`` (Admin), ``sk-ant-api01-…`` (Analytics) or
+    ``sk-ant-api03-…`` (a Claude API key: personal, service-account or workspace-scoped)."""
+    prefix = {"admin": "sk-ant-admin01", "analytics": "sk-ant-api01"}.get(kind, "sk-ant-api03")
     body = base62(digest("key", kind, *parts) + digest("key2", kind, *parts), 86)
     return f"{prefix}-{body[:80]}-{body[80:86]}AA"

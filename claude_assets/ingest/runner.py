@@ -57,6 +57,9 @@ Windows = dict[str, list[tuple[date, date]]]
 #: checks an asset adds to the window checks: (connection, windows written per org) -> results
 ExtraChecks = Callable[[duckdb_module.DuckDBPyConnection, Windows], Iterable[dg.AssetCheckResult]]
 HISTORY_START_REASON = "before the organization's history_start"
+#: a run tag saying why the run pulls its days again (set by the automation that requested it); every
+#: materialization of the run carries it as ``repull_reason``
+REPULL_REASON_TAG = "claude_assets/repull_reason"
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ def run_windows(
             meta.update(restatements.summary(restated.get(table.qualified, [])))
             if latest:
                 meta["latest_available_day"] = {k: v.isoformat() for k, v in latest.items()}
+            if context.run.tags.get(REPULL_REASON_TAG):
+                meta["repull_reason"] = context.run.tags[REPULL_REASON_TAG]
             yield dg.MaterializeResult(asset_key=table.asset_key, metadata=meta)
         for table in tables:
             if covered:

@@ -43,7 +43,8 @@ class Ctx:
 class Endpoint:
     path: str
     handler: Callable[[Ctx], dict]
-    keys: tuple[str, ...]  # key types allowed: admin, analytics
+    #: the key types allowed: admin, analytics, personal, service_account (see Organization.keys)
+    keys: tuple[str, ...]
     #: the query parameters the reference documents (arrays with their brackets): what strict mode accepts
     params: tuple[str, ...] = ()
     cursor_param: str = "page"

@@ -41,6 +41,7 @@ def control_routes(sim) -> list[Route]:
                         "analytics_id": o.analytics_id,
                         "key_type": o.key_type,
                         "api_key": o.api_key,
+                        "keys": o.keys,
                         "rate_limit_per_minute": o.rate_limit,
                     }
                     for o in sim.world.organizations

@@ -36,7 +36,16 @@ class World:
         return cls(name, seed, orgs)
 
     def by_key(self, key: str) -> Organization | None:
-        return next((o for o in self.organizations if o.api_key == key), None)
+        found = self.credential(key)
+        return found[0] if found else None
+
+    def credential(self, key: str) -> tuple[Organization, str] | None:
+        """The organization a key opens and the key's type (``Organization.keys``), or None."""
+        for o in self.organizations:
+            for kind, known in o.keys.items():
+                if known == key:
+                    return o, kind
+        return None
 
     def by_slug(self, slug: str) -> Organization:
         for o in self.organizations:

@@ -51,7 +51,20 @@ class Organization:
 
     @property
     def key_type(self) -> str:
+        """The type of ``api_key``, the organization's main key."""
         return "admin" if self.kind == "console" else "analytics"
+
+    @cached_property
+    def keys(self) -> dict[str, str]:
+        """Every key that opens the organization, by type. A Console organization has, besides its Admin
+        key, a personal API key (of its first member) and a service-account API key, neither scoped to a
+        workspace, which the usage and cost reports accept (reference B13), and a workspace-scoped key,
+        which no organization endpoint accepts. An Enterprise organization has its
+        Analytics key."""
+        if self.kind != "console":
+            return {self.key_type: self.api_key}
+        other = ("personal", "service_account", "workspace")
+        return {self.key_type: self.api_key} | {t: make_key(t, self.world_seed, self.slug) for t in other}
 
     @cached_property
     def created(self) -> date:

@@ -902,15 +902,13 @@ def test_beta_rows(ent, org):
     assert [r["usage"]["total_tokens"] for r in grouped] == sorted(
         (r["usage"]["total_tokens"] for r in grouped), reverse=True
     )
-    for platform_only in ({"service_tiers[]": "standard"}, {"workspace_ids[]": "wrkspc_01x"}):
-        nothing = get(ent, "usage", {"starting_at": NOV1, **platform_only}, BETA)["data"]
-        assert (
-            len(nothing) == 1 and nothing[0]["usage"]["total_tokens"] == nothing[0]["usage"]["requests"] == 0
-        )
-        assert (
-            get(ent, "usage", {"starting_at": NOV1, "group_by[]": "model", **platform_only}, BETA)["data"]
-            == []
-        )
+    # an Enterprise organization's only workspace is its default one, whose usage has workspace_id null
+    other_workspace = {"workspace_ids[]": "wrkspc_01x"}
+    nothing = get(ent, "usage", {"starting_at": NOV1, **other_workspace}, BETA)["data"]
+    assert len(nothing) == 1 and nothing[0]["usage"]["total_tokens"] == nothing[0]["usage"]["requests"] == 0
+    assert (
+        get(ent, "usage", {"starting_at": NOV1, "group_by[]": "model", **other_workspace}, BETA)["data"] == []
+    )
     keyless = get(ent, "usage", {"starting_at": NOV1, "api_key_ids[]": ""}, BETA)["data"]
     assert keyless == get(ent, "usage", {"starting_at": NOV1}, BETA)["data"]
     tag = get(ent, "usage", {"starting_at": NOV1, "ending_at": NOV21, "products[]": "claude_tag"}, BETA)[
@@ -919,6 +917,36 @@ def test_beta_rows(ent, org):
     assert tag["usage"]["total_tokens"] == sum(
         r["usage"]["total_tokens"] for r in grouped if r["group"]["product"] == "claude_tag"
     )
+
+
+@pytest.mark.parametrize("report", ["usage", "cost"])
+def test_beta_enterprise_usage_carries_its_service_tier(ent, report):
+    """SDK 2.13 removed "Claude Platform organizations only" from ``service_tier`` (reference B13): an
+    Enterprise organization's rows carry the tier its seat usage is served on (standard), and the
+    ``service_tiers[]`` filter selects by it like any other."""
+    month = {"starting_at": NOV1, "ending_at": NOV21, "limit": 1000}
+    metric = "total_tokens" if report == "usage" else "amount"
+
+    def total(data: list[dict]) -> D:
+        return sum((D(r[report][metric]) for r in data), D(0))
+
+    whole = rows(pull(ent, report, {**month, "group_by[]": "model"}, BETA))
+    by_tier = rows(pull(ent, report, {**month, "group_by[]": ["model", "service_tier"]}, BETA))
+    assert {r["group"]["service_tier"] for r in by_tier} == {"standard"}
+    assert total(by_tier) == total(whole) > 0
+    standard = rows(pull(ent, report, {**month, "group_by[]": "model", "service_tiers[]": "standard"}, BETA))
+    assert standard == whole
+    for other in ("priority", "batch"):
+        filtered = {**month, "service_tiers[]": [other, "flex"]}
+        assert rows(pull(ent, report, {**filtered, "group_by[]": "model"}, BETA)) == []
+        (only,) = get(ent, report, filtered, BETA)["data"]  # ungrouped: always the one row, empty
+        assert total([only]) == 0
+
+
+@pytest.mark.bad_input
+def test_beta_enterprise_refuses_an_unknown_service_tier(ent):
+    body = get(ent, "usage", {"starting_at": NOV1, "service_tiers[]": "gold"}, BETA, status=400)
+    assert "service_tiers" in body["error"]["message"] and "gold" in body["error"]["message"]
 
 
 def test_beta_time_buckets_and_every_combination(ent):

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import pandera.pandas as pa
 
@@ -140,6 +141,8 @@ DAILY_ENDPOINTS = (
     Endpoint(ENTERPRISE_ARTIFACT_ACTIVITY, ARTIFACT_LAYOUT, f"{BASE}/artifacts", ("product", "user_id")),
 )
 TABLES = (ENTERPRISE_SUMMARY, *(e.table for e in DAILY_ENDPOINTS))
+#: the metrics this source revised from a given day (format: claude_assets/ingest/revisions.py)
+METRIC_REVISIONS_FILE = Path(__file__).with_name("metric_revisions.yaml")
 #: tables where a small organization can have a day without any row (not_empty warns instead of failing)
 SPARSE = frozenset(
     {

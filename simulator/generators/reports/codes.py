@@ -34,6 +34,9 @@ CONTEXT_WINDOWS = ("0-200k", "200k-1M")
 GEOS = ("global", "us")
 SPEEDS = ("standard", "fast")
 TAG_CATEGORIES = ("dm", "engaged", "monitoring", "proactive", "scheduled")
+#: The service tier of every Enterprise record: seat usage is served (and priced) on the standard tier,
+#: and the beta reports' ``service_tier`` carries it for Enterprise organizations too (reference B13).
+SERVICE_TIER = "standard"
 #: Money components, in the column order of ``DayRecords.lst`` (token types as in catalog.TOKEN_TYPES).
 COMPONENTS = (*TOKEN_TYPES, "web_search", "code_execution")
 C_WEB, C_EXEC = 5, 6

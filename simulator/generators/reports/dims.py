@@ -39,7 +39,10 @@ V2_DIMS = (
     "workspace_id",
 )
 COST_DIMS = ("cost_type", "token_type")
-#: Beta dimensions that only Claude Platform organizations populate: constant for an Enterprise org.
+#: Beta dimensions constant over an Enterprise organization's usage, so they never split its rows: null
+#: where it has no such usage (seat usage has no API key, agent, deployment, environment, session or user
+#: profile; its only workspace is the default one, null), one value otherwise (``organization_id``, and
+#: ``service_tier``, which SDK 2.13 no longer documents as null for Enterprise usage: reference B13).
 CONSTANT_DIMS = frozenset(
     {
         "agent_id",
@@ -53,7 +56,6 @@ CONSTANT_DIMS = frozenset(
         "workspace_id",
     }
 )
-#: Beta dimensions a Console (Claude Platform) organization's usage never splits on.
 #: Beta dimensions a Console (Claude Platform) organization's usage splits on.
 CONSOLE_DIMS = (
     "actor",

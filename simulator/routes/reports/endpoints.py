@@ -9,6 +9,9 @@ from simulator.routes.reports.params import BASE
 from simulator.routes.reports.per_user import user_cost_report, user_usage_report
 
 ANALYTICS = ("analytics",)
+#: B12/B13: the beta usage and cost reports also take an Admin key, or a personal or service-account API
+#: key not scoped to a workspace (a workspace key does not work)
+USAGE_COST_KEYS = ("analytics", "admin", "personal", "service_account")
 #: B8 (and B9): the legacy bucketed reports
 LEGACY_PARAMS = (
     "starting_at",
@@ -73,6 +76,6 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(f"{BASE}/cost_report", cost_report, ANALYTICS, LEGACY_PARAMS),
     Endpoint(f"{BASE}/user_usage_report", user_usage_report, ANALYTICS, PER_USER_PARAMS),
     Endpoint(f"{BASE}/user_cost_report", user_cost_report, ANALYTICS, PER_USER_PARAMS),
-    Endpoint(f"{BASE}/usage", usage, ("analytics", "admin"), BETA_PARAMS),
-    Endpoint(f"{BASE}/cost", cost, ("analytics", "admin"), BETA_PARAMS),
+    Endpoint(f"{BASE}/usage", usage, USAGE_COST_KEYS, BETA_PARAMS),
+    Endpoint(f"{BASE}/cost", cost, USAGE_COST_KEYS, BETA_PARAMS),
 ]

@@ -13,6 +13,7 @@ from simulator.generators.reports.codes import (
     GEOS,
     MODEL_IDS,
     PRODUCTS,
+    SERVICE_TIER,
     SPEEDS,
     TAG_CATEGORIES,
 )
@@ -168,9 +169,8 @@ def selection(
                 sel.seat_only = True
             else:
                 sel.nothing = True
-        if q.has("service_tiers"):
-            q.choices("service_tiers", SERVICE_TIERS)
-            sel.nothing = True  # Claude Platform organizations only
+        if q.has("service_tiers") and SERVICE_TIER not in q.choices("service_tiers", SERVICE_TIERS):
+            sel.nothing = True  # every Enterprise record is on the standard tier
         for name in (
             "agent_ids",
             "deployment_ids",
@@ -180,7 +180,9 @@ def selection(
             "workspace_ids",
         ):
             if q.has(name):
-                sel.nothing = True  # Claude Platform dimensions: an Enterprise org has no such usage
+                sel.nothing = (
+                    True  # no Enterprise usage carries one (its one workspace, the default, is null)
+                )
         if q.has("api_key_ids") and "" not in q.many("api_key_ids"):
             sel.nothing = True  # Enterprise usage is never authenticated by an API key
         if q.has("organization_ids") and not {ctx.org.uuid, ctx.org.analytics_id} & set(

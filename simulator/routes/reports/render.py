@@ -11,6 +11,7 @@ from simulator.generators.reports.codes import (
     MODEL_IDS,
     PRODUCTS,
     PRODUCTS_V2,
+    SERVICE_TIER,
     SPEEDS,
     TAG_CATEGORIES,
 )
@@ -51,7 +52,7 @@ def legacy_spelling(dims: dict, shapes: str) -> dict:
 
 def dim_value(rd: ReportData, name: str, code: int, *, v2: bool, today: int):
     if name in CONSTANT_DIMS:
-        return rd.org.uuid if name == "organization_id" else None
+        return {"organization_id": rd.org.uuid, "service_tier": SERVICE_TIER}.get(name)
     if code < 0:
         return None
     if name == "product":
