@@ -9,7 +9,8 @@ dated by the first rule that fits:
 - a history table (``valid_to`` and ``is_current``): the UTC day its version closed; current versions (no
   ``valid_to``) always stay, however old;
 - ``DATED_BY``: a table's own day expression (alerts, budget crossings, monthly unit economics);
-- else the table is kept whole (``facts.price_book``: prices, no day of use), and the run says so.
+- else the table is kept whole (``facts.price_book``: prices; ``raw.organization_identity``: the organization
+  pins), and the run says so.
 
 A row is deleted when its day is before the cutoff: the as-of day minus the family's months (the first day
 kept). Each table is one transaction: its log rows (per organization and day: rows deleted) and the delete
@@ -25,7 +26,7 @@ from datetime import date
 import duckdb
 
 from claude_assets.config import RETENTION_FAMILIES, RetentionMonths
-from claude_assets.warehouse.contract import ORG_ID, Column, Table
+from claude_assets.warehouse.contract import Column, Table
 from claude_assets.warehouse.writes import ensure, transaction
 
 RETENTION_LOG = Table(
@@ -38,7 +39,7 @@ RETENTION_LOG = Table(
         Column("deleted_at", "TIMESTAMPTZ", "when the table's transaction ran", False),
         Column("table_name", "VARCHAR", "the table, e.g. raw.console_cost", False),
         Column("family", "VARCHAR", "the table family (schema) whose limit applied", False),
-        ORG_ID,
+        Column("org_id", "VARCHAR", "organization slug; null for a table without one (insights.alert_log)"),
         Column(
             "usage_date",
             "DATE",
@@ -56,7 +57,7 @@ RETENTION_LOG = Table(
 
 #: tables dated by something other than usage_date or a history version's close: the day expression
 DATED_BY = {
-    "insights.alert_log": "CAST(timezone('UTC', sent_at) AS DATE)",
+    "insights.alert_log": "alert_day",
     "insights.budget_crossings": "period_end",
     "insights.unit_economics_monthly": "CAST(month_start + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)",
 }
@@ -70,6 +71,7 @@ class Dated:
     table: str
     family: str
     day: str | None
+    has_org: bool = True
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def dated_tables(
             day = _HISTORY_DAY
         else:
             day = DATED_BY.get(qualified)
-        out.append(Dated(qualified, schema, day))
+        out.append(Dated(qualified, schema, day, "org_id" in columns))
     return out
 
 
@@ -143,7 +145,8 @@ def _delete_older(
     older = f"({dated.day}) < ?"
     with transaction(con):
         counted = con.execute(
-            f"SELECT org_id, {dated.day} AS day, count(*) FROM {dated.table} WHERE {older} GROUP BY ALL ORDER BY 1, 2",
+            f"SELECT {'org_id' if dated.has_org else 'NULL'}, {dated.day} AS day, count(*) FROM {dated.table} "
+            f"WHERE {older} GROUP BY ALL ORDER BY 1, 2",
             [first_kept],
         ).fetchall()
         if not counted:
