@@ -39,8 +39,9 @@ def retention_job(config: ProjectConfig) -> dg.JobDefinition:
         with duckdb.get_connection() as con:
             deleted, whole = apply_retention(con, months, as_of, context.run_id)
             log = con.execute(
-                f"SELECT table_name, org_id, min(usage_date) AS first_day, max(usage_date) AS last_day, "
-                f"count(*) AS days, sum(rows_deleted) AS rows_deleted, any_value(cutoff) AS cutoff "
+                "SELECT table_name, org_id, CAST(min(usage_date) AS VARCHAR) AS first_day, "
+                "CAST(max(usage_date) AS VARCHAR) AS last_day, count(*) AS days, "
+                "sum(rows_deleted) AS rows_deleted, CAST(any_value(cutoff) AS VARCHAR) AS cutoff "
                 f"FROM {RETENTION_LOG.qualified} WHERE run_id = ? GROUP BY ALL ORDER BY ALL",
                 [context.run_id],
             ).df()
