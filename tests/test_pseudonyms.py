@@ -186,3 +186,18 @@ def test_raw_rows_keep_the_email_unless_raw_emails_is_pseudonymize():
         USERS_TABLE, {"org_id": "acme", "user_id": "user_1", "email": "r@a.example"}
     )
     assert record == {"org_id": "acme", "user_id": "user_1", "email": _hmac("r@a.example")}
+
+
+def test_a_refused_window_reports_its_emails_as_pseudonyms():
+    pseudonyms = Pseudonyms.of(_config({"pseudonymize": True}), environ=ENV)
+    failures = pd.DataFrame(
+        {
+            "column": ["email", "user_deleted"],
+            "check": ["str_length", "not_nullable"],
+            "failure_case": ["r@a.example", None],
+        }
+    )
+    masked = pseudonyms.mask_failures(ENTERPRISE_USER_COST, "globex", failures)
+    assert masked["failure_case"].tolist() == [_hmac("r@a.example"), None]
+    off = Pseudonyms.of(_config({"pseudonymize": True}, pseudonymize=False), environ=ENV)
+    assert off.mask_failures(ENTERPRISE_USER_COST, "acme", failures)["failure_case"][0] == "r@a.example"

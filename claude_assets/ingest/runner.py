@@ -147,12 +147,15 @@ def run_windows(
                     _refuse_rows_outside(slug, table, frame, start, end, fetched.source_request)
                     try:
                         window_checks.validate(schemas[table], table, frame)
-                    except window_checks.SchemaViolation as exc:
+                    except window_checks.SchemaViolation as found:
+                        shown = window_checks.SchemaViolation(  # the failure is shown in the UI: below raw
+                            table, pseudonyms.mask_failures(table, slug, found.failures)
+                        )
                         raise dg.Failure(
-                            description=f"{slug} {start}..{end}: {exc}",
+                            description=f"{slug} {start}..{end}: {shown}",
                             metadata={
                                 "failure_cases": dg.MetadataValue.md(
-                                    exc.failures.head(50).to_markdown(index=False)
+                                    shown.failures.head(50).to_markdown(index=False)
                                 )
                             },
                         ) from None

@@ -19,12 +19,15 @@ from resources.apis import ConsoleAdminApi
 from resources.client import CallStats
 
 
-def validate_snapshot(snapshot: Snapshot) -> None:
-    """Every staged table against its pandera schema; a failure fails the run and writes nothing."""
+def validate_snapshot(snapshot: Snapshot, pseudonyms: Pseudonyms | None = None) -> None:
+    """Every staged table against its pandera schema; a failure fails the run and writes nothing (its emails and
+    names shown as ``pseudonyms`` says)."""
     for table, frame in snapshot.frames.items():
         try:
             validate(SCHEMAS[table], table, frame)
-        except SchemaViolation as exc:
+        except SchemaViolation as found:
+            masked = (pseudonyms or Pseudonyms()).mask_failures(table, snapshot.org_id, found.failures)
+            exc = SchemaViolation(table, masked)
             raise dg.Failure(
                 description=f"{snapshot.org_id}: {exc}",
                 metadata={
@@ -108,7 +111,7 @@ def run_snapshots(
             snapshot = fetch_snapshot(client, org, stats, context.log, pseudonyms)
             guard = identity.guard(org, client.seen_organizations.ids, context.run.run_id)
         total.merge(stats)
-        validate_snapshot(snapshot)
+        validate_snapshot(snapshot, pseudonyms)
         with duckdb.get_connection() as con:
             written = write_snapshot(con, snapshot, guard)
         snapshots.append(snapshot)

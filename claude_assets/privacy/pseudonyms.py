@@ -117,6 +117,18 @@ class Pseudonyms:
         rows hold no email (``privacy.raw_emails: pseudonymize``), what the API said for the others."""
         return self.mask(table, frame, only=self.raw_orgs)
 
+    def mask_failures(self, table: Table, org_id: str, failures: pd.DataFrame) -> pd.DataFrame:
+        """Pandera failure cases of ``table``'s rows of ``org_id`` (columns ``column``, ``failure_case``) with
+        the values of its email and name columns replaced, so a refused window reports no person."""
+        columns = {c.name for c in table.personal_columns if c.personal in PSEUDONYMIZED}
+        if org_id not in self.orgs or not columns or not {"column", "failure_case"} <= set(failures.columns):
+            return failures
+        out = failures.copy()
+        chosen = out["column"].isin(columns)
+        out["failure_case"] = out["failure_case"].astype(object)
+        out.loc[chosen, "failure_case"] = out.loc[chosen, "failure_case"].map(self._text)
+        return out
+
     def record_for_raw(self, table: Table, record: dict) -> dict:
         """One row (a dict with ``org_id``) about to be staged for a raw or inventory table, as ``for_raw``
         stages a frame: with pseudonyms when its organization stores no email in raw."""
