@@ -124,13 +124,20 @@ class World:
 
 
 def run_world(
-    sim: Simulator, folder: Path, start: date, end: date, privacy: PrivacySettings, secret: str = SECRET
+    sim: Simulator,
+    folder: Path,
+    start: date,
+    end: date,
+    privacy: PrivacySettings,
+    secret: str = SECRET,
+    more: dict | None = None,
 ) -> World:
-    """Every asset of the code location over [start, end), each organization of ``sim``, with ``privacy``."""
+    """Every asset of the code location over [start, end), each organization of ``sim``, with ``privacy`` (and
+    ``more`` configuration: budgets, alerts)."""
     warehouse = folder / "warehouse.duckdb"
     instance = dg.DagsterInstance.ephemeral()
     with serve_in_thread(sim) as running:
-        config = raw_config(sim, running.base_url).model_copy(update={"privacy": privacy})
+        config = raw_config(sim, running.base_url).model_copy(update={"privacy": privacy, **(more or {})})
         keys = {key_env(o.slug): sim.world.by_slug(o.slug).api_key for o in config.organizations}
         with environment({**keys, PSEUDONYM_KEY_ENV: secret}):
             defs = build_definitions(config, str(warehouse))

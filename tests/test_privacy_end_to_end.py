@@ -9,16 +9,19 @@ has the same pseudonym in two separate runs, and another secret gives every pers
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pytest
 
-from claude_assets.config import PSEUDONYM_KEY_ENV, PrivacySettings
+from claude_assets.config import PSEUDONYM_KEY_ENV, AlertsConfig, PrivacySettings, Webhook
 from claude_assets.facts.usage import rebuild_usage
 from claude_assets.privacy.pseudonyms import Pseudonyms
+from tests.alert_receiver import HOOK_ENV, Receiver, serve
 from tests.conftest import make_sim
-from tests.privacy_scan import OTHER_SECRET, SECRET, Scan, environment, needles, run_world
+from tests.privacy_scan import OTHER_SECRET, SECRET, Scan, World, environment, needles, run_world
 
 START, END = date(2026, 11, 14), date(2026, 11, 21)
 BELOW_RAW = ("facts", "insights", "exports")
@@ -33,10 +36,41 @@ def sim():
     return make_sim()
 
 
+@dataclass(frozen=True)
+class Kept:
+    world: World
+    posted: list[dict]  # the alert payloads the webhook received
+
+    def __getattr__(self, name):
+        return getattr(self.world, name)
+
+
 @pytest.fixture(scope="module")
 def kept(sim, tmp_path_factory):
-    """Pseudonymization on, raw as the API said."""
-    return run_world(sim, tmp_path_factory.mktemp("kept"), START, END, PrivacySettings(pseudonymize=True))
+    """Pseudonymization on, raw as the API said; budgets tiny enough to be crossed (one of them a seat user's),
+    posted to a local webhook."""
+    folder = tmp_path_factory.mktemp("kept")
+    budgets = folder / "budgets.yaml"
+    seat_user = sim.world.by_slug("acme-enterprise").users[0].id
+    budgets.write_text(
+        "budgets:\n"
+        "  - {name: tiny, scope: {organization: acme-console}, period: month, amount_usd: '1', "
+        "effective_from: 2026-11-01}\n"
+        f"  - {{name: seat, scope: {{organization: acme-enterprise, user: {seat_user}}}, period: month, "
+        "amount_usd: '1', effective_from: 2026-11-01}\n",
+        encoding="utf-8",
+    )
+    with serve(Receiver()) as hook, environment({HOOK_ENV: hook.url}):
+        alerts = AlertsConfig(webhooks=(Webhook(name="ops", url_env=HOOK_ENV),), backoff_seconds=0.01)
+        world = run_world(
+            sim,
+            folder,
+            START,
+            END,
+            PrivacySettings(pseudonymize=True),
+            more={"budgets_file": budgets, "alerts": alerts},
+        )
+        return Kept(world, [r.body for r in hook.delivered])
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +85,8 @@ def _scan(sim, world, schemas) -> Scan:
     scan.warehouse(world.warehouse, schemas)
     scan.events(world.instance)
     scan.files(world.folder / "exports")
+    for body in getattr(world, "posted", []):
+        scan.text("webhook", json.dumps(body))
     return scan
 
 
@@ -69,6 +105,11 @@ def test_the_runs_succeed_and_reach_every_layer(kept, both):
 
 
 def test_no_email_or_name_below_raw_in_the_warehouse_the_event_store_or_the_exports(sim, kept):
+    with duckdb.connect(str(kept.warehouse), read_only=True) as con:
+        # the insights the scan reads are there: budget verdicts and the alerts posted for them
+        assert con.execute("SELECT count(*) FROM insights.budget_status").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM insights.alert_log").fetchone()[0] > 0
+    assert kept.posted
     scan = _scan(sim, kept, BELOW_RAW)
     assert scan.places > 100
     assert scan.found == []
