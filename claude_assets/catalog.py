@@ -16,6 +16,7 @@ from claude_assets.insights.anomalies import tables as anomalies
 from claude_assets.insights.budgets import tables as budgets
 from claude_assets.insights.unit_economics import tables as unit_economics
 from claude_assets.inventory import tables as inventory
+from claude_assets.privacy.retention import RETENTION_LOG
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.identity import ORGANIZATION_IDENTITY
 from claude_assets.warehouse.restatements import RESTATEMENTS
@@ -38,6 +39,7 @@ def declared_tables() -> tuple[Table, ...]:
         INGEST_LOG,
         RESTATEMENTS,
         ORGANIZATION_IDENTITY,
+        RETENTION_LOG,
         *inventory.TABLES,
         facts.PRICE_BOOK,
         facts.FACTS_COST,

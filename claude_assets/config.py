@@ -14,6 +14,7 @@ organizations are declared and a run fails naming the variable to set. Several o
         history_start: 2026-01-01     # optional: first day of the partitions
         analytics_beta: false         # optional (enterprise): also read the beta usage/cost endpoints
         api_organization_id: 3f1c2b7a-1111-4e2b-9c3d-0a1b2c3d4e5f   # optional: the API's id of it (UUID or org_…)
+        pseudonymize: true            # optional: this organization's own switch (default: privacy.pseudonymize)
     price_book_file: prices.csv       # optional: price book rows that add to or override the list prices
                                       # (relative to this file; columns as claude_assets/facts/price_book.csv)
     budgets_file: budgets.yaml        # optional: the budgets (relative to this file; format in
@@ -54,6 +55,13 @@ organizations are declared and a run fails naming the variable to set. Several o
       default: [team:data-platform]   #   every group not named below (the default)
       groups:                         #   a group named here takes exactly these owners; facts, insights and
         facts: [team:finops, ana@example.com]   # exports default to team:finops
+    privacy:                          # optional: personal data (docs/privacy.md; defaults: off, keep forever)
+      pseudonymize: false             #   below raw, emails and names become u_<HMAC-SHA256>, keyed with the
+                                      #   secret in $CLAUDE_ASSETS_PSEUDONYM_KEY (never in this file)
+      raw_emails: keep                #   keep | pseudonymize: raw and inventory store the pseudonym too
+      retention_months:               #   rows older than this many months are deleted by retention_job,
+        raw: 25                       #   per table family (schema); absent: kept forever
+        facts: 25
 
 A key is never read from the file; invalid files fail at load with the file, line and field.
 """
@@ -153,6 +161,10 @@ class OrgConfig(BaseModel):
         default=False,
         description="also read the beta Usage and Cost Analytics "
         "endpoints (/v1/organizations/analytics/usage and /cost)",
+    )
+    pseudonymize: bool | None = Field(
+        default=None,
+        description="this organization's pseudonymization switch; none: the project's (privacy.pseudonymize)",
     )
     api_organization_id: str | None = Field(
         default=None,
@@ -420,6 +432,61 @@ class AlertsConfig(BaseModel):
         return self
 
 
+#: the environment variable holding the pseudonymization secret (never the configuration file)
+PSEUDONYM_KEY_ENV = "CLAUDE_ASSETS_PSEUDONYM_KEY"
+#: the table families retention counts months for: the warehouse's schemas
+RETENTION_FAMILIES = ("raw", "inventory", "facts", "insights", "exports")
+
+
+class RetentionMonths(BaseModel):
+    """How many months of rows each table family keeps (``retention_job``); a family left out keeps every row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raw: int | None = Field(
+        default=None, ge=1, le=1200, description="raw.* (and its ingest and restatement logs)"
+    )
+    inventory: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="inventory.*: versions closed before the limit (current ones stay)",
+    )
+    facts: int | None = Field(default=None, ge=1, le=1200, description="facts.* (the price book stays)")
+    insights: int | None = Field(default=None, ge=1, le=1200, description="insights.*")
+    exports: int | None = Field(
+        default=None, ge=1, le=1200, description="exports.* (the tables, not the files)"
+    )
+
+    def of(self, family: str) -> int | None:
+        return getattr(self, family)
+
+    @property
+    def any(self) -> bool:
+        return any(self.of(f) is not None for f in RETENTION_FAMILIES)
+
+
+class PrivacySettings(BaseModel):
+    """Personal data: pseudonymization below raw (off by default) and retention (off by default); docs/privacy.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pseudonymize: bool = Field(
+        default=False,
+        description="below raw (facts, insights, exports, alert payloads, UI metadata), emails and names become "
+        f"a keyed hash u_<HMAC-SHA256 hex> with the secret in ${PSEUDONYM_KEY_ENV}; per organization: "
+        "organizations[].pseudonymize",
+    )
+    raw_emails: Literal["keep", "pseudonymize"] = Field(
+        default="keep",
+        description="keep: raw and inventory hold what the API said; pseudonymize: they hold the same keyed hash "
+        "instead of emails and names (for the organizations pseudonymized), so no email is stored at all",
+    )
+    retention_months: RetentionMonths = Field(
+        default_factory=RetentionMonths, description="months of rows each table family keeps"
+    )
+
+
 class AnomalySettings(BaseModel):
     """When ``insights.cost_anomalies`` flags a day: one set of thresholds for every organization (nothing
     is tuned per customer). A day is compared with a weekly-seasonal baseline: the median of the same
@@ -580,6 +647,12 @@ class ProjectConfig(BaseModel):
         default_factory=OwnersConfig,
         description="who owns each asset group in the Dagster UI (emails or team: names)",
     )
+
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings,
+        description="pseudonymization of emails and names, and retention (docs/privacy.md)",
+    )
+
     budgets_file: Path | None = Field(
         default=None,
         description="a YAML file of budgets (claude_assets/insights/budgets/file.py); none: no budgets "
@@ -621,6 +694,24 @@ class ProjectConfig(BaseModel):
                 raise ValueError(f"organization slug {org.slug!r} appears twice")
             seen.add(org.slug)
         return self
+
+    @model_validator(mode="after")
+    def _raw_emails_need_pseudonyms(self) -> ProjectConfig:
+        if self.privacy.raw_emails == "pseudonymize" and not self.pseudonymized_orgs:
+            raise ValueError(
+                "privacy.raw_emails: pseudonymize replaces raw emails with their pseudonyms, so it needs "
+                "pseudonymization on: set privacy.pseudonymize: true (or pseudonymize: true on an organization)"
+            )
+        return self
+
+    def pseudonymizes(self, slug: str) -> bool:
+        """Whether organization ``slug``'s emails and names are pseudonymized below raw."""
+        org = self.get(slug)
+        return self.privacy.pseudonymize if org.pseudonymize is None else org.pseudonymize
+
+    @property
+    def pseudonymized_orgs(self) -> frozenset[str]:
+        return frozenset(o.slug for o in self.organizations if self.pseudonymizes(o.slug))
 
     def of_kind(self, kind: str) -> tuple[OrgConfig, ...]:
         return tuple(o for o in self.organizations if o.kind == kind)

@@ -26,6 +26,8 @@ from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
 from claude_assets.ingest.enterprise_reports.assets import report_assets
 from claude_assets.insights.assets import insights_assets
 from claude_assets.inventory.assets import inventory_assets
+from claude_assets.privacy.jobs import retention_job, retention_schedule
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.resource import Warehouse
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
 
@@ -40,6 +42,8 @@ def warehouse_path() -> str:
 
 
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
+    Pseudonyms.of(config)  # pseudonymization on without its secret: a configuration error now, not mid-run
+    retention = retention_job(config)
     assets = [
         *console_assets(config),
         *inventory_assets(config),
@@ -56,6 +60,8 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
     return dg.Definitions(
         assets=assets,
         asset_checks=[*automation.checks, *([revised] if revised else [])],
+        jobs=[retention],
+        schedules=[retention_schedule(config, retention)],  # stopped unless privacy.retention_months is set
         sensors=[
             *automation.sensors,
             provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen import configuration, data_dictionary
+from docgen import configuration, data_dictionary, privacy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,7 @@ class Document:
 DOCUMENTS = (
     Document("docs/data-dictionary.md", data_dictionary.render),
     Document("docs/configuration.md", configuration.render),
+    Document("docs/privacy.md", privacy.render),
 )
 
 

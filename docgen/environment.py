@@ -34,6 +34,14 @@ class Variable:
 
 VARIABLES = (
     Variable(
+        "CLAUDE_ASSETS_PSEUDONYM_KEY",
+        "unset",
+        "every asset run when pseudonymization is on (`claude_assets.privacy`)",
+        "the secret (at least 32 characters) keying the HMAC-SHA256 pseudonyms of emails and names; read only "
+        "from the environment. Required when `privacy.pseudonymize` is on (docs/privacy.md); another secret "
+        "gives other pseudonyms",
+    ),
+    Variable(
         "CLAUDE_ASSETS_CONFIG",
         "unset: the organizations come from the key variables below",
         "the code location (`claude_assets.config.load_config`)",

@@ -10,7 +10,7 @@ warehouse; the monthly files carry every other column.
 import pandera.pandas as pa
 
 from checks.schemas import DECIMAL, USD, staged_schema
-from claude_assets.warehouse.contract import MONEY, ORG_ID, Table, col
+from claude_assets.warehouse.contract import MONEY, ORG_ID, USER_ID, Table, col
 
 #: the fixed values of every row: one provider, one service, usage charges billed per day
 PROVIDER = "Anthropic"
@@ -74,7 +74,7 @@ EXTENSION_COLUMNS = (
     col("x_InferenceGeo", "VARCHAR", "global, us, …"),
     col("x_Speed", "VARCHAR", "standard or fast"),
     col("x_ApiKeyId", "VARCHAR", "API key, where the source has it"),
-    col("x_UserId", "VARCHAR", "user, where the source has it"),
+    col("x_UserId", "VARCHAR", "user, where the source has it", personal=USER_ID),
     col("x_ListCostUnpriced", "BOOLEAN", "true when facts.cost has no list price for the line", False),
     col("x_Source", "VARCHAR", "the raw table the line comes from, e.g. raw.console_cost", False),
     col("x_SourceGrain", "VARCHAR", "the grain of that raw table", False),

@@ -18,6 +18,7 @@ from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE, PRICE_BOOK
 from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.sql import in_day_ranges
 
@@ -129,7 +130,7 @@ def _rebuilt_asset(
     config: ProjectConfig,
     table: Table,
     inputs: tuple[Table, ...],
-    rebuild: Callable[[duckdb.DuckDBPyConnection, date, date], int],
+    rebuild: Callable[[duckdb.DuckDBPyConnection, date, date, Pseudonyms], int],
     specs: Callable[[Table], list[dg.AssetCheckSpec]],
     results: Callable[[duckdb.DuckDBPyConnection, Table, list[tuple[date, date]]], list[dg.AssetCheckResult]],
 ) -> dg.AssetsDefinition:
@@ -144,8 +145,11 @@ def _rebuilt_asset(
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         ranges = day_ranges(context)
+        pseudonyms = Pseudonyms.of(
+            config
+        )  # before any write: pseudonymization on without its secret fails here
         with duckdb.get_connection() as con:
-            rows = sum(rebuild(con, start, end) for start, end in ranges)
+            rows = sum(rebuild(con, start, end, pseudonyms) for start, end in ranges)
             metadata = _metadata(con, table, ranges, rows)
             checked = results(con, table, ranges)
         yield dg.MaterializeResult(metadata=metadata, check_results=checked)

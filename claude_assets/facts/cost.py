@@ -20,6 +20,7 @@ from claude_assets.facts.tables import FACTS_COST
 from claude_assets.facts.usage import USAGE_INPUTS, stage_priced_usage, statement
 from claude_assets.ingest.console.tables import CONSOLE_COST
 from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_COST
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.writes import ensure, rebuild_days
 
@@ -28,10 +29,12 @@ COST_INPUTS: tuple[Table, ...] = (CONSOLE_COST, ENTERPRISE_COST, *USAGE_INPUTS)
 COST_STATEMENTS = ("cost_console", "cost_enterprise", "cost_priority", "cost_claude_code")
 
 
-def rebuild_cost(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+def rebuild_cost(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, pseudonyms: Pseudonyms | None = None
+) -> int:
     """Replace the days [start, end) of facts.cost; returns the rows written."""
     for table in (CONSOLE_COST, ENTERPRISE_COST):
         ensure(con, table)
-    stage_priced_usage(con, start, end)
+    stage_priced_usage(con, start, end, pseudonyms)
     lines = " UNION ALL BY NAME ".join(f"({statement(name)})" for name in COST_STATEMENTS)
     return rebuild_days(con, FACTS_COST, start, end, lines, [start, end])

@@ -1,7 +1,7 @@
 """The facts tables (schema ``facts``), declared once: DDL, Dagster column schema and pandera schema come
 from these declarations. Each part of the layer declares its tables here, in dependency order."""
 
-from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table, col  # noqa: F401
+from claude_assets.warehouse.contract import EMAIL, LINEAGE, MONEY, ORG_ID, USER_ID, Table, col  # noqa: F401
 
 # -- the price book ------------------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ _SOURCE_GRAIN = col(
 _DIMENSIONS = (
     col("workspace_id", "VARCHAR", "Console workspace; null is the default workspace (or not in the source)"),
     col("api_key_id", "VARCHAR", "Console API key"),
-    col("user_id", "VARCHAR", "user account (Console key-less usage by a member)"),
+    col("user_id", "VARCHAR", "user account (Console key-less usage by a member)", personal=USER_ID),
     col("product", "VARCHAR", "Claude product (Enterprise usage; claude_code for Claude Code)"),
     col("model", "VARCHAR", "model id"),
     col("service_tier", "VARCHAR", "standard, batch, priority, …"),
@@ -132,7 +132,13 @@ FACTS_COST = Table(
         _SOURCE,
         _SOURCE_GRAIN,
         col("charge_kind", "VARCHAR", "billed, or estimate (never part of billed totals)", False),
-        col("description", "VARCHAR", "the cost line (the cost report's description for Console lines)"),
+        col(
+            "description",
+            "VARCHAR",
+            "the cost line (the cost report's description for Console lines; a Claude Code estimate names its "
+            "actor)",
+            personal=EMAIL,
+        ),
         *_DIMENSIONS,
         col("cost_type", "VARCHAR", "tokens, web_search, code_execution or session_usage"),
         col("token_type", "VARCHAR", "token type of a tokens line, as the cost reports name it"),
@@ -190,6 +196,7 @@ FACTS_USAGE = Table(
             "actor",
             "VARCHAR",
             "Claude Code's actor (user email or API key name); Console service account (OIDC federation)",
+            personal=EMAIL,
         ),
         col(
             "token_type",
@@ -271,7 +278,7 @@ COST_ALLOCATION = Table(
         col("parent_billed_cost_usd", MONEY, "the parent's billed cost (facts.cost.billed_cost_usd)", False),
         col("allocated_to_kind", "VARCHAR", " | ".join(ALLOCATED_TO_KINDS), False),
         col("api_key_id", "VARCHAR", "the API key (api_key rows)"),
-        col("user_id", "VARCHAR", "the seat user (user rows)"),
+        col("user_id", "VARCHAR", "the seat user (user rows)", personal=USER_ID),
         col(
             "share",
             "DECIMAL(38, 12)",

@@ -16,6 +16,7 @@ from claude_assets.facts.pricing import priced_sql
 from claude_assets.facts.tables import FACTS_USAGE
 from claude_assets.ingest.console.tables import CLAUDE_CODE_MODELS, CLAUDE_CODE_USAGE, CONSOLE_USAGE
 from claude_assets.ingest.enterprise_reports.tables import ENTERPRISE_USAGE
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.sql import sql_file
 from claude_assets.warehouse.writes import ensure, rebuild_days
@@ -31,8 +32,12 @@ def statement(name: str) -> str:
     return sql_file(__file__, name)
 
 
-def stage_priced_usage(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
-    """Temp table ``_usage_priced``: every source's usage of the days [start, end), one row per measure, priced."""
+def stage_priced_usage(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, pseudonyms: Pseudonyms | None = None
+) -> None:
+    """Temp table ``_usage_priced``: every source's usage of the days [start, end), one row per measure, priced;
+    people named as ``pseudonyms`` says (none: as the API said)."""
+    (pseudonyms or Pseudonyms()).register(con)
     for table in USAGE_INPUTS:
         ensure(con, table)  # an organization kind the configuration lacks leaves its raw table empty
     con.execute(statement("usage_token_type"))
@@ -55,7 +60,9 @@ def price_usage(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def rebuild_usage(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+def rebuild_usage(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, pseudonyms: Pseudonyms | None = None
+) -> int:
     """Replace the days [start, end) of facts.usage; returns the rows written."""
-    stage_priced_usage(con, start, end)
+    stage_priced_usage(con, start, end, pseudonyms)
     return rebuild_days(con, FACTS_USAGE, start, end, statement("usage"), [start, end])

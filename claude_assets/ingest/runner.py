@@ -30,6 +30,7 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
 from claude_assets.partitions import DATE, ORG, split, windows_by_org
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse import identity, restatements
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.preflight import check_writable
@@ -114,6 +115,7 @@ def run_windows(
     """``complete_after``: how the source finishes a day (None: it serves only finished days);
     ``revisable_for``: how long after a day ends the source may still revise it (``day_revisable_for``)."""
     check_writable(duckdb)  # before any request: a warehouse this run cannot write fails it now
+    pseudonyms = Pseudonyms.of(config)  # pseudonymization on without its secret fails here too
     stats = CallStats()
     covered, skipped = _plan(context, config, availability)
     latest = _check_latest(config, api, covered, availability, tables, stats)
@@ -148,15 +150,19 @@ def run_windows(
                     _refuse_rows_outside(slug, table, frame, start, end, fetched.source_request)
                     try:
                         window_checks.validate(schemas[table], table, frame)
-                    except window_checks.SchemaViolation as exc:
+                    except window_checks.SchemaViolation as found:
+                        shown = window_checks.SchemaViolation(  # the failure is shown in the UI: below raw
+                            table, pseudonyms.mask_failures(table, slug, found.failures)
+                        )
                         raise dg.Failure(
-                            description=f"{slug} {start}..{end}: {exc}",
+                            description=f"{slug} {start}..{end}: {shown}",
                             metadata={
                                 "failure_cases": dg.MetadataValue.md(
-                                    exc.failures.head(50).to_markdown(index=False)
+                                    shown.failures.head(50).to_markdown(index=False)
                                 )
                             },
                         ) from None
+                    fetched.frames[table] = pseudonyms.for_raw(table, frame)  # privacy.raw_emails
                 if batch.windows and (batch.end != start or batch.days >= WRITE_DAYS):
                     batch.flush(context, duckdb, rows)
                 judged = {
@@ -172,7 +178,7 @@ def run_windows(
         restated = restatements.of_run(con, tables, context.run.run_id)
         _restatement_metadata(context, tables, partitions, restated)
         for table in tables:
-            meta = _metadata(con, table, covered, rows[table], stats, skipped)
+            meta = _metadata(con, table, covered, rows[table], stats, skipped, pseudonyms)
             meta.update(restatements.summary(restated.get(table.qualified, [])))
             if latest:
                 meta["latest_available_day"] = {k: v.isoformat() for k, v in latest.items()}
@@ -477,7 +483,13 @@ def _nothing_to_check(table: Table, skipped: dict[str, dict[str, int]]) -> list[
 
 
 def _metadata(
-    con, table: Table, covered: Windows, rows: int, stats: CallStats, skipped: dict[str, dict[str, int]]
+    con,
+    table: Table,
+    covered: Windows,
+    rows: int,
+    stats: CallStats,
+    skipped: dict[str, dict[str, int]],
+    pseudonyms: Pseudonyms,
 ) -> dict:
     meta: dict = {
         "dagster/row_count": rows,
@@ -520,5 +532,6 @@ def _metadata(
         f"WHERE {where} ORDER BY ALL LIMIT 10",
         params,
     ).df()
+    preview = pseudonyms.mask(table, preview)  # the UI is below raw: no email or name of a pseudonymized org
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
     return meta

@@ -19,6 +19,7 @@ from claude_assets.inventory.tables import (
     WORKSPACES_TABLE,
     fields,
 )
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import canonical_hash
 from resources.client import ApiClient, CallStats
@@ -177,15 +178,18 @@ class Snapshot:
     duplicates_dropped: int = 0
 
 
-def _frame(table: Table, rows: list[dict], org_id: str, fetched_at: str) -> tuple[pd.DataFrame, int]:
+def _frame(
+    table: Table, rows: list[dict], org_id: str, fetched_at: str, pseudonyms: Pseudonyms | None = None
+) -> tuple[pd.DataFrame, int]:
     tracked = [
         c.name
         for c in table.columns
         if c.name not in {"row_hash", "valid_from", "valid_to", "is_current", "fetched_at", "source_request"}
     ]
+    raw = pseudonyms or Pseudonyms()
     staged = []
     for row in rows:
-        row = {"org_id": org_id, **row}
+        row = raw.record_for_raw(table, {"org_id": org_id, **row})  # privacy.raw_emails, before the row hash
         staged.append(
             {**row, "row_hash": canonical_hash({c: row.get(c) for c in tracked}), "fetched_at": fetched_at}
         )
@@ -202,8 +206,11 @@ def _frame(table: Table, rows: list[dict], org_id: str, fetched_at: str) -> tupl
     return frame, before - len(frame)
 
 
-def fetch_snapshot(client: ApiClient, org: OrgConfig, stats: CallStats, log=None) -> Snapshot:
-    """Read the whole inventory of one organization (nothing is written here)."""
+def fetch_snapshot(
+    client: ApiClient, org: OrgConfig, stats: CallStats, log=None, pseudonyms: Pseudonyms | None = None
+) -> Snapshot:
+    """Read the whole inventory of one organization (nothing is written here); emails and names staged as
+    ``pseudonyms.record_for_raw`` says (none: as the API said)."""
     fetched_at = datetime.now(UTC).isoformat()
     lists: dict[str, tuple[str, dict]] = {
         "workspaces": (WORKSPACES, {"include_archived": "true", "include_default": "true"}),
@@ -266,6 +273,6 @@ def fetch_snapshot(client: ApiClient, org: OrgConfig, stats: CallStats, log=None
     }
     frames, dropped = {}, 0
     for table, table_rows in staged.items():
-        frames[table], n = _frame(table, table_rows, org.slug, fetched_at)
+        frames[table], n = _frame(table, table_rows, org.slug, fetched_at, pseudonyms)
         dropped += n
     return Snapshot(org.slug, at, frames, stats, dropped)

@@ -9,6 +9,7 @@ from checks.window import SchemaViolation, validate
 from claude_assets.config import ProjectConfig
 from claude_assets.inventory.fetch import Snapshot, fetch_snapshot
 from claude_assets.inventory.tables import ENTITIES, SCHEMAS, TABLES
+from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse import identity
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import SnapshotChange, apply_snapshot
@@ -18,12 +19,15 @@ from resources.apis import ConsoleAdminApi
 from resources.client import CallStats
 
 
-def validate_snapshot(snapshot: Snapshot) -> None:
-    """Every staged table against its pandera schema; a failure fails the run and writes nothing."""
+def validate_snapshot(snapshot: Snapshot, pseudonyms: Pseudonyms | None = None) -> None:
+    """Every staged table against its pandera schema; a failure fails the run and writes nothing (its emails and
+    names shown as ``pseudonyms`` says)."""
     for table, frame in snapshot.frames.items():
         try:
             validate(SCHEMAS[table], table, frame)
-        except SchemaViolation as exc:
+        except SchemaViolation as found:
+            masked = (pseudonyms or Pseudonyms()).mask_failures(table, snapshot.org_id, found.failures)
+            exc = SchemaViolation(table, masked)
             raise dg.Failure(
                 description=f"{snapshot.org_id}: {exc}",
                 metadata={
@@ -63,6 +67,7 @@ def _metadata(
     snapshots: list[Snapshot],
     changes: dict[str, SnapshotChange],
     stats: CallStats,
+    pseudonyms: Pseudonyms,
 ) -> dict:
     where = "org_id IN (" + ", ".join("?" for _ in orgs) + ")"
     current, total = con.execute(
@@ -73,6 +78,7 @@ def _metadata(
         f"WHERE {where} AND is_current ORDER BY ALL LIMIT 10",
         orgs,
     ).df()
+    preview = pseudonyms.mask(table, preview)  # the UI is below raw: no email or name of a pseudonymized org
     latest = max(s.at for s in snapshots)
     return {
         "dagster/row_count": int(current),
@@ -94,6 +100,7 @@ def run_snapshots(
     context: dg.AssetExecutionContext, *, config: ProjectConfig, api: ConsoleAdminApi, duckdb: DuckDBResource
 ) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
     check_writable(duckdb)  # before any request: a warehouse this run cannot write fails it now
+    pseudonyms = Pseudonyms.of(config)  # pseudonymization on without its secret fails here too
     total = CallStats()
     snapshots: list[Snapshot] = []
     changes: dict[Table, dict[str, SnapshotChange]] = {t: {} for t in TABLES}
@@ -101,10 +108,10 @@ def run_snapshots(
         org = config.get(slug)
         stats = CallStats()
         with api.client(org) as client:
-            snapshot = fetch_snapshot(client, org, stats, context.log)
+            snapshot = fetch_snapshot(client, org, stats, context.log, pseudonyms)
             guard = identity.guard(org, client.seen_organizations.ids, context.run.run_id)
         total.merge(stats)
-        validate_snapshot(snapshot)
+        validate_snapshot(snapshot, pseudonyms)
         with duckdb.get_connection() as con:
             written = write_snapshot(con, snapshot, guard)
         snapshots.append(snapshot)
@@ -125,7 +132,7 @@ def run_snapshots(
             out.append(
                 dg.MaterializeResult(
                     asset_key=table.asset_key,
-                    metadata=_metadata(con, table, orgs, snapshots, changes[table], total),
+                    metadata=_metadata(con, table, orgs, snapshots, changes[table], total, pseudonyms),
                 )
             )
         for entity in ENTITIES:

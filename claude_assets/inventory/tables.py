@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pandera.pandas as pa
 
 from checks import inventory as inventory_checks
-from claude_assets.warehouse.contract import ORG_ID, Column, Table
+from claude_assets.warehouse.contract import EMAIL as EMAIL_DATA
+from claude_assets.warehouse.contract import ORG_ID, PERSON_NAME, USER_ID, Column, Table
 from claude_assets.warehouse.contract import col as _c
 
 POINT_IN_TIME = (
@@ -57,7 +58,10 @@ def _history(name: str, keys: dict[str, str], fields: tuple[Column, ...], *, des
     """A history table: org_id, the entity's key columns (``keys``: name -> description), its API ``type``
     (the table name in the singular) and ``fields``, then the history columns; one row per entity and
     ``valid_from``."""
-    key_columns = tuple(_c(k, "VARCHAR", text, False) for k, text in keys.items())
+    key_columns = tuple(
+        _c(k, "VARCHAR", text, False, personal=USER_ID if k == "user_id" else None)
+        for k, text in keys.items()
+    )
     kind = name.removesuffix("s")
     return Table(
         "inventory",
@@ -105,8 +109,8 @@ USERS_TABLE = _history(
     "users",
     {"user_id": "user id (user_…); the usage report's account_id"},
     (
-        _c("email", "VARCHAR", "the user's email address"),
-        _c("name", "VARCHAR", "the user's name"),
+        _c("email", "VARCHAR", "the user's email address", personal=EMAIL_DATA),
+        _c("name", "VARCHAR", "the user's name", personal=PERSON_NAME),
         _c("role", "VARCHAR", "user, developer, billing, claude_code_user, admin, …"),
         _c("added_at", "TIMESTAMPTZ", "when the user joined the organization"),
     ),
@@ -169,7 +173,7 @@ INVITES_TABLE = _history(
     "invites",
     {"invite_id": "invite id (invite_…)"},
     (
-        _c("email", "VARCHAR", "the email address invited"),
+        _c("email", "VARCHAR", "the email address invited", personal=EMAIL_DATA),
         _c("role", "VARCHAR", "the organization role the invite grants (user, developer, billing, admin, …)"),
         _c("status", "VARCHAR", "pending, accepted, expired or deleted"),
         _c("invited_at", "TIMESTAMPTZ", "when the invite was sent"),
@@ -205,14 +209,19 @@ API_KEYS_TABLE = _history(
             "scope.workspace_id: the real id, the default workspace's included (derived from workspace_id "
             "when the API sends no scope)",
         ),
-        _c("created_by_id", "VARCHAR", "created_by.id: the user or service account that created it"),
+        _c(
+            "created_by_id",
+            "VARCHAR",
+            "created_by.id: the user or service account that created it",
+            personal=USER_ID,
+        ),
         _c("created_by_type", "VARCHAR", "created_by.type: user or service_account"),
         _c(
             "principal_type",
             "VARCHAR",
             "principal.type: user or service_account (the SDK's user_actor, service_account_actor)",
         ),
-        _c("principal_id", "VARCHAR", "principal.id (or its user_id / service_account_id)"),
+        _c("principal_id", "VARCHAR", "principal.id (or its user_id / service_account_id)", personal=USER_ID),
         _c("created_at", "TIMESTAMPTZ", "when the key was created"),
         _c("expires_at", "TIMESTAMPTZ", "null = never expires"),
         _c("partial_key_hint", "VARCHAR", "the redacted key the Console shows (never the key)"),

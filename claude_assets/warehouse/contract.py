@@ -14,6 +14,10 @@ import dagster as dg
 
 MONEY = "DECIMAL(38, 12)"
 
+#: the kinds of personal data a column can hold (``Column.personal``); docs/privacy.md is generated from the marks
+EMAIL, PERSON_NAME, USER_ID = "email", "name", "user id"
+PERSONAL_KINDS = (EMAIL, PERSON_NAME, USER_ID)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -21,6 +25,12 @@ class Column:
     type: str  # DuckDB type
     description: str = ""
     nullable: bool = True
+    #: the personal data the column can hold (one of ``PERSONAL_KINDS``), or None
+    personal: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.personal is not None and self.personal not in PERSONAL_KINDS:
+            raise ValueError(f"column {self.name}: personal={self.personal!r} is not one of {PERSONAL_KINDS}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,11 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def personal_columns(self) -> tuple[Column, ...]:
+        """The columns that can hold personal data (marked ``personal``)."""
+        return tuple(c for c in self.columns if c.personal)
+
     def ddl(self) -> str:
         cols = ",\n  ".join(f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n  {cols}\n)"
@@ -67,8 +82,10 @@ class Table:
         )
 
 
-def col(name: str, type_: str, description: str = "", nullable: bool = True) -> Column:
-    return Column(name, type_, description, nullable)
+def col(
+    name: str, type_: str, description: str = "", nullable: bool = True, *, personal: str | None = None
+) -> Column:
+    return Column(name, type_, description, nullable, personal)
 
 
 ORG_ID = col("org_id", "VARCHAR", "organization slug (from the configuration)", False)

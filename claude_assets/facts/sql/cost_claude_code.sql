@@ -1,9 +1,12 @@
 -- Estimate rows of the days [$1, $2): Claude Code's own estimated cost (raw.claude_code_model_usage) per day,
 -- actor and model, terminals summed, with the price book's list price of the same tokens (_usage_priced).
--- Never billed money: the Console cost report already bills this usage (billed and effective are 0).
+-- Never billed money: the Console cost report already bills this usage (billed and effective are 0). A user
+-- actor (an email) is named by pseudonym(org_id, actor_id), as in facts.usage (claude_assets.privacy).
 WITH estimated AS (
     SELECT
-        org_id, usage_date, actor_type, actor_id, model,
+        org_id, usage_date, actor_type,
+        CASE WHEN actor_type = 'user_actor' THEN pseudonym(org_id, actor_id) ELSE actor_id END AS actor,
+        model,
         sum(estimated_cost_usd) AS estimated_cost_usd,
         max(fetched_at) AS fetched_at,
         string_agg(DISTINCT source_request, ' | ' ORDER BY source_request) AS source_request
@@ -26,7 +29,7 @@ SELECT
     'raw.claude_code_model_usage' AS source,
     'day x Claude Code actor x model' AS source_grain,
     'estimate' AS charge_kind,
-    'Claude Code estimated cost: ' || e.actor_type || ' ' || e.actor_id AS description,
+    'Claude Code estimated cost: ' || e.actor_type || ' ' || e.actor AS description,
     NULL AS workspace_id,
     NULL AS api_key_id,
     NULL AS user_id,
@@ -48,4 +51,4 @@ SELECT
     e.source_request
 FROM estimated AS e
 LEFT JOIN priced AS p
-    ON p.org_id = e.org_id AND p.usage_date = e.usage_date AND p.actor = e.actor_id AND p.model = e.model
+    ON p.org_id = e.org_id AND p.usage_date = e.usage_date AND p.actor = e.actor AND p.model = e.model

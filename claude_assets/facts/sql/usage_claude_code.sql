@@ -1,10 +1,11 @@
 -- Claude Code usage (raw.claude_code_model_usage) of the days [$1, $2): per day, actor and model (terminals
 -- summed), one row per token type. An actor whose activity row says customer_type 'subscription' is billed
 -- by its plan; every other actor calls the Console API (its API keys or Console login), so its usage is
--- already inside raw.console_usage (included_in), and never counted again.
+-- already inside raw.console_usage (included_in), and never counted again. A user actor (an email) is shown as
+-- pseudonym(org_id, actor_id): its keyed hash when the organization is pseudonymized (claude_assets.privacy).
 WITH by_actor AS (
     SELECT
-        m.org_id, m.usage_date, m.actor_id, m.model,
+        m.org_id, m.usage_date, m.actor_type, m.actor_id, m.model,
         CASE WHEN a.customer_type = 'subscription' THEN NULL ELSE 'raw.console_usage' END AS included_in,
         sum(m.input_tokens) AS input_tokens,
         sum(m.output_tokens) AS output_tokens,
@@ -35,7 +36,7 @@ SELECT
     NULL::VARCHAR AS context_window,
     NULL::VARCHAR AS inference_geo,
     NULL::VARCHAR AS speed,
-    actor_id AS actor,
+    CASE WHEN actor_type = 'user_actor' THEN pseudonym(org_id, actor_id) ELSE actor_id END AS actor,
     usage_token_type(measure) AS token_type,
     CAST(quantity AS BIGINT) AS quantity,
     NULL::TIMESTAMPTZ AS data_refreshed_at,

@@ -6,13 +6,13 @@ the rows staged for it.
 
 from checks import schemas as sc
 from claude_assets.ingest.columns import USAGE_TOKEN_COLUMNS, USAGE_TOKENS
-from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table
+from claude_assets.warehouse.contract import EMAIL, LINEAGE, MONEY, ORG_ID, USER_ID, Table
 from claude_assets.warehouse.contract import col as _c
 
 KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket", False))
 #: the usage report's ``group_by[]`` dimensions, every one requested (so nothing is summed away)
 USAGE_DIM_COLUMNS = (
-    _c("account_id", "VARCHAR", "user account (OAuth / Workbench usage); null otherwise"),
+    _c("account_id", "VARCHAR", "user account (OAuth / Workbench usage); null otherwise", personal=USER_ID),
     _c("api_key_id", "VARCHAR", "API key; null for Console/Workbench usage without a key"),
     _c("service_account_id", "VARCHAR", "service account (OIDC federation)"),
     _c("workspace_id", "VARCHAR", "workspace; null is the default workspace"),
@@ -92,8 +92,13 @@ CLAUDE_CODE_USAGE = Table(
     columns=(
         *KEYS,
         _c("actor_type", "VARCHAR", "user_actor or api_actor", False),
-        _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False),
-        _c("email_address", "VARCHAR", "a user actor's email address; null for an API key actor"),
+        _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False, personal=EMAIL),
+        _c(
+            "email_address",
+            "VARCHAR",
+            "a user actor's email address; null for an API key actor",
+            personal=EMAIL,
+        ),
         _c("api_key_name", "VARCHAR", "an API key actor's key name; null for a user actor"),
         TERMINAL,
         REMOTE,
@@ -136,7 +141,7 @@ CLAUDE_CODE_MODELS = Table(
     columns=(
         *KEYS,
         _c("actor_type", "VARCHAR", "user_actor or api_actor", False),
-        _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False),
+        _c("actor_id", "VARCHAR", "the user's email address or the API key's name", False, personal=EMAIL),
         TERMINAL,
         REMOTE,
         _c("model", "VARCHAR", "model id (model_breakdown[].model)", False),

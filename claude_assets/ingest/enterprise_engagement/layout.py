@@ -30,9 +30,19 @@ def int_field(path: str, description: str = "", nullable: bool = True, column: s
     return Field(path, _c(column or column_name(path), "BIGINT", description, nullable), "int")
 
 
-def text_field(path: str, description: str = "", nullable: bool = True, column: str | None = None) -> Field:
-    """A text leaf; its column is named after the path (``column_name``) unless ``column`` is given."""
-    return Field(path, _c(column or column_name(path), "VARCHAR", description, nullable), "text")
+def text_field(
+    path: str,
+    description: str = "",
+    nullable: bool = True,
+    column: str | None = None,
+    *,
+    personal: str | None = None,
+) -> Field:
+    """A text leaf; its column is named after the path (``column_name``) unless ``column`` is given; ``personal``
+    marks the personal data it can hold (``claude_assets.warehouse.contract.PERSONAL_KINDS``)."""
+    return Field(
+        path, _c(column or column_name(path), "VARCHAR", description, nullable, personal=personal), "text"
+    )
 
 
 @dataclass(frozen=True)

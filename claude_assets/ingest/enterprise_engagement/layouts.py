@@ -1,7 +1,7 @@
 """The wire layout of each engagement endpoint's record (reference B1-B7): every field and its column."""
 
 from claude_assets.ingest.enterprise_engagement.layout import Field, Layout, int_field, text_field
-from claude_assets.warehouse.contract import MONEY
+from claude_assets.warehouse.contract import EMAIL, MONEY, USER_ID
 from claude_assets.warehouse.contract import col as _c
 
 OFFICE_APPS = ("excel", "outlook", "powerpoint", "word")
@@ -137,8 +137,8 @@ USER_METRIC_PATHS = (
 )
 USER_LAYOUT = Layout(
     (
-        text_field("user.id", "the member's user id (user_...)", False, column="user_id"),
-        text_field("user.email_address", "the member's email address", column="user_email"),
+        text_field("user.id", "the member's user id (user_...)", False, column="user_id", personal=USER_ID),
+        text_field("user.email_address", "the member's email address", column="user_email", personal=EMAIL),
         text_field("user.type", "the actor type (user)", column="user_type"),
         Field(
             "last_activity_date",
@@ -189,7 +189,7 @@ def _used_in(thing: str, field: str, *, chat: bool = True) -> tuple[Field, ...]:
     )
 
 
-_USER_ID = text_field("user_id", "the member the row is about (group_by[]=user_id)", False)
+_USER_ID = text_field("user_id", "the member the row is about (group_by[]=user_id)", False, personal=USER_ID)
 _PRODUCT = text_field(
     "product",
     "the surface the row is about (group_by[]=product): chat, claude_code, cowork, "
@@ -204,12 +204,16 @@ PROJECT_LAYOUT = Layout(
         text_field("project_name", "the project's name"),
         Field("created_at", _c("created_at", "TIMESTAMPTZ", "when the project was created"), "instant"),
         text_field(
-            "created_by.id", "creator's user id (null when unknown or deleted)", column="created_by_user_id"
+            "created_by.id",
+            "creator's user id (null when unknown or deleted)",
+            column="created_by_user_id",
+            personal=USER_ID,
         ),
         text_field(
             "created_by.email_address",
             "creator's email address (null when unknown or deleted)",
             column="created_by_email",
+            personal=EMAIL,
         ),
         text_field("created_by.type", "creator's actor type (user)", column="created_by_type"),
         _USER_ID,

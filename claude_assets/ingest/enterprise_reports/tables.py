@@ -6,7 +6,7 @@ import pandera.pandas as pa
 from checks import schemas as sc
 from claude_assets.ingest.columns import USAGE_TOKEN_COLUMNS, USAGE_TOKENS
 from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
-from claude_assets.warehouse.contract import LINEAGE, MONEY, ORG_ID, Table
+from claude_assets.warehouse.contract import EMAIL, LINEAGE, MONEY, ORG_ID, PERSON_NAME, USER_ID, Table
 from claude_assets.warehouse.contract import col as _c
 
 KEYS = (ORG_ID, _c("usage_date", "DATE", "the UTC day of the bucket or row", False))
@@ -68,9 +68,14 @@ GROUPING = (
     ),
 )
 USER = (
-    _c("user_id", "VARCHAR", "the seat user (user_…)", False),
-    _c("email", "VARCHAR", "the user's email (API field email or email_address); null for deleted users"),
-    _c("user_name", "VARCHAR", "the user's name ('Deleted User' for deleted users)"),
+    _c("user_id", "VARCHAR", "the seat user (user_…)", False, personal=USER_ID),
+    _c(
+        "email",
+        "VARCHAR",
+        "the user's email (API field email or email_address); null for deleted users",
+        personal=EMAIL,
+    ),
+    _c("user_name", "VARCHAR", "the user's name ('Deleted User' for deleted users)", personal=PERSON_NAME),
     _c("user_deleted", "BOOLEAN", "the user is no longer a member (kept, with no email)", False),
     _c("actor_type", "VARCHAR", "user_actor"),
 )
@@ -166,10 +171,26 @@ ACTOR = (
         "JSON",
         "the actor object as returned (user, service account, API key or federated); null "
         "unless grouped by actor, or usage with no actor",
+        personal=EMAIL,
     ),
-    _c("actor_id", "VARCHAR", "user_id, service_account_id, api_key_id or federated subject of the actor"),
-    _c("actor_email", "VARCHAR", "a user actor's email (email_address or email); null for deleted users"),
-    _c("actor_name", "VARCHAR", "a user actor's name ('Deleted User' for deleted users)"),
+    _c(
+        "actor_id",
+        "VARCHAR",
+        "user_id, service_account_id, api_key_id or federated subject of the actor",
+        personal=USER_ID,
+    ),
+    _c(
+        "actor_email",
+        "VARCHAR",
+        "a user actor's email (email_address or email); null for deleted users",
+        personal=EMAIL,
+    ),
+    _c(
+        "actor_name",
+        "VARCHAR",
+        "a user actor's name ('Deleted User' for deleted users)",
+        personal=PERSON_NAME,
+    ),
     _c("user_deleted", "BOOLEAN", "a user actor that is no longer a member (kept, with no email)"),
 )
 V2_DIM_COLUMNS = tuple(_c(d, "VARCHAR", f"{doc} (null unless grouped)") for d, doc in V2_DIM_DOC.items())

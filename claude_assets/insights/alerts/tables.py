@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from claude_assets.warehouse.contract import Table, col
+from claude_assets.warehouse.contract import USER_ID, Table, col
 
 #: the insights the alerts are raised from, and the assets that write them (their lineage upstream)
 ANOMALIES = "insights.cost_anomalies"
@@ -40,7 +40,13 @@ ALERT_LOG = Table(
             "the webhook's URL without its path and query (they hold its secret)",
             False,
         ),
-        col("payload", "JSON", "the JSON body posted (Slack-compatible: text and blocks)", False),
+        col(
+            "payload",
+            "JSON",
+            "the JSON body posted (Slack-compatible: text and blocks)",
+            False,
+            personal=USER_ID,
+        ),
         col(
             "attempt",
             "INTEGER",

@@ -1,6 +1,6 @@
 """The anomaly table (schema ``insights``), declared once: DDL, Dagster column schema and pandera schema."""
 
-from claude_assets.warehouse.contract import MONEY, ORG_ID, Table, col
+from claude_assets.warehouse.contract import MONEY, ORG_ID, USER_ID, Table, col
 
 MEASURES = ("cost_usd", "tokens")
 SLICE_KINDS = ("total", "model", "workspace", "api_key", "user", "product")
@@ -48,6 +48,7 @@ COST_ANOMALIES = Table(
             "VARCHAR",
             "the slice (a model, workspace id or 'default', key id, user id, product); 'all' for the total",
             False,
+            personal=USER_ID,
         ),
         col(
             "severity",
@@ -65,15 +66,17 @@ COST_ANOMALIES = Table(
             "JSON",
             "the child slices that rose: [{slice_kind, slice, actual, expected, change, share}], largest first",
             False,
+            personal=USER_ID,
         ),
         col("top_driver_kind", "VARCHAR", "the top driver's slice kind; null when no child slice rose"),
-        col("top_driver", "VARCHAR", "the top driver's slice"),
+        col("top_driver", "VARCHAR", "the top driver's slice", personal=USER_ID),
         col("top_driver_share", "DOUBLE", "the top driver's share of the change"),
         col(
             "explanation",
             "VARCHAR",
             "one line naming the slice, the day, actual against expected and the top driver",
             False,
+            personal=USER_ID,
         ),
     ),
     grain=("org_id", "usage_date", "measure", "slice_kind", "slice"),

@@ -1,7 +1,7 @@
 """The budget tables (schema ``insights``), declared once: DDL, Dagster column schema and pandera schema come
 from these declarations."""
 
-from claude_assets.warehouse.contract import MONEY, Table, col
+from claude_assets.warehouse.contract import MONEY, USER_ID, Table, col
 
 PCT = "DECIMAL(18, 6)"
 
@@ -32,6 +32,7 @@ BUDGET_STATUS = Table(
             "VARCHAR",
             "what the budget covers, e.g. 'organization=acme | model=claude-opus-4*'",
             False,
+            personal=USER_ID,
         ),
         col(
             "spend_source",
@@ -116,7 +117,7 @@ BUDGET_CROSSINGS = Table(
             "crossing_id", "VARCHAR", "stable id: sha256 of budget, period_start, threshold_pct, basis", False
         ),
         col("budget", "VARCHAR", "the budget's name", False),
-        col("scope", "VARCHAR", "what the budget covered on first_crossed_on", False),
+        col("scope", "VARCHAR", "what the budget covered on first_crossed_on", False, personal=USER_ID),
         col("period", "VARCHAR", "month or quarter", False),
         col("period_start", "DATE", "the period's first day", False),
         col("period_end", "DATE", "the period's last day", False),

@@ -1,0 +1,1 @@
+"""Personal data: pseudonyms below the raw layer and retention of old rows (docs/privacy.md)."""
