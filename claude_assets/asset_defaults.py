@@ -19,8 +19,9 @@ KINDS = {"duckdb", "python"}
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
-def daily_by_org_args(config: ProjectConfig, kind: str, group: str) -> dict:
-    """``@dg.asset`` / ``@dg.multi_asset`` arguments of a date x organization asset of API family ``kind``:
+def daily_by_org_args(config: ProjectConfig, kind: str | None, group: str) -> dict:
+    """``@dg.asset`` / ``@dg.multi_asset`` arguments of a date x organization asset of API family ``kind``
+    (None: an API every kind of organization serves):
     its partitions, one run per backfill (assets read ranges, never one partition), group, kinds, owner."""
     return {
         "partitions_def": daily_by_org(config, kind),

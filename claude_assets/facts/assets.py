@@ -230,7 +230,13 @@ def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             built = [reconciliation.rebuild(con, start, end) for start, end in ranges]
             metadata = reconciliation.metadata(con, ranges, sum(rows for rows, _ in built))
-            checked = reconciliation_checks.results(con, table, ranges, config.reconciliation_tolerance_usd)
+            checked = reconciliation_checks.results(
+                con,
+                table,
+                ranges,
+                config.reconciliation_tolerance_usd,
+                [o.slug for o in config.organizations if o.cost_record == "analytics"],
+            )
         yield dg.MaterializeResult(metadata=metadata, check_results=checked)
 
     return _asset
