@@ -458,3 +458,31 @@ def test_a_server_at_odds_with_itself_leaves_an_unexplained_row_and_fails_the_pa
         assert checks.unexplained_within_tolerance(c, COST_RECONCILIATION, ranges, TOLERANCE).passed
     finally:
         c.close()
+
+
+def test_facts_cost_reads_the_record_each_organization_names(analytics_con, sim):
+    """cost_record: analytics puts an organization's billed lines on raw.analytics_cost for the days that API
+    was read for it (the same money, by parity); other days and other organizations keep the legacy lines."""
+    from claude_assets.facts.cost import rebuild_cost
+
+    first = ANALYTICS_START - timedelta(days=2)  # two days read from the legacy reports only
+    rebuild_cost(
+        analytics_con, first, ANALYTICS_END, {"acme-console": "console", "acme-enterprise": "enterprise"}
+    )
+    got = analytics_con.execute(
+        "SELECT org_id, usage_date, source, org_kind, CAST(sum(billed_cost_usd) AS VARCHAR) FROM facts.cost "
+        "WHERE charge_kind = 'billed' GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    by = {(org, day): (source, kind, D(total)) for org, day, source, kind, total in got}
+    assert len(by) == len(got)  # one source per organization-day: never both records
+    for o in sim.world.organizations:
+        record = truth(sim, o.slug, f"{o.kind}_cost", first, ANALYTICS_END)["days"]
+        want = (
+            {date.fromisoformat(d): D(v["amount_usd"]) for d, v in record.items()}
+            if o.kind == "console"
+            else {date.fromisoformat(d["date"]): D(d["amount_usd"]) for d in record}
+        )
+        for day, amount in want.items():
+            on_analytics = o.slug != "globex-console" and day >= ANALYTICS_START
+            source = "raw.analytics_cost" if on_analytics else f"raw.{o.kind}_cost"
+            assert by[(o.slug, day)] == (source, o.kind, amount), (o.slug, day)
