@@ -160,6 +160,7 @@ def test_checks_pass_on_the_demo(con, raw_warehouse):
     results = checks.results(con, COST_RECONCILIATION, ranges, TOLERANCE)
     assert [(r.check_name, r.passed) for r in results] == [
         (checks.UNEXPLAINED_WITHIN_TOLERANCE, True),
+        (checks.LEGACY_ANALYTICS_PARITY, True),
         (checks.WATERFALL_CLOSES, True),
         (checks.FIGURES_AT_SCALE, True),
         (checks.SCHEMA, True),
@@ -335,6 +336,7 @@ def test_the_asset_materializes_with_its_checks(raw_warehouse, tmp_path):
     assert checks_run == dict.fromkeys(
         (
             checks.UNEXPLAINED_WITHIN_TOLERANCE,
+            checks.LEGACY_ANALYTICS_PARITY,
             checks.WATERFALL_CLOSES,
             checks.FIGURES_AT_SCALE,
             checks.SCHEMA,
