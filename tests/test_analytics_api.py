@@ -207,3 +207,24 @@ def test_an_organization_the_api_refuses_is_skipped_with_the_apis_reason(hipaa_s
     assert set(written) == {"acme-console", "acme-enterprise"} and logged_days == 0
     for org in written:
         assert written[org] == sum(legacy_cost_by_day(server.sim, org).values())
+
+
+@pytest.mark.bad_input
+def test_the_readiness_probe_leaves_out_an_organization_the_api_refuses(hipaa_server, caplog):
+    """The analytics family is probed for Console and Enterprise organizations, each through its own key; a
+    refused organization is neither ready nor a failed probe (its asset skips it with the API's reason)."""
+    import logging
+    from types import SimpleNamespace
+
+    from claude_assets.automation.families import FAMILIES
+    from claude_assets.automation.readiness import probe_all
+
+    (family,) = [f for f in FAMILIES if f.name == "analytics_beta"]
+    apis = SimpleNamespace(console_api=ConsoleAdminApi(), analytics_api=EnterpriseAnalyticsApi())
+    with caplog.at_level(logging.INFO):
+        found, failed = probe_all(family, config(hipaa_server), apis, logging.getLogger(__name__))
+    assert set(found) == {"acme-console", "acme-enterprise"} and not failed
+    assert all(p.watermark is not None for p in found.values())
+    assert any(
+        "globex-console" in r.message and "organization_not_eligible" in r.message for r in caplog.records
+    )
