@@ -1134,14 +1134,15 @@ def test_min_requests_truth_matches_a_real_pull(ent, server):
         p = endpoints[name]["params"]
         total = 0
         for w0, w1 in windows:
-            params = {
-                "starting_at": f"{w0}T00:00:00Z",
-                "ending_at": f"{w1}T00:00:00Z",
-                "limit": p["limit"],
-                "group_by[]": p["group_by"],
-            }
-            params.update({k: v for k, v in p.items() if k.endswith("bucket_width")})
-            total += len(pull(ent, name, params, BETA if name in ("usage", "cost") else None))
+            for group_by in p["groupings"].values() if "groupings" in p else [p["group_by"]]:
+                params = {
+                    "starting_at": f"{w0}T00:00:00Z",
+                    "ending_at": f"{w1}T00:00:00Z",
+                    "limit": p["limit"],
+                    **({"group_by[]": group_by} if group_by else {}),
+                }
+                params.update({k: v for k, v in p.items() if k.endswith("bucket_width")})
+                total += len(pull(ent, name, params, BETA if name in ("usage", "cost") else None))
         counted[name] = total
         assert endpoints[name]["requests"] == total, name
     assert counted["user_cost_report"] > 2 and counted["cost"] > 2
@@ -1172,8 +1173,13 @@ def test_min_requests_groupings_mirror_the_client():
     } == CLIENT_GROUPINGS
     assert MIN_REQUEST_PLANS["user_usage_report"]["group_by"] == fetch.USER_GROUP_BY
     assert MIN_REQUEST_PLANS["user_cost_report"]["group_by"] == fetch.USER_GROUP_BY
-    assert MIN_REQUEST_PLANS["usage"]["group_by"] == fetch.V2_GROUP_BY
-    assert MIN_REQUEST_PLANS["cost"]["group_by"] == [*fetch.V2_GROUP_BY, "cost_type"]
+    assert MIN_REQUEST_PLANS["usage"]["groupings"] == {
+        g.name: list(g.group_by) for g in groupings.ANALYTICS_GROUPINGS
+    }
+    assert MIN_REQUEST_PLANS["cost"]["groupings"] == {
+        g.name: [*g.group_by, *groupings.ANALYTICS_COST_SPLIT.get(g.name, ())]
+        for g in groupings.ANALYTICS_GROUPINGS
+    }
     assert api.TOP_GROUPS == 100 and api.BUCKET_LIMIT == {"1d": 31, "1h": 168}
     assert api.GEO_SLICES == GEO_SLICES
 
