@@ -228,3 +228,47 @@ def test_the_readiness_probe_leaves_out_an_organization_the_api_refuses(hipaa_se
     assert any(
         "globex-console" in r.message and "organization_not_eligible" in r.message for r in caplog.records
     )
+
+
+class FakeAnalytics:
+    """Answers every query with one daily row; the export watermark of each answer comes from ``refreshes``
+    (the last one repeats)."""
+
+    def __init__(self, refreshes: list[str]) -> None:
+        self.refreshes, self.calls = list(refreshes), []
+
+    def iter_pages(self, path, params, *, stats, restart, headers=None):
+        self.calls.append(params)
+        refreshed = self.refreshes.pop(0) if len(self.refreshes) > 1 else self.refreshes[0]
+        usage = {
+            "uncached_input_tokens": 5,
+            "output_tokens": 1,
+            "cache_read_input_tokens": 0,
+            "total_tokens": 6,
+        }
+        row = {
+            "starting_at": "2026-03-02T00:00:00Z",
+            "ending_at": "2026-03-03T00:00:00Z",
+            "group": {},
+            "usage": usage,
+        }
+        yield {"data": [row], "data_refreshed_at": refreshed, "has_more": False, "next_page": None}
+
+
+def test_a_refresh_between_groupings_pulls_the_endpoint_again():
+    """The groupings are separate queries: one read under another data_refreshed_at than the others could
+    not be compared with the total, so the endpoint's groupings are read again, all under one export."""
+    from claude_assets.ingest.enterprise_reports import bucketed, fetch, tables
+
+    fake = FakeAnalytics(["2026-11-22T08:00:00Z", "2026-11-22T12:00:00Z"])
+    plan = bucketed.PlanLog()
+    org = OrgConfig(slug="c", kind="console", key_env="K")
+    frames, _, requests = fetch.PARTS[tables.ANALYTICS_USAGE](
+        fake, org, date(2026, 3, 2), date(2026, 3, 3), None, set(), plan
+    )
+    n = len(ANALYTICS_GROUPINGS)
+    assert len(fake.calls) == 2 * n and len(requests) == n
+    frame = frames[tables.ANALYTICS_USAGE]
+    assert set(frame.data_refreshed_at) == {"2026-11-22T12:00:00Z"} and len(frame) == n
+    assert sorted(frame.grouping) == sorted(g.name for g in ANALYTICS_GROUPINGS)
+    assert "pulled again" in plan.markdown()

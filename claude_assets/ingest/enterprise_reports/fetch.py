@@ -15,7 +15,7 @@ from claude_assets.ingest.enterprise_reports.api import (
     ROW_LIMIT,
     instant,
 )
-from claude_assets.ingest.enterprise_reports.bucketed import Part, PlanLog, bucketed_part
+from claude_assets.ingest.enterprise_reports.bucketed import REFRESH_ATTEMPTS, Part, PlanLog, bucketed_part
 from claude_assets.ingest.enterprise_reports.groupings import (
     ANALYTICS_COST_SPLIT,
     ANALYTICS_GROUPINGS,
@@ -74,11 +74,9 @@ def _ranked_pages(
     return request
 
 
-def ranked_part(
-    table: Table, path: str, params: dict, *, cost: bool, v2: bool, headers: dict | None = None
-) -> Part:
+def ranked_part(table: Table, path: str, params: dict, *, cost: bool, headers: dict | None = None) -> Part:
     """A report ranked and paged by rows (per-user reports): one paginated request per window."""
-    build = v2_row if v2 else user_row
+    build = user_row
 
     def part(client, org, start, end, stats, refreshes, plan):
         query = {"starting_at": instant(start), "ending_at": instant(end), **params}
@@ -107,30 +105,42 @@ USER_GROUP_BY = ["product", "model"]
 def _user_part(table: Table, endpoint: str, *, cost: bool) -> Part:
     """A per-user report (B10, B11): per seat user, day, product and model."""
     params = {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY}
-    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost, v2=False)
+    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost)
 
 
 def _analytics_part(table: Table, endpoint: str, *, cost: bool) -> Part:
     """A Usage and Cost Analytics endpoint (B12): every grouping of ANALYTICS_GROUPINGS per day, each every
-    combination of its dimensions (rows tagged with the grouping's name)."""
+    combination of its dimensions (rows tagged with the grouping's name), all read under one
+    ``data_refreshed_at`` (else the endpoint is pulled again), so the groupings add up to the total exactly."""
     path = f"{BASE}/{endpoint}"
 
     def part(client, org, start, end, stats, refreshes, plan):
-        rows, requests = RowBuffer(table), []
-        for grouping in ANALYTICS_GROUPINGS:
-            group_by = [*grouping.group_by, *(ANALYTICS_COST_SPLIT.get(grouping.name, ()) if cost else ())]
-            query = {"starting_at": instant(start), "ending_at": instant(end), "time_bucket_width": "1d"}
-            query |= {"limit": ROW_LIMIT, **({"group_by[]": group_by} if group_by else {})}
+        seen: list[list[str]] = []
+        for _ in range(REFRESH_ATTEMPTS):
+            rows, requests, mine = RowBuffer(table), [], set()
+            for grouping in ANALYTICS_GROUPINGS:
+                split = ANALYTICS_COST_SPLIT.get(grouping.name, ()) if cost else ()
+                group_by = [*grouping.group_by, *split]
+                query = {"starting_at": instant(start), "ending_at": instant(end), "time_bucket_width": "1d"}
+                query |= {"limit": ROW_LIMIT, **({"group_by[]": group_by} if group_by else {})}
 
-            def build(o, r, page, req, at, name=grouping.name):
-                return {**v2_row(o, r, page, req, at, cost=cost), "grouping": name}
+                def build(o, r, page, req, at, name=grouping.name):
+                    return {**v2_row(o, r, page, req, at, cost=cost), "grouping": name}
 
-            requests.append(
-                _ranked_pages(
-                    table, rows, client, org, path, query, stats, refreshes, plan, build, BETA_HEADERS
+                requests.append(
+                    _ranked_pages(
+                        table, rows, client, org, path, query, stats, mine, plan, build, BETA_HEADERS
+                    )
                 )
-            )
-        return {table: rows.frame()}, _window_days(start, end), requests
+            if len(mine) <= 1:
+                refreshes |= mine
+                return {table: rows.frame()}, _window_days(start, end), requests
+            seen.append(sorted(map(str, mine)))
+            plan.add(f"{endpoint}: windows pulled again (the data was refreshed between its groupings)")
+        raise RuntimeError(
+            f"{org.slug} {start}..{end}: GET {path} was refreshed during each of {REFRESH_ATTEMPTS} pulls of "
+            f"its groupings (data_refreshed_at {seen}); nothing was written. Retry the run."
+        )
 
     return part
 
