@@ -22,10 +22,11 @@ KINDS = {"duckdb", "python"}
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
-def daily_by_org_args(config: ProjectConfig, kind: str, group: str) -> dict:
-    """``@dg.asset`` / ``@dg.multi_asset`` arguments of a date x organization asset of API family ``kind``:
-    its partitions, one run per backfill (assets read ranges, never one partition), group, kinds (its owners
-    come from ``with_owners``)."""
+def daily_by_org_args(config: ProjectConfig, kind: str | None, group: str) -> dict:
+    """``@dg.asset`` / ``@dg.multi_asset`` arguments of a date x organization asset of API family ``kind``
+    (None: an API every kind of organization serves):
+    its partitions, one run per backfill (assets read ranges, never one partition), group, kinds (its owners come
+    from ``with_owners``)."""
     return {
         "partitions_def": daily_by_org(config, kind),
         "backfill_policy": dg.BackfillPolicy.single_run(),

@@ -12,7 +12,10 @@ organizations are declared and a run fails naming the variable to set. Several o
         base_url: https://api.anthropic.com   # optional (default: $ANTHROPIC_BASE_URL or the real API)
         rate_limit_per_minute: 60     # optional
         history_start: 2026-01-01     # optional: first day of the partitions
-        analytics_beta: false         # optional (enterprise): also read the beta usage/cost endpoints
+        analytics_api: true           # optional: read the Usage and Cost Analytics API (/analytics/usage and
+                                      #   /cost) too; false where it is unavailable (e.g. Claude Platform on AWS)
+        cost_record: legacy           # optional: the record of billed cost in facts.cost: legacy (the
+                                      #   usage_report/cost_report family) or analytics (/analytics/cost)
         api_organization_id: 3f1c2b7a-1111-4e2b-9c3d-0a1b2c3d4e5f   # optional: the API's id of it (UUID or org_…)
         pseudonymize: true            # optional: this organization's own switch (default: privacy.pseudonymize)
     price_book_file: prices.csv       # optional: price book rows that add to or override the list prices
@@ -157,10 +160,16 @@ class OrgConfig(BaseModel):
         default=DEFAULT_HISTORY_START,
         description="the first UTC day of the organization's partitions (YYYY-MM-DD)",
     )
-    analytics_beta: bool = Field(
-        default=False,
-        description="also read the beta Usage and Cost Analytics "
-        "endpoints (/v1/organizations/analytics/usage and /cost)",
+    analytics_api: bool = Field(
+        default=True,
+        description="read the Usage and Cost Analytics API (GET /v1/organizations/analytics/usage and /cost, "
+        "beta) beside the legacy reports; false for an organization where it is unavailable (Claude "
+        "Platform on AWS). An organization the API refuses (HIPAA readiness) is skipped with the API's reason",
+    )
+    cost_record: Literal["legacy", "analytics"] = Field(
+        default="legacy",
+        description="the record of billed cost that facts.cost reads: legacy (cost_report, or the Enterprise "
+        "cost_report) or analytics (/analytics/cost, on the days it was read; the legacy lines elsewhere)",
     )
     pseudonymize: bool | None = Field(
         default=None,
@@ -172,6 +181,28 @@ class OrgConfig(BaseModel):
         description="optional: the API's own id of the organization (the UUID of GET /v1/organizations/me, "
         "or the org_… id of the analytics reports); every answer must then come from it",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _analytics_beta(cls, data: object) -> object:
+        """``analytics_beta`` (the former opt-in, Enterprise only) still reads as ``analytics_api``."""
+        if isinstance(data, dict) and "analytics_beta" in data:
+            data = dict(data)
+            beta = data.pop("analytics_beta")
+            data.setdefault("analytics_api", beta)
+        return data
+
+    @model_validator(mode="after")
+    def _record_is_read(self) -> OrgConfig:
+        if self.cost_record == "analytics" and not self.analytics_api:
+            raise ValueError("cost_record: analytics needs analytics_api: true (the record must be read)")
+        return self
+
+    @property
+    def reads_analytics_api(self) -> bool:
+        """Whether raw.analytics_usage / raw.analytics_cost are read for this organization (Console or
+        Enterprise): the one predicate every layer asks."""
+        return self.analytics_api
 
     @field_validator("key_env", mode="before")
     @classmethod

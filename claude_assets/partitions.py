@@ -16,12 +16,15 @@ def daily(config: ProjectConfig) -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=config.history_start.isoformat(), timezone="UTC")
 
 
-def organizations(config: ProjectConfig, kind: str) -> dg.StaticPartitionsDefinition:
-    return dg.StaticPartitionsDefinition([o.slug for o in config.of_kind(kind)])
+def organizations(config: ProjectConfig, kind: str | None) -> dg.StaticPartitionsDefinition:
+    """The organizations of one kind, or (``None``) every organization, for an API both kinds serve."""
+    orgs = config.organizations if kind is None else config.of_kind(kind)
+    return dg.StaticPartitionsDefinition([o.slug for o in orgs])
 
 
-def daily_by_org(config: ProjectConfig, kind: str) -> dg.MultiPartitionsDefinition:
-    """Keys look like ``2026-03-01|acme-console`` (dimensions ``date`` and ``org``)."""
+def daily_by_org(config: ProjectConfig, kind: str | None) -> dg.MultiPartitionsDefinition:
+    """Keys look like ``2026-03-01|acme-console`` (dimensions ``date`` and ``org``); ``kind`` None: every
+    organization."""
     return dg.MultiPartitionsDefinition({DATE: daily(config), ORG: organizations(config, kind)})
 
 

@@ -104,3 +104,14 @@ class EnterpriseAnalyticsApi(_AnthropicApi):
 
     kind: ClassVar[str] = "enterprise"
     key_kind: ClassVar[str] = "analytics"
+
+
+class ApiByKind:
+    """The client of each organization through the resource of its kind: an endpoint both kinds of
+    organization serve (the Usage and Cost Analytics API), read with each organization's own key."""
+
+    def __init__(self, console: ConsoleAdminApi, enterprise: EnterpriseAnalyticsApi) -> None:
+        self._apis: dict[str, _AnthropicApi] = {"console": console, "enterprise": enterprise}
+
+    def client(self, org: Organization) -> ApiClient:
+        return self._apis[org.kind].client(org)

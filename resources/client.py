@@ -17,6 +17,7 @@ import httpx
 
 from resources.errors import (
     KEY_KINDS,
+    NOT_ELIGIBLE,
     AnthropicApiError,
     AuthenticationFailed,
     ConfigurationError,
@@ -25,6 +26,7 @@ from resources.errors import (
     InvalidRequest,
     LimitReached,
     OrganizationMismatch,
+    OrganizationNotEligible,
     PermissionDenied,
     RefusedRequest,
     RetriesExhausted,
@@ -491,6 +493,13 @@ class ApiClient:
         if resp.status_code == 410:
             return CursorExpired(f"GET {path}: cursor expired ({message})", **kw)
         code = f" ({error.code})" if error.code else ""
+        if resp.status_code == 400 and error.code in NOT_ELIGIBLE:
+            return OrganizationNotEligible(
+                f"GET {path} refused organization {self.organization!r} with 400 {etype} ({error.code}: "
+                f"{NOT_ELIGIBLE[error.code]}): {message} (request-id {request_id}). Retrying will not help.",
+                server_message=message,
+                **kw,
+            )
         return InvalidRequest(
             f"GET {path} for organization {self.organization!r} was rejected with "
             f"{resp.status_code} {etype}{code}: {message} (request-id {request_id})",

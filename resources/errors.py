@@ -23,8 +23,11 @@ class AnthropicApiError(Exception):
         request_id: str | None = None,
         path: str | None = None,
         error_code: str | None = None,
+        server_message: str | None = None,
     ) -> None:
         super().__init__(redact(message))
+        #: the body's ``error.message`` (redacted, bounded), for callers that report the API's own words
+        self.server_message = None if server_message is None else redact(server_message)
         self.status = status
         self.error_type = error_type
         self.request_id = request_id
@@ -46,6 +49,19 @@ class PermissionDenied(AnthropicApiError):
 
 class InvalidRequest(AnthropicApiError):
     """400/404/422: the request itself is wrong; retrying will not help."""
+
+
+class OrganizationNotEligible(InvalidRequest):
+    """400 with ``error.details.error_code`` saying the endpoint is not offered to this organization
+    (``organization_not_eligible``: e.g. HIPAA readiness on the Usage and Cost Analytics API;
+    ``organization_type_not_supported``). Retrying will not help; a caller may skip the endpoint for it."""
+
+
+#: ``error.details.error_code`` values of a 400 that refuse the organization, not the request
+NOT_ELIGIBLE = {
+    "organization_not_eligible": "the endpoint is not offered to this organization (e.g. HIPAA readiness enabled)",
+    "organization_type_not_supported": "the endpoint does not support this type of organization",
+}
 
 
 class CursorExpired(AnthropicApiError):

@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: ignore them, as the API ignores beta=true)",
     )
     p.add_argument(
+        "--hipaa-ready",
+        action="append",
+        default=[],
+        metavar="ORG",
+        help="an organization with HIPAA readiness enabled: the Usage and Cost Analytics API (/analytics/usage, "
+        "/analytics/cost) answers it 400 organization_not_eligible; repeatable",
+    )
+    p.add_argument(
         "--stall",
         action="append",
         default=[],
@@ -80,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         clock = SimClock(parse_instant(args.now) if args.now else None, args.speed)
         faults = FaultPlan.parse(args.faults, seed=args.seed, timeout_seconds=args.fault_timeout)
-        world = World.build(args.world, args.seed, parse_rate_limits(args.rate_limit))
+        world = World.build(
+            args.world, args.seed, parse_rate_limits(args.rate_limit), hipaa_ready=args.hipaa_ready
+        )
         stalls = [parse_stall(text) for text in args.stall]
         unknown = sorted({org for _, org, _ in stalls} - {o.slug for o in world.organizations})
         if unknown:
@@ -100,10 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         sim.stalls.stall(source, org, day)
     out = Console()
     table = Table(title=f"Simulated organizations (world {world.name}, seed {world.seed})")
-    for col in ("slug", "kind", "name", "key type", "limit/min"):
+    for col in ("slug", "kind", "name", "key type", "limit/min", "HIPAA ready"):
         table.add_column(col)
     for org in world.organizations:
-        table.add_row(org.slug, org.kind, org.name, org.key_type, str(org.rate_limit))
+        table.add_row(
+            org.slug, org.kind, org.name, org.key_type, str(org.rate_limit), "yes" if org.hipaa_ready else ""
+        )
     out.print(table)
     out.print("Keys (simulated; they only open this simulator):")
     for org in world.organizations:

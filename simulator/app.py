@@ -79,6 +79,9 @@ class Simulator:
     shapes: str = DEFAULT_SHAPES  # both | docs | sdk: which documented variant to serve (simulator.shapes)
     strict_params: bool = False  # refuse query parameters the reference does not document for the endpoint
     stalls: Stalls = field(default_factory=Stalls)  # sources that stopped advancing (simulator.stalls)
+    #: a server at odds with itself (tests of the parity check): the Usage and Cost Analytics cost endpoint adds
+    #: this many cents to every row that names a model; 0 (the default) keeps it equal to the legacy reports
+    analytics_cost_skew_cents: int = 0
     _data: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -25,6 +25,7 @@ from resources.errors import (
     DeadlineExceeded,
     InvalidRequest,
     LimitReached,
+    OrganizationNotEligible,
     PermissionDenied,
     RefusedRequest,
     RetriesExhausted,
@@ -450,3 +451,32 @@ def test_a_refusal_names_the_servers_error_code():
         client.get("/v1/x", stats=CallStats())
     assert info.value.error_code == "organization_on_hold"
     assert "[organization_on_hold; request-id req_011Hold]" in str(info.value)
+
+
+@pytest.mark.bad_input
+def test_a_400_refusing_the_organization_is_its_own_error_with_the_code_and_no_key():
+    """400 ``organization_not_eligible`` (HIPAA readiness on the Usage and Cost Analytics API) refuses the
+    organization, not the request: a caller can tell it from a malformed request, and retrying is pointless."""
+    body = {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": f"not available to organizations with HIPAA readiness enabled (key {KEY})",
+            "details": {"error_code": "organization_not_eligible"},
+        },
+        "request_id": "req_011Hipaa",
+    }
+    client, seen = mock_client(answers(httpx.Response(400, json=body)))
+    with client, pytest.raises(OrganizationNotEligible) as info:
+        client.get("/v1/organizations/analytics/cost", stats=CallStats())
+    assert isinstance(info.value, InvalidRequest) and len(seen) == 1  # not retried
+    assert info.value.error_code == "organization_not_eligible" and info.value.status == 400
+    text = str(info.value)
+    assert "organization_not_eligible" in text and "HIPAA readiness" in text and "req_011Hipaa" in text
+    assert "/v1/organizations/analytics/cost" in text and KEY not in text and KEY[-12:] not in text
+    # the same status without the code stays an ordinary invalid request
+    plain = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad date"}}
+    client, _ = mock_client(answers(httpx.Response(400, json=plain)))
+    with client, pytest.raises(InvalidRequest) as info:
+        client.get("/v1/organizations/analytics/cost", stats=CallStats())
+    assert not isinstance(info.value, OrganizationNotEligible) and info.value.error_code is None

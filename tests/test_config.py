@@ -362,3 +362,45 @@ def test_reconciliation_tolerance_is_an_exact_decimal_with_a_default(tmp_path):
 def test_negative_reconciliation_tolerance_names_the_file_line_and_field(tmp_path):
     path = write(tmp_path, VALID + "reconciliation_tolerance_usd: -1\n")
     assert f"{path}:12: reconciliation_tolerance_usd:" in error_of(path)
+
+
+def test_the_analytics_api_is_read_by_default_and_the_legacy_report_is_the_record(tmp_path):
+    org = load_file(
+        write(tmp_path, "organizations:\n  - {slug: acme, kind: console, key_env: ACME_KEY}\n")
+    ).organizations[0]
+    assert org.reads_analytics_api and org.cost_record == "legacy"
+    chosen = load_file(
+        write(
+            tmp_path,
+            "organizations:\n"
+            "  - {slug: acme, kind: console, key_env: ACME_KEY, cost_record: analytics}\n"
+            "  - {slug: aws, kind: console, key_env: AWS_KEY, analytics_api: false}\n"
+            "  - {slug: ent, kind: enterprise, key_env: ENT_KEY, analytics_beta: false}\n",
+        )
+    ).organizations
+    assert [(o.slug, o.reads_analytics_api, o.cost_record) for o in chosen] == [
+        ("acme", True, "analytics"),
+        ("aws", False, "legacy"),
+        ("ent", False, "legacy"),  # the former opt-in still reads, as analytics_api
+    ]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("cost_record: invoice", "organizations[0].cost_record"),
+        (
+            "{analytics_api: false, cost_record: analytics}",
+            "cost_record: analytics needs analytics_api: true",
+        ),
+    ],
+)
+def test_a_record_that_is_not_read_or_unknown_is_refused_by_line(tmp_path, line, says):
+    if line.startswith("{"):
+        text = "organizations:\n  - slug: acme\n    kind: console\n    key_env: ACME_KEY\n"
+        text += "".join(f"    {kv.strip()}\n" for kv in line.strip("{}").replace(": ", ": ").split(","))
+    else:
+        text = f"organizations:\n  - slug: acme\n    kind: console\n    key_env: ACME_KEY\n    {line}\n"
+    message = error_of(write(tmp_path, text))
+    assert f"{tmp_path / 'claude-assets.yaml'}:" in message and says in message

@@ -119,7 +119,7 @@ def totals(warehouse: Path, family: str) -> dict:
         "FROM raw.claude_code_model_usage) FROM raw.claude_code_usage",
         "enterprise_reports": "SELECT sum(amount_usd), sum(list_amount_usd) FROM raw.enterprise_cost "
         "WHERE grouping = 'total'",
-        "beta_reports": "SELECT sum(amount_usd), sum(list_amount_usd) FROM raw.analytics_cost",
+        "beta_reports": "SELECT sum(amount_usd), sum(list_amount_usd) FROM raw.analytics_cost WHERE grouping = 'total'",
     }[family]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(q).fetchone()

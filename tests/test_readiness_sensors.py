@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -384,9 +385,9 @@ def test_every_tick_is_fast_and_sends_a_handful_of_requests(server, tmp_path):
     assert max(timings.values()) < 2.0, timings
     # a handful of requests per organization: one, or two when this machine's day is not the API's
     # (here: the simulator's clock is frozen in the past), Claude Code up to three more for quiet days
+    apis = SimpleNamespace(console_api=ConsoleAdminApi(), analytics_api=EnterpriseAnalyticsApi())
     for family in FAMILIES[:5]:
-        api = ConsoleAdminApi() if family.kind == "console" else EnterpriseAnalyticsApi()
-        found, failed = probe_all(family, config(server), api, logging.getLogger(__name__))
+        found, failed = probe_all(family, config(server), apis, logging.getLogger(__name__))
         assert not failed and found
         assert all(p.requests <= (5 if family.name == "claude_code" else 2) for p in found.values()), found
 
@@ -434,24 +435,34 @@ def test_the_daemon_can_build_the_run_of_every_request(server, tmp_path, family)
         assert set(subset.asset_layer.executable_asset_keys) >= set(r.asset_selection)
 
 
-def test_the_beta_analytics_are_watched_for_organizations_that_read_them(server, tmp_path):
+def test_the_analytics_api_is_watched_for_every_organization_that_reads_it(server, tmp_path):
+    """The Usage and Cost Analytics API serves Console and Enterprise organizations alike: one sensor probes
+    each through its own key, and requests the days of both kinds."""
     wh = tmp_path / "w.duckdb"
-    assert "analytics_beta_ready" not in {s.name for s in build_definitions(config(server), str(wh)).sensors}
-    beta = config(server).model_copy(
+    off = config(server).model_copy(
         update={
             "organizations": tuple(
-                o.model_copy(update={"analytics_beta": o.kind == "enterprise"})
-                for o in config(server).organizations
+                o.model_copy(update={"analytics_api": False}) for o in config(server).organizations
             )
         }
     )
-    defs = build_definitions(beta, str(wh))
+    assert "analytics_beta_ready" not in {s.name for s in build_definitions(off, str(wh)).sensors}
+    defs = build_definitions(config(server), str(wh))
     context = dg.build_sensor_context(
         definitions=defs,
-        resources={"duckdb": DuckDBResource(database=str(wh)), "analytics_api": EnterpriseAnalyticsApi()},
+        resources={
+            "duckdb": DuckDBResource(database=str(wh)),
+            "analytics_api": EnterpriseAnalyticsApi(),
+            "console_api": ConsoleAdminApi(),
+        },
     )
     result = defs.resolve_sensor_def("analytics_beta_ready").evaluate_tick(context)
-    assert partitions(result) == days("2026-11-14", "2026-11-20", "acme-enterprise")
+    assert {p.split("|")[1] for p in partitions(result)} == {
+        "acme-console",
+        "globex-console",
+        "acme-enterprise",
+    }
+    assert set(days("2026-11-14", "2026-11-20", "acme-enterprise")) <= set(partitions(result))
     assert {k.path[-1] for k in result.run_requests[0].asset_selection} == {
         "analytics_usage",
         "analytics_cost",

@@ -162,7 +162,11 @@ def test_usage_and_cost_reports_are_the_truth_in_every_variant(served):
     tables = ("enterprise_usage", "enterprise_cost", "enterprise_user_usage", "enterprise_user_cost")
     _materialize(
         er_assets.report_assets(config),
-        {"analytics_api": EnterpriseAnalyticsApi(), "duckdb": DuckDBResource(database=str(db))},
+        {
+            "analytics_api": EnterpriseAnalyticsApi(),
+            "console_api": ConsoleAdminApi(),  # the analytics asset reads Console organizations too
+            "duckdb": DuckDBResource(database=str(db)),
+        },
         [dg.AssetKey(["raw", t]) for t in tables],
         tags=_range_tags(ENTERPRISE, start, end),
     )

@@ -21,6 +21,8 @@ from claude_assets.ingest.enterprise_reports.tables import BETA_TABLES, LEGACY_T
 from claude_assets.warehouse.contract import Table
 
 API_RESOURCE = {"console": "console_api", "enterprise": "analytics_api"}
+#: a family read from organizations of either kind (the Usage and Cost Analytics API)
+ANY_KIND = "any"
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Family:
 
     name: str  # the key of its timing in ``source_timing``; the sensor is ``<name>_ready``
     label: str  # named in alerts
-    kind: str  # console | enterprise
+    kind: str  # console | enterprise | any (both kinds, each through its own API resource)
     tables: tuple[Table, ...]
     probe: probes.ProbeFn
     #: how long after a day ends the source holds all of it (``day_complete_after``)
@@ -37,15 +39,17 @@ class Family:
     #: how long after a day ends the source may still revise it (``day_revisable_for``)
     revisable_for: Callable[[ProjectConfig], timedelta] = lambda c: timedelta(0)
     watermarked: bool = False  # its pages carry data_refreshed_at (revisions are known by it)
-    beta_only: bool = False  # read only for organizations with analytics_beta
+    #: read only for organizations that read the Usage and Cost Analytics API (``reads_analytics_api``)
+    analytics_api: bool = False
 
     @property
     def sensor_name(self) -> str:
         return f"{self.name}_ready"
 
     @property
-    def resource_key(self) -> str:
-        return API_RESOURCE[self.kind]
+    def resource_keys(self) -> tuple[str, ...]:
+        """The API resources its organizations are read through."""
+        return tuple(API_RESOURCE.values()) if self.kind == ANY_KIND else (API_RESOURCE[self.kind],)
 
     @property
     def asset_keys(self) -> list[dg.AssetKey]:
@@ -55,7 +59,8 @@ class Family:
         return getattr(config.source_timing, self.name)
 
     def organizations(self, config: ProjectConfig) -> list[OrgConfig]:
-        return [o for o in config.of_kind(self.kind) if o.analytics_beta or not self.beta_only]
+        orgs = config.organizations if self.kind == ANY_KIND else config.of_kind(self.kind)
+        return [o for o in orgs if o.reads_analytics_api or not self.analytics_api]
 
 
 FAMILIES = (
@@ -106,14 +111,14 @@ FAMILIES = (
         watermarked=True,
     ),
     Family(
-        "analytics_beta",
-        "Enterprise usage and cost analytics (beta)",
-        "enterprise",
+        "analytics_beta",  # the name of its timing in source_timing, kept from when only Enterprise read it
+        "Usage and Cost Analytics API",
+        ANY_KIND,
         tuple(BETA_TABLES),
         probes.analytics_beta,
         lambda c: c.day_complete_after.enterprise_reports,
         lambda c: c.day_revisable_for.enterprise_reports,
         watermarked=True,
-        beta_only=True,
+        analytics_api=True,
     ),
 )

@@ -33,13 +33,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb as duckdb_module
 
-from claude_assets.automation.families import FAMILIES, Family
+from claude_assets.automation.families import API_RESOURCE, FAMILIES, Family
 from claude_assets.automation.lateness import Seen, Verdict, judge
 from claude_assets.automation.on_time import evaluations, remembered, spec
 from claude_assets.automation.probes import Probe
 from claude_assets.config import ProjectConfig
 from claude_assets.partitions import DATE, ORG, contiguous
-from resources.errors import AnthropicApiError, ConfigurationError
+from resources.errors import AnthropicApiError, ConfigurationError, OrganizationNotEligible
 
 READINESS_TAG = "claude_assets/readiness"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -79,15 +79,22 @@ class Pulled:
             self.refreshed = refreshed
 
 
-def probe_all(family: Family, config: ProjectConfig, api, log) -> tuple[dict[str, Probe], dict[str, str]]:
-    """Each organization's probe, or why it failed (one failing organization does not hide the others)."""
-    prober = type(api)(**PROBE_LIMITS)
-    prober._transport = getattr(api, "_transport", None)
+def probe_all(
+    family: Family, config: ProjectConfig, resources, log
+) -> tuple[dict[str, Probe], dict[str, str]]:
+    """Each organization's probe, or why it failed (one failing organization does not hide the others).
+    An organization the source refuses (``OrganizationNotEligible``, e.g. HIPAA readiness) is neither: it
+    is logged and left out, as its asset skips it."""
     found, failed = {}, {}
     for org in family.organizations(config):
+        api = getattr(resources, API_RESOURCE[org.kind])
+        prober = type(api)(**PROBE_LIMITS)
+        prober._transport = getattr(api, "_transport", None)
         try:
             with prober.client(org) as client:
                 found[org.slug] = family.probe(client, org, family.delay(config))
+        except OrganizationNotEligible as exc:
+            log.info(f"{family.label} of {org.slug}: the source refuses this organization, not probed: {exc}")
         except (AnthropicApiError, ConfigurationError, dg.Failure, KeyError, TypeError, ValueError) as exc:
             message = getattr(exc, "description", None) or str(exc)
             failed[org.slug] = f"{type(exc).__name__}: {message}"
@@ -263,13 +270,11 @@ def readiness_sensor(
         asset_selection=family.asset_keys,
         default_status=default_status,
         minimum_interval_seconds=minimum_interval_seconds,
-        required_resource_keys={"duckdb", family.resource_key},
+        required_resource_keys={"duckdb", *family.resource_keys},
     )
     def _sensor(context: dg.SensorEvaluationContext):
         memory = json.loads(context.cursor) if context.cursor else {}
-        found, failed = probe_all(
-            family, config, getattr(context.resources, family.resource_key), context.log
-        )
+        found, failed = probe_all(family, config, context.resources, context.log)
         judged, seen = verdicts(family, config, found, memory.get("seen", {}))
         # reported again when a verdict or a watermark changes (the check's metadata shows where data stands)
         reported = {v.org: [v.problem, v.watermark and v.watermark.isoformat()] for v in judged}
@@ -325,13 +330,11 @@ def on_time_check(family: Family, config: ProjectConfig) -> dg.AssetChecksDefini
     @dg.multi_asset_check(
         name=f"{family.name}_on_time",
         specs=[spec(family, key) for key in family.asset_keys],
-        required_resource_keys={family.resource_key},
+        required_resource_keys=set(family.resource_keys),
         can_subset=True,
     )
     def _check(context):  # an AssetCheckExecutionContext (left unannotated: the annotations are strings here)
-        found, failed = probe_all(
-            family, config, getattr(context.resources, family.resource_key), context.log
-        )
+        found, failed = probe_all(family, config, context.resources, context.log)
         judged, _ = verdicts(family, config, found, remembered(context, family))
         for evaluation in evaluations(family, judged, failed):
             key = dg.AssetCheckKey(evaluation.asset_key, evaluation.check_name)

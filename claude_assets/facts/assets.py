@@ -1,5 +1,6 @@
 """Dagster definitions of the facts layer (group ``facts``): each table's asset, built from its module."""
 
+import functools
 from collections.abc import Callable
 from datetime import date
 
@@ -17,6 +18,7 @@ from claude_assets.facts import allocation, price_book, price_book_checks, recon
 from claude_assets.facts.cost import COST_INPUTS, rebuild_cost
 from claude_assets.facts.tables import COST_ALLOCATION, FACTS_COST, FACTS_USAGE, PRICE_BOOK
 from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
+from claude_assets.ingest.enterprise_reports.tables import ANALYTICS_COST
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
 from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.contract import Table
@@ -111,9 +113,15 @@ def price_book_asset(config: ProjectConfig) -> dg.AssetsDefinition:
 
 def unified_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """facts.cost and facts.usage: rebuilt per day range from the raw tables of every organization."""
+    analytics_record = {o.slug: o.kind for o in config.organizations if o.cost_record == "analytics"}
     return [
         _rebuilt_asset(
-            config, FACTS_COST, COST_INPUTS, rebuild_cost, facts_checks.cost_specs, facts_checks.cost_results
+            config,
+            FACTS_COST,
+            (*COST_INPUTS, *((ANALYTICS_COST,) if analytics_record else ())),
+            functools.partial(rebuild_cost, analytics_record=analytics_record),
+            facts_checks.cost_specs,
+            facts_checks.cost_results,
         ),
         _rebuilt_asset(
             config,
@@ -158,7 +166,9 @@ def _rebuilt_asset(
 
 
 def _read(config: ProjectConfig, table: Table) -> bool:
-    """Whether the configuration has organizations of the kind that fills a raw table."""
+    """Whether the configuration has organizations that fill a raw table."""
+    if table is ANALYTICS_COST:
+        return any(o.reads_analytics_api for o in config.organizations)
     kind = "enterprise" if table.name.startswith("enterprise") else "console"
     return bool(config.of_kind(kind))
 
@@ -232,7 +242,13 @@ def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             built = [reconciliation.rebuild(con, start, end) for start, end in ranges]
             metadata = reconciliation.metadata(con, ranges, sum(rows for rows, _ in built))
-            checked = reconciliation_checks.results(con, table, ranges, config.reconciliation_tolerance_usd)
+            checked = reconciliation_checks.results(
+                con,
+                table,
+                ranges,
+                config.reconciliation_tolerance_usd,
+                [o.slug for o in config.organizations if o.cost_record == "analytics"],
+            )
         yield dg.MaterializeResult(metadata=metadata, check_results=checked)
 
     return _asset

@@ -2,8 +2,8 @@
 
 Each comparison is a waterfall from one figure to another, per organization, day and line (product,
 model, cost type, token type), split into named causes; its SQL is one ``sql/reconciliation_<comparison>.sql``
-file beside this module. A comparison is built only where its raw tables exist (the beta endpoints are
-read only for organizations with ``analytics_beta: true``).
+file beside this module. A comparison is built only where its raw tables exist (the Usage and Cost Analytics
+API is read only for organizations with ``analytics_api``, the default).
 
 =============================  =============================================  ==========================================
 comparison                     from figure                                    to figure
@@ -11,7 +11,8 @@ comparison                     from figure                                    to
 console_billed_vs_usage_list   raw.console_usage priced by facts.price_book   raw.console_cost (billed)
 enterprise_amount_vs_list      raw.enterprise_cost list amount (token_type)   raw.enterprise_cost amount (token_type)
 enterprise_users_vs_org        sum of raw.enterprise_user_cost                raw.enterprise_cost (product_model)
-legacy_vs_beta                 raw.enterprise_cost (product_model)            raw.analytics_cost
+legacy_vs_analytics            raw.console_cost; raw.enterprise_cost          raw.analytics_cost (billing), per model and
+                               (token_type), per model and cost type          cost type, Console and Enterprise
 =============================  =============================================  ==========================================
 
 For every line, ``from_figure_usd`` plus the sum of its causes' ``amount_usd`` equals ``to_figure_usd``
@@ -38,7 +39,7 @@ from claude_assets.ingest.enterprise_reports.tables import (
 )
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.sql import sql_file
-from claude_assets.warehouse.writes import rebuild_days
+from claude_assets.warehouse.writes import ensure, rebuild_days
 
 #: the usage rows of raw.console_usage in the shape priced_sql prices
 CONSOLE_USAGE_ROWS = sql_file(__file__, "reconciliation_console_usage_rows")
@@ -60,7 +61,7 @@ COMPARISONS = (
     Comparison("console_billed_vs_usage_list", ("raw.console_usage", "raw.console_cost", "facts.price_book")),
     Comparison("enterprise_amount_vs_list", ("raw.enterprise_cost",)),
     Comparison("enterprise_users_vs_org", ("raw.enterprise_user_cost", "raw.enterprise_cost")),
-    Comparison("legacy_vs_beta", ("raw.enterprise_cost", "raw.analytics_cost")),
+    Comparison("legacy_vs_analytics", ("raw.analytics_cost", "raw.ingest_log")),
 )
 #: each comparison's SELECT, read once from its file (the Console one with its usage priced at list)
 SQL = {c.name: sql_file(__file__, f"reconciliation_{c.name}") for c in COMPARISONS}
@@ -70,13 +71,12 @@ SQL["console_billed_vs_usage_list"] = SQL["console_billed_vs_usage_list"].replac
 
 
 def raw_inputs(config: ProjectConfig) -> list[Table]:
-    """The raw tables the configuration's organizations fill and the waterfalls read (the beta cost table
-    only where an Enterprise organization has analytics_beta: true)."""
-    enterprise = config.of_kind("enterprise")
+    """The raw tables the configuration's organizations fill and the waterfalls read (the Usage and Cost
+    Analytics table only where some organization reads that API)."""
     return [
         *((CONSOLE_USAGE, CONSOLE_COST) if config.of_kind("console") else ()),
-        *((ENTERPRISE_COST, ENTERPRISE_USER_COST) if enterprise else ()),
-        *((ANALYTICS_COST,) if any(o.analytics_beta for o in enterprise) else ()),
+        *((ENTERPRISE_COST, ENTERPRISE_USER_COST) if config.of_kind("enterprise") else ()),
+        *((ANALYTICS_COST,) if any(o.reads_analytics_api for o in config.organizations) else ()),
     ]
 
 
@@ -102,6 +102,9 @@ def reconciliation_sql(comparisons: list[Comparison]) -> str:
 
 def rebuild(con: duckdb.DuckDBPyConnection, start: date, end: date) -> tuple[int, list[str]]:
     """Replace the days ``[start, end)`` of facts.cost_reconciliation; returns (rows, comparisons built)."""
+    if "raw.analytics_cost" in existing_tables(con):  # parity reads both legacy records, either may be empty
+        for table in (CONSOLE_COST, ENTERPRISE_COST):
+            ensure(con, table)
     comparisons = available(con)
     rows = rebuild_days(con, COST_RECONCILIATION, start, end, reconciliation_sql(comparisons), [start, end])
     return rows, [c.name for c in comparisons]

@@ -29,7 +29,7 @@ from checks import provisional as provisional_checks
 from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
-from claude_assets.partitions import DATE, ORG, split, windows_by_org
+from claude_assets.partitions import DATE, ORG, contiguous, split, windows_by_org
 from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse import identity, restatements
 from claude_assets.warehouse.contract import Table
@@ -44,13 +44,15 @@ class Fetched:
     """One organization's window, staged: rows per table, the days the API answered for, and the request.
 
     ``data_refreshed_at``: the oldest export watermark of the window's pages, for a source that has one
-    (None there means no export yet).
+    (None there means no export yet). ``refused``: the API refused the organization itself for this source
+    (its reason): the window is skipped, nothing is written, and the run goes on.
     """
 
     frames: dict[Table, pd.DataFrame]
     days: frozenset[date]
     source_request: str
     data_refreshed_at: datetime | None = None
+    refused: str | None = None
 
 
 Fetcher = Callable[[ApiClient, OrgConfig, date, date, CallStats], Fetched]
@@ -123,6 +125,7 @@ def run_windows(
     source = complete_after.source if complete_after else ", ".join(t.qualified for t in tables)
     clock = _ApiClock(config, covered, source)
     partitions = _partition_keys(context)
+    refused: Windows = {}  # windows the API refused the organization for: skipped, not written
     for slug, kept in covered.items():
         org = config.get(slug)
         api_windows = [w for s, e in kept for w in split(s, e, max_days)]
@@ -146,6 +149,10 @@ def run_windows(
             batch.guard = identity.guard(org, client.seen_organizations.ids, context.run.run_id)
             for (start, end), fetched, api_time in results:
                 clock.seen(org, api_time)
+                if fetched.refused:
+                    _refused(context, tables, partitions, slug, start, end, fetched.refused, skipped)
+                    refused.setdefault(slug, []).append((start, end))
+                    continue
                 for table, frame in fetched.frames.items():
                     _refuse_rows_outside(slug, table, frame, start, end, fetched.source_request)
                     try:
@@ -174,6 +181,7 @@ def run_windows(
                 if batch.rows >= WRITE_ROWS:
                     batch.flush(context, duckdb, rows)
             batch.flush(context, duckdb, rows)
+    covered = _without(covered, refused)
     with duckdb.get_connection() as con:
         restated = restatements.of_run(con, tables, context.run.run_id)
         _restatement_metadata(context, tables, partitions, restated)
@@ -247,6 +255,45 @@ class _ApiClock:
                 "last_ended_day": ended.isoformat(),
             },
         ) from exc
+
+
+def _refused(
+    context: dg.AssetExecutionContext,
+    tables: list[Table],
+    partitions: dict[tuple[str, date], str],
+    slug: str,
+    start: date,
+    end: date,
+    reason: str,
+    skipped: dict[str, dict[str, int]],
+) -> None:
+    """A window the API refused the organization for: in the run's log, the skipped days of the
+    materialization and each of its partitions' own metadata, with the API's reason."""
+    days = (end - start).days
+    skipped.setdefault(reason, {})[slug] = skipped.get(reason, {}).get(slug, 0) + days
+    context.log.warning(
+        f"{slug} {start}..{end - timedelta(days=1)}: "
+        f"{', '.join(t.qualified for t in tables)} skipped, nothing written: {reason}"
+    )
+    for i in range(days):
+        key = partitions.get((slug, start + timedelta(days=i)))
+        if key is not None:
+            for table in tables:
+                context.add_asset_metadata(
+                    {"skipped": True, "skipped_reason": reason}, asset_key=table.asset_key, partition_key=key
+                )
+
+
+def _without(covered: Windows, refused: Windows) -> Windows:
+    """The run's windows less those the API refused (their days were neither written nor are checked)."""
+    out: Windows = {}
+    for slug, spans in covered.items():
+        gone = {s + timedelta(days=i) for s, e in refused.get(slug, []) for i in range((e - s).days)}
+        days = [s + timedelta(days=i) for s, e in spans for i in range((e - s).days)]
+        kept = contiguous([d for d in days if d not in gone])
+        if kept:
+            out[slug] = kept
+    return out
 
 
 def _partition_keys(context: dg.AssetExecutionContext) -> dict[tuple[str, date], str]:

@@ -6,6 +6,7 @@ and simply does not exist yet when the clock is earlier. The clock only filters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from simulator.clock import day_start, iso
@@ -24,15 +25,29 @@ class World:
     organizations: list[Organization]
 
     @classmethod
-    def build(cls, name: str = "demo", seed: int = 7, rate_limits: dict[str, int] | None = None) -> World:
+    def build(
+        cls,
+        name: str = "demo",
+        seed: int = 7,
+        rate_limits: dict[str, int] | None = None,
+        hipaa_ready: Iterable[str] = (),
+    ) -> World:
+        """``hipaa_ready``: slugs of organizations with HIPAA readiness enabled (the Usage and Cost Analytics
+        API refuses them with the documented 400); their data is otherwise unchanged."""
         if name not in PROFILES:
             raise ValueError(f"unknown world {name!r}: choose one of {', '.join(PROFILES)}")
         limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
+        hipaa = set(hipaa_ready)
         orgs = []
         for company in PROFILES[name]:
             for kind in ("console", "enterprise"):
                 if getattr(company, kind) is not None:
-                    orgs.append(Organization(seed, company, kind, limits[kind]))
+                    org = Organization(seed, company, kind, limits[kind])
+                    org.hipaa_ready = org.slug in hipaa
+                    orgs.append(org)
+        unknown = sorted(hipaa - {o.slug for o in orgs})
+        if unknown:
+            raise ValueError(f"hipaa_ready: no organization {unknown[0]!r} in world {name!r}")
         return cls(name, seed, orgs)
 
     def by_key(self, key: str) -> Organization | None:

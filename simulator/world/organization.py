@@ -27,6 +27,8 @@ class Organization:
     company: CompanySpec
     kind: str  # console | enterprise
     rate_limit: int
+    #: HIPAA readiness enabled: the Usage and Cost Analytics API refuses it (400 organization_not_eligible)
+    hipaa_ready: bool = False
     slug: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ import anthropic
 import httpx
 import pytest
 
+from simulator.__main__ import build_parser
 from simulator.app import Simulator
 from simulator.clock import SimClock
 from simulator.serve import Running, serve_in_thread
@@ -1161,14 +1162,15 @@ def test_min_requests_truth_matches_a_real_pull(ent, server):
         p = endpoints[name]["params"]
         total = 0
         for w0, w1 in windows:
-            params = {
-                "starting_at": f"{w0}T00:00:00Z",
-                "ending_at": f"{w1}T00:00:00Z",
-                "limit": p["limit"],
-                "group_by[]": p["group_by"],
-            }
-            params.update({k: v for k, v in p.items() if k.endswith("bucket_width")})
-            total += len(pull(ent, name, params, BETA if name in ("usage", "cost") else None))
+            for group_by in p["groupings"].values() if "groupings" in p else [p["group_by"]]:
+                params = {
+                    "starting_at": f"{w0}T00:00:00Z",
+                    "ending_at": f"{w1}T00:00:00Z",
+                    "limit": p["limit"],
+                    **({"group_by[]": group_by} if group_by else {}),
+                }
+                params.update({k: v for k, v in p.items() if k.endswith("bucket_width")})
+                total += len(pull(ent, name, params, BETA if name in ("usage", "cost") else None))
         counted[name] = total
         assert endpoints[name]["requests"] == total, name
     assert counted["user_cost_report"] > 2 and counted["cost"] > 2
@@ -1199,8 +1201,13 @@ def test_min_requests_groupings_mirror_the_client():
     } == CLIENT_GROUPINGS
     assert MIN_REQUEST_PLANS["user_usage_report"]["group_by"] == fetch.USER_GROUP_BY
     assert MIN_REQUEST_PLANS["user_cost_report"]["group_by"] == fetch.USER_GROUP_BY
-    assert MIN_REQUEST_PLANS["usage"]["group_by"] == fetch.V2_GROUP_BY
-    assert MIN_REQUEST_PLANS["cost"]["group_by"] == [*fetch.V2_GROUP_BY, "cost_type"]
+    assert MIN_REQUEST_PLANS["usage"]["groupings"] == {
+        g.name: list(g.group_by) for g in groupings.ANALYTICS_GROUPINGS
+    }
+    assert MIN_REQUEST_PLANS["cost"]["groupings"] == {
+        g.name: [*g.group_by, *groupings.ANALYTICS_COST_SPLIT.get(g.name, ())]
+        for g in groupings.ANALYTICS_GROUPINGS
+    }
     assert api.TOP_GROUPS == 100 and api.BUCKET_LIMIT == {"1d": 31, "1h": 168}
     assert api.GEO_SLICES == GEO_SLICES
 
@@ -1290,3 +1297,29 @@ def test_sdk_parses_every_report_strictly(server, ent, clean_env):
             )
         )
         assert {i.group.cost_type for i in cost} == {"tokens", "web_search", "code_execution"}
+
+
+@pytest.mark.bad_input
+def test_a_hipaa_ready_organization_is_refused_by_the_usage_and_cost_analytics_api_only():
+    """B13: the Usage and Cost Analytics API answers an organization with HIPAA readiness a 400 whose
+    ``error.details.error_code`` is ``organization_not_eligible``; its other endpoints still serve it."""
+    world = World.build("demo", 7, {"enterprise": 10**6, "console": 10**6}, hipaa_ready=["acme-console", ORG])
+    with serve_in_thread(Simulator(world, clock=SimClock(FIXED_NOW))) as srv:
+        for slug in ("acme-console", ORG):
+            with client_for(srv, slug) as c:
+                for path in ("usage", "cost"):
+                    body = get(c, path, {"starting_at": NOV1}, BETA, status=400)
+                    assert body["type"] == "error" and body["request_id"].startswith("req_")
+                    assert body["error"]["type"] == "invalid_request_error"
+                    assert body["error"]["details"] == {"error_code": "organization_not_eligible"}
+                    assert "HIPAA readiness" in body["error"]["message"]
+        with client_for(srv, ORG) as c:
+            assert get(c, "usage_report", {"starting_at": NOV1})["data"]
+        with client_for(srv, "acme-console") as c:
+            r = c.get("/v1/organizations/cost_report", params={"starting_at": NOV1, "ending_at": NOV21})
+            assert r.status_code == 200 and r.json()["data"]
+        with client_for(srv, "globex-console") as c:  # not HIPAA-ready: served
+            assert get(c, "cost", {"starting_at": NOV1}, BETA)["data"]
+    with pytest.raises(ValueError, match="no organization 'nobody'"):
+        World.build("demo", 7, hipaa_ready=["nobody"])
+    assert build_parser().parse_args(["--hipaa-ready", ORG]).hipaa_ready == [ORG]

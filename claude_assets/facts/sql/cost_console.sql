@@ -3,7 +3,7 @@
 -- is billed outside the cost report). A tokens line bills the usage of its day, workspace, model, token type,
 -- tier, context window, geo and speed; a web search line the searches of its day and workspace. Code execution
 -- has no usage to price: its list cost is its billed amount. A line whose usage is missing or unpriced keeps a
--- NULL list cost.
+-- NULL list cost. Organization-days whose record is the analytics API (_analytics_record) are left out.
 WITH billed_usage AS (
     SELECT
         org_id, usage_date, workspace_id, model, token_type, service_tier, context_window, inference_geo, speed,
@@ -69,3 +69,4 @@ LEFT JOIN billed_searches AS s
     AND s.org_id = c.org_id AND s.usage_date = c.usage_date
     AND s.workspace_id IS NOT DISTINCT FROM c.workspace_id
 WHERE c.usage_date >= $1 AND c.usage_date < $2
+    AND NOT EXISTS (SELECT 1 FROM _analytics_record r WHERE r.org_id = c.org_id AND r.usage_date = c.usage_date)

@@ -1,7 +1,8 @@
 -- Enterprise billed lines of the days [$1, $2): raw.enterprise_cost rows of grouping 'token_type' (model x cost
 -- type x token type), the grouping that partitions every charge of the organization (its sum is the ungrouped
 -- total). Buckets the API split by hour or geo are summed back to one line per day. Amount is billed (after
--- the negotiated discount), list amount is the list cost.
+-- the negotiated discount), list amount is the list cost. Organization-days whose record is the analytics API
+-- (_analytics_record) are left out.
 SELECT
     org_id,
     usage_date,
@@ -31,5 +32,6 @@ SELECT
     string_agg(DISTINCT source_request, ' | ' ORDER BY source_request) AS source_request
 FROM raw.enterprise_cost
 WHERE grouping = 'token_type' AND usage_date >= $1 AND usage_date < $2
+    AND (org_id, usage_date) NOT IN (SELECT (org_id, usage_date) FROM _analytics_record)
 GROUP BY
     org_id, usage_date, product, model, context_window, inference_geo, speed, cost_type, token_type, currency

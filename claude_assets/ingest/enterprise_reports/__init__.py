@@ -1,7 +1,7 @@
 """Raw Claude Enterprise usage and cost (group ``enterprise``, schema ``raw``).
 
-Six tables, partitioned by UTC day x Enterprise organization, each row an exact copy of what the
-Enterprise Analytics API said, plus ``data_refreshed_at`` (the API's export watermark: rows of days
+Six tables, partitioned by UTC day x Enterprise organization (the two analytics tables: x every
+organization), each row an exact copy of what the API said, plus ``data_refreshed_at`` (the API's export watermark: rows of days
 after it, or inside the 30-day revision window, are provisional):
 
 - ``raw.enterprise_usage`` / ``raw.enterprise_cost`` (``/analytics/usage_report`` and ``/cost_report``):
@@ -17,9 +17,12 @@ after it, or inside the 30-day revision window, are provisional):
 - ``raw.enterprise_user_usage`` / ``raw.enterprise_user_cost`` (``/user_usage_report``,
   ``/user_cost_report``): per seat user, day, product and model (``bucket_width=1d`` over 31-day
   windows, 1,000 rows a page). Deleted users are kept (``user_deleted``, no email).
-- ``raw.analytics_usage`` / ``raw.analytics_cost`` (beta ``/analytics/usage`` and ``/cost``) for
-  organizations with ``analytics_beta: true``: per actor, product, model, context window and
-  inference geo per day (cost also per cost type); every combination comes back across pages.
+- ``raw.analytics_usage`` / ``raw.analytics_cost`` (group ``analytics``: the Usage and Cost Analytics API,
+  ``/analytics/usage`` and ``/cost``, beta) for every organization with ``analytics_api`` (the default),
+  Console (Admin key) and Enterprise (Analytics key) alike, so their partitions span both kinds: per day
+  under groupings (column ``grouping``) that together ask each of its 20 dimensions, at most five a request
+  (``groupings.ANALYTICS_GROUPINGS``); every combination comes back across pages. An organization the API
+  refuses (400 ``organization_not_eligible``: HIPAA readiness) is skipped with the API's reason.
 
 Requests never reach before 2026-01-01 or beyond the 365-day lookback: such days are skipped and
 the materialization says so. The groupings of one bucketed report must all be read under the same

@@ -15,8 +15,14 @@ from claude_assets.ingest.completeness import CompleteAfter
 from claude_assets.ingest.enterprise_reports.api import BASE, MAX_WINDOW_DAYS
 from claude_assets.ingest.enterprise_reports.bucketed import PlanLog
 from claude_assets.ingest.enterprise_reports.fetch import availability, combined_fetcher
-from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
+from claude_assets.ingest.enterprise_reports.groupings import (
+    ANALYTICS_GROUPINGS,
+    COST_GROUPINGS,
+    USAGE_GROUPINGS,
+)
 from claude_assets.ingest.enterprise_reports.tables import (
+    ANALYTICS_COST,
+    ANALYTICS_USAGE,
     BETA_TABLES,
     COST_TABLES,
     ENTERPRISE_COST,
@@ -29,9 +35,10 @@ from claude_assets.ingest.enterprise_reports.tables import (
 )
 from claude_assets.ingest.runner import Windows, run_windows
 from claude_assets.warehouse.contract import Table
-from resources.apis import EnterpriseAnalyticsApi
+from resources.apis import ApiByKind, ConsoleAdminApi, EnterpriseAnalyticsApi
 
 GROUP = "enterprise"
+ANALYTICS_GROUP = "analytics"  # the Usage and Cost Analytics API: Console and Enterprise organizations
 
 
 def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table]):
@@ -42,6 +49,8 @@ def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table
         for table, groupings, measures in (
             (ENTERPRISE_USAGE, USAGE_GROUPINGS, [*TOKENS, "requests"]),
             (ENTERPRISE_COST, COST_GROUPINGS, ["amount_usd", "list_amount_usd", "requests"]),
+            (ANALYTICS_USAGE, ANALYTICS_GROUPINGS, [*TOKENS, "total_tokens"]),
+            (ANALYTICS_COST, ANALYTICS_GROUPINGS, ["amount_usd", "list_amount_usd"]),
         ):
             if table in tables and want(table, report_checks.GROUPED_EQUALS_TOTAL):
                 yield report_checks.grouped_equals_total(
@@ -63,7 +72,7 @@ def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table
 
 def check_specs(table: Table) -> list[dg.AssetCheckSpec]:
     specs = [*window_checks.specs(table), provisional_checks.spec(table)]
-    if table in GROUPED_TABLES:
+    if table in (*GROUPED_TABLES, *BETA_TABLES):
         specs.append(report_checks.grouped_spec(table))
     if table in COST_TABLES:
         specs.append(report_checks.amount_spec(table))
@@ -76,7 +85,7 @@ def complete_after(config: ProjectConfig, *, beta: bool) -> CompleteAfter:
     """The reports finish a day within a documented delay, shown by their ``data_refreshed_at`` watermark."""
     delays = config.day_complete_after
     name = (
-        f"Usage and Cost Analytics (beta, GET {BASE}/usage and /cost)"
+        f"Usage and Cost Analytics API (beta, GET {BASE}/usage and /cost)"
         if beta
         else f"Enterprise usage and cost reports (GET {BASE}/*usage_report and /*cost_report)"
     )
@@ -87,7 +96,7 @@ def _run(
     context: dg.AssetExecutionContext,
     *,
     config: ProjectConfig,
-    api: EnterpriseAnalyticsApi,
+    api: EnterpriseAnalyticsApi | ApiByKind,
     duckdb_resource: DuckDBResource,
     tables: list[Table],
     beta: bool,
@@ -101,7 +110,7 @@ def _run(
             duckdb=duckdb_resource,
             tables=tables,
             schemas=SCHEMAS,
-            fetch=combined_fetcher(tables, plan),
+            fetch=combined_fetcher(tables, plan, refusals_skip=beta),
             max_days=MAX_WINDOW_DAYS,
             availability=availability(beta=beta),
             extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
@@ -116,7 +125,7 @@ def _run(
         yield out
 
 
-def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool, description: str):
+def _multi(name: str, tables: list[Table], config: ProjectConfig, *, description: str):
     common = daily_by_org_args(config, "enterprise", GROUP)
 
     @dg.multi_asset(
@@ -134,29 +143,54 @@ def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool,
     ):
         selected = [t for t in tables if t.asset_key in context.selected_asset_keys]
         yield from _run(
-            context, config=config, api=analytics_api, duckdb_resource=duckdb, tables=selected, beta=beta
+            context, config=config, api=analytics_api, duckdb_resource=duckdb, tables=selected, beta=False
         )
 
     return _asset
 
 
+def analytics_api_asset(config: ProjectConfig) -> dg.AssetsDefinition:
+    """raw.analytics_usage and raw.analytics_cost: the Usage and Cost Analytics API of every organization that
+    reads it, Console (Admin key) and Enterprise (Analytics key) alike; its partitions span both kinds."""
+    tables = list(BETA_TABLES)
+    common = daily_by_org_args(config, None, ANALYTICS_GROUP)
+
+    @dg.multi_asset(
+        name="raw__analytics_usage_cost",
+        description="The Usage and Cost Analytics API (beta: /analytics/usage and /analytics/cost), for every "
+        "Console and Enterprise organization with analytics_api (the default), under groupings that cover "
+        "every documented dimension. An organization the API refuses (HIPAA readiness: 400 "
+        "organization_not_eligible) is skipped with the API's reason, the others are written; "
+        "organizations with analytics_api: false send no request and say so in their metadata.",
+        specs=[table_spec(t, ANALYTICS_GROUP, skippable=True) for t in tables],
+        check_specs=[s for t in tables for s in check_specs(t)],
+        partitions_def=common["partitions_def"],
+        backfill_policy=common["backfill_policy"],
+        pool=common["pool"],
+        can_subset=True,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        console_api: ConsoleAdminApi,
+        analytics_api: EnterpriseAnalyticsApi,
+        duckdb: DuckDBResource,
+    ):
+        selected = [t for t in tables if t.asset_key in context.selected_asset_keys]
+        api = ApiByKind(console_api, analytics_api)
+        yield from _run(context, config=config, api=api, duckdb_resource=duckdb, tables=selected, beta=True)
+
+    return _asset
+
+
 def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
-    """The Enterprise usage and cost raw assets (group ``enterprise``)."""
+    """The Enterprise usage and cost raw assets (group ``enterprise``) and the Usage and Cost Analytics API
+    of every organization (group ``analytics``)."""
     legacy = _multi(
         "raw__enterprise_reports",
         list(LEGACY_TABLES),
         config,
-        beta=False,
         description="Claude Enterprise usage and cost reports (organization-level by several groupings, and per "
         "seat user), one 31-day window at a time, every selected table of a window written in one "
         "transaction.",
     )
-    beta = _multi(
-        "raw__analytics_usage_cost",
-        list(BETA_TABLES),
-        config,
-        beta=True,
-        description="Beta Usage and Cost Analytics endpoints, for organizations with analytics_beta: true; other "
-        "organizations' partitions send no request and say so in their metadata.",
-    )
-    return [legacy, beta]
+    return [legacy, analytics_api_asset(config)]

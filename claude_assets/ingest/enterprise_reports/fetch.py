@@ -15,8 +15,13 @@ from claude_assets.ingest.enterprise_reports.api import (
     ROW_LIMIT,
     instant,
 )
-from claude_assets.ingest.enterprise_reports.bucketed import Part, PlanLog, bucketed_part
-from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
+from claude_assets.ingest.enterprise_reports.bucketed import REFRESH_ATTEMPTS, Part, PlanLog, bucketed_part
+from claude_assets.ingest.enterprise_reports.groupings import (
+    ANALYTICS_COST_SPLIT,
+    ANALYTICS_GROUPINGS,
+    COST_GROUPINGS,
+    USAGE_GROUPINGS,
+)
 from claude_assets.ingest.enterprise_reports.rows import user_row, v2_row
 from claude_assets.ingest.enterprise_reports.tables import (
     ANALYTICS_COST,
@@ -30,9 +35,11 @@ from claude_assets.ingest.runner import Availability, Fetched, describe_request,
 from claude_assets.ingest.staging import RowBuffer, values_of
 from claude_assets.warehouse.contract import Table
 from resources.client import ApiClient, CallStats
+from resources.errors import OrganizationNotEligible
 
-BETA_DISABLED = (
-    "analytics_beta is not enabled for this organization (the beta usage/cost endpoints are not read)"
+ANALYTICS_OFF = (
+    "analytics_api: false in the configuration (the Usage and Cost Analytics API is not read for this "
+    "organization)"
 )
 
 
@@ -40,43 +47,102 @@ def _window_days(start: date, end: date) -> set[date]:
     return {start + timedelta(days=i) for i in range((end - start).days)}
 
 
-def ranked_part(
-    table: Table, path: str, params: dict, *, cost: bool, v2: bool, headers: dict | None = None
-) -> Part:
-    """A report ranked and paged by rows (per-user and beta reports): one paginated request per window."""
-    build = v2_row if v2 else user_row
+def _ranked_pages(
+    table: Table,
+    rows: RowBuffer,
+    client: ApiClient,
+    org: OrgConfig,
+    path: str,
+    query: dict,
+    stats: CallStats,
+    refreshes: set,
+    plan: PlanLog,
+    build,
+    headers: dict | None,
+) -> str:
+    """Every row of one paginated query into ``rows`` (a restarted query keeps nothing of its first pass)."""
+    request = describe_request(path, query)
+    fetched_at, mark = now_iso(), rows.mark()
+    for page in client.iter_pages(
+        path, query, stats=stats, headers=headers, restart=lambda: rows.truncate(mark)
+    ):
+        plan.add(f"{path.rsplit('/', 1)[-1]}: requests")
+        refreshes.add(page.get("data_refreshed_at"))
+        for r in page["data"]:
+            with values_of(table, request, org.slug, r.get("starting_at")):
+                rows.add(build(org, r, page, request, fetched_at))
+    return request
+
+
+def ranked_part(table: Table, path: str, params: dict, *, cost: bool, headers: dict | None = None) -> Part:
+    """A report ranked and paged by rows (per-user reports): one paginated request per window."""
+    build = user_row
 
     def part(client, org, start, end, stats, refreshes, plan):
         query = {"starting_at": instant(start), "ending_at": instant(end), **params}
-        request = describe_request(path, query)
-        fetched_at, rows = now_iso(), RowBuffer(table)
-        for page in client.iter_pages(
-            path, query, stats=stats, headers=headers, restart=lambda: rows.truncate(0)
-        ):
-            plan.add(f"{path.rsplit('/', 1)[-1]}: requests")
-            refreshes.add(page.get("data_refreshed_at"))
-            for r in page["data"]:
-                with values_of(table, request, org.slug, r.get("starting_at")):
-                    rows.add(build(org, r, page, request, fetched_at, cost=cost))
+        rows = RowBuffer(table)
+        request = _ranked_pages(
+            table,
+            rows,
+            client,
+            org,
+            path,
+            query,
+            stats,
+            refreshes,
+            plan,
+            lambda o, r, page, req, at: build(o, r, page, req, at, cost=cost),
+            headers,
+        )
         return {table: rows.frame()}, _window_days(start, end), [request]
 
     return part
 
 
 USER_GROUP_BY = ["product", "model"]
-V2_GROUP_BY = ["actor", "product", "model", "context_window", "inference_geo"]
 
 
 def _user_part(table: Table, endpoint: str, *, cost: bool) -> Part:
     """A per-user report (B10, B11): per seat user, day, product and model."""
     params = {"bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": USER_GROUP_BY}
-    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost, v2=False)
+    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost)
 
 
-def _beta_part(table: Table, endpoint: str, group_by: list[str], *, cost: bool) -> Part:
-    """A beta Usage and Cost Analytics endpoint (B12): every combination of ``group_by`` per day."""
-    params = {"time_bucket_width": "1d", "limit": ROW_LIMIT, "group_by[]": group_by}
-    return ranked_part(table, f"{BASE}/{endpoint}", params, cost=cost, v2=True, headers=BETA_HEADERS)
+def _analytics_part(table: Table, endpoint: str, *, cost: bool) -> Part:
+    """A Usage and Cost Analytics endpoint (B12): every grouping of ANALYTICS_GROUPINGS per day, each every
+    combination of its dimensions (rows tagged with the grouping's name), all read under one
+    ``data_refreshed_at`` (else the endpoint is pulled again), so the groupings add up to the total exactly."""
+    path = f"{BASE}/{endpoint}"
+
+    def part(client, org, start, end, stats, refreshes, plan):
+        seen: list[list[str]] = []
+        for _ in range(REFRESH_ATTEMPTS):
+            rows, requests, mine = RowBuffer(table), [], set()
+            for grouping in ANALYTICS_GROUPINGS:
+                split = ANALYTICS_COST_SPLIT.get(grouping.name, ()) if cost else ()
+                group_by = [*grouping.group_by, *split]
+                query = {"starting_at": instant(start), "ending_at": instant(end), "time_bucket_width": "1d"}
+                query |= {"limit": ROW_LIMIT, **({"group_by[]": group_by} if group_by else {})}
+
+                def build(o, r, page, req, at, name=grouping.name):
+                    return {**v2_row(o, r, page, req, at, cost=cost), "grouping": name}
+
+                requests.append(
+                    _ranked_pages(
+                        table, rows, client, org, path, query, stats, mine, plan, build, BETA_HEADERS
+                    )
+                )
+            if len(mine) <= 1:
+                refreshes |= mine
+                return {table: rows.frame()}, _window_days(start, end), requests
+            seen.append(sorted(map(str, mine)))
+            plan.add(f"{endpoint}: windows pulled again (the data was refreshed between its groupings)")
+        raise RuntimeError(
+            f"{org.slug} {start}..{end}: GET {path} was refreshed during each of {REFRESH_ATTEMPTS} pulls of "
+            f"its groupings (data_refreshed_at {seen}); nothing was written. Retry the run."
+        )
+
+    return part
 
 
 PARTS: dict[Table, Part] = {
@@ -84,16 +150,19 @@ PARTS: dict[Table, Part] = {
     ENTERPRISE_COST: bucketed_part(ENTERPRISE_COST, "cost_report", COST_GROUPINGS),
     ENTERPRISE_USER_USAGE: _user_part(ENTERPRISE_USER_USAGE, "user_usage_report", cost=False),
     ENTERPRISE_USER_COST: _user_part(ENTERPRISE_USER_COST, "user_cost_report", cost=True),
-    ANALYTICS_USAGE: _beta_part(ANALYTICS_USAGE, "usage", V2_GROUP_BY, cost=False),
-    ANALYTICS_COST: _beta_part(ANALYTICS_COST, "cost", [*V2_GROUP_BY, "cost_type"], cost=True),
+    ANALYTICS_USAGE: _analytics_part(ANALYTICS_USAGE, "usage", cost=False),
+    ANALYTICS_COST: _analytics_part(ANALYTICS_COST, "cost", cost=True),
 }
 
 
-def combined_fetcher(tables: Sequence[Table], plan: PlanLog):
+def combined_fetcher(tables: Sequence[Table], plan: PlanLog, *, refusals_skip: bool = False):
     """One window of every selected table, written together (each row keeps the data_refreshed_at it was read at).
 
     The groupings of one bucketed report always share one refresh (see ``bucketed_part``); different
     endpoints may straddle an export, which only the (warning) user-vs-organization check could notice.
+    ``refusals_skip``: an API that refuses the organization itself (``OrganizationNotEligible``, e.g. the
+    Usage and Cost Analytics API and HIPAA readiness) skips the window with the API's reason instead of
+    failing the run.
     """
 
     def fetch(client: ApiClient, org: OrgConfig, start: date, end: date, stats: CallStats) -> Fetched:
@@ -102,7 +171,13 @@ def combined_fetcher(tables: Sequence[Table], plan: PlanLog):
         days: set[date] | None = None
         requests: list[str] = []
         for table in tables:
-            got, answered, reqs = PARTS[table](client, org, start, end, stats, refreshes, plan)
+            try:
+                got, answered, reqs = PARTS[table](client, org, start, end, stats, refreshes, plan)
+            except OrganizationNotEligible as exc:
+                if not refusals_skip:
+                    raise
+                plan.add("windows refused by the API for this organization")
+                return Fetched({}, frozenset(), exc.path or "", refused=refusal_reason(exc))
             frames |= got
             days = answered if days is None else days & answered
             requests += reqs
@@ -111,6 +186,11 @@ def combined_fetcher(tables: Sequence[Table], plan: PlanLog):
         return Fetched(frames, frozenset(days or ()), "; ".join(requests), oldest_refresh(refreshes))
 
     return fetch
+
+
+def refusal_reason(exc: OrganizationNotEligible) -> str:
+    """The API's reason for refusing the organization, as the metadata and the log give it."""
+    return f"refused by the API: GET {exc.path} answered {exc.status} {exc.error_code}: {exc.server_message}"
 
 
 def oldest_refresh(refreshes: set) -> datetime | None:
@@ -135,6 +215,6 @@ def availability(*, beta: bool, now: datetime | None = None) -> Availability:
     floor, reason = first_available_day(now)
 
     def skip(org: OrgConfig) -> str | None:
-        return None if getattr(org, "analytics_beta", False) else BETA_DISABLED
+        return None if org.reads_analytics_api else ANALYTICS_OFF
 
     return Availability(floor=floor, floor_reason=reason, skip=skip if beta else None)

@@ -5,7 +5,11 @@ import pandera.pandas as pa
 
 from checks import schemas as sc
 from claude_assets.ingest.columns import USAGE_TOKEN_COLUMNS, USAGE_TOKENS
-from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
+from claude_assets.ingest.enterprise_reports.groupings import (
+    ANALYTICS_GROUPINGS,
+    COST_GROUPINGS,
+    USAGE_GROUPINGS,
+)
 from claude_assets.warehouse.contract import EMAIL, LINEAGE, MONEY, ORG_ID, PERSON_NAME, USER_ID, Table
 from claude_assets.warehouse.contract import col as _c
 
@@ -194,14 +198,26 @@ ACTOR = (
     _c("user_deleted", "BOOLEAN", "a user actor that is no longer a member (kept, with no email)"),
 )
 V2_DIM_COLUMNS = tuple(_c(d, "VARCHAR", f"{doc} (null unless grouped)") for d, doc in V2_DIM_DOC.items())
+ANALYTICS_GROUPING = _c(
+    "grouping",
+    "VARCHAR",
+    "which grouping the row belongs to (total = ungrouped; billing, actor, api_key, claude_tag, "
+    "rbac_group, managed_agents: at most five group_by[] dimensions a request, so the 20 are read in groups)",
+    False,
+)
+ANALYTICS_WHO = (
+    "Console organizations (Admin key) and Enterprise organizations (Analytics key) alike, "
+    "wherever the organization reads the API (analytics_api, the default)"
+)
 ANALYTICS_USAGE = Table(
     "raw",
     "analytics_usage",
-    description="Beta Usage Analytics (/v1/organizations/analytics/usage): tokens per actor, product, model, context "
-    "window and inference geo per UTC day, every combination (no top-N cut). Only for organizations "
-    "with analytics_beta: true.",
+    description="Usage and Cost Analytics API (GET /v1/organizations/analytics/usage, beta): tokens per UTC day "
+    "under several groupings (column grouping; 'total' is ungrouped) that together cover every dimension "
+    f"the API documents, every combination (no top-N cut). Read for {ANALYTICS_WHO}. Sum one grouping.",
     columns=(
         *KEYS,
+        ANALYTICS_GROUPING,
         *SPAN,
         *ACTOR,
         *V2_DIM_COLUMNS,
@@ -211,16 +227,20 @@ ANALYTICS_USAGE = Table(
         *ENVELOPE,
         *LINEAGE,
     ),
-    grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS),
+    grain=("org_id", "usage_date", "grouping", "starting_at", "actor_id", *V2_DIMS),
+    counts=(*TOKENS, "requests"),
+    totals_where=TOTAL_ROWS,
 )
 ANALYTICS_COST = Table(
     "raw",
     "analytics_cost",
-    description="Beta Cost Analytics (/v1/organizations/analytics/cost): amount and list amount (exact USD) per "
-    "actor, product, model, context window, inference geo and cost type per UTC day, every combination. "
-    "Only for organizations with analytics_beta: true.",
+    description="Usage and Cost Analytics API (GET /v1/organizations/analytics/cost, beta): amount and list "
+    "amount (exact USD) per UTC day under several groupings (column grouping; 'total' is ungrouped; "
+    "'billing' by workspace, model, service tier, context window, geo, cost type and token type), every "
+    f"combination. Read for {ANALYTICS_WHO}. Sum one grouping.",
     columns=(
         *KEYS,
+        ANALYTICS_GROUPING,
         *SPAN,
         *ACTOR,
         *V2_DIM_COLUMNS,
@@ -230,12 +250,22 @@ ANALYTICS_COST = Table(
         *ENVELOPE,
         *LINEAGE,
     ),
-    grain=("org_id", "usage_date", "starting_at", "actor_id", *V2_DIMS, "cost_type", "token_type"),
+    grain=(
+        "org_id",
+        "usage_date",
+        "grouping",
+        "starting_at",
+        "actor_id",
+        *V2_DIMS,
+        "cost_type",
+        "token_type",
+    ),
     money=("amount_usd", "list_amount_usd"),
+    totals_where=TOTAL_ROWS,
 )
-#: tables whose rows hold several groupings (their totals come from TOTAL_ROWS)
+#: the legacy bucketed tables whose rows hold several groupings (their totals come from TOTAL_ROWS)
 GROUPED_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST)
-#: the legacy reports (B8-B11) and the beta Usage and Cost Analytics endpoints (B12)
+#: the legacy reports (B8-B11) and the Usage and Cost Analytics API (B12, every organization kind)
 LEGACY_TABLES = (ENTERPRISE_USAGE, ENTERPRISE_COST, ENTERPRISE_USER_USAGE, ENTERPRISE_USER_COST)
 BETA_TABLES = (ANALYTICS_USAGE, ANALYTICS_COST)
 #: tables with an amount and a list amount
@@ -251,7 +281,7 @@ def _schema(table: Table) -> pa.DataFrameSchema:
         "usage_date": [sc.ISO_DATE],
     }
     if "grouping" in table.column_names:
-        names = sorted({g.name for g in (*USAGE_GROUPINGS, *COST_GROUPINGS)})
+        names = sorted({g.name for g in (*USAGE_GROUPINGS, *COST_GROUPINGS, *ANALYTICS_GROUPINGS)})
         checks["grouping"] = [pa.Check.isin(names, error="unknown grouping")]
     return sc.staged_schema(table, {k: v for k, v in checks.items() if k in table.column_names})
 

@@ -31,6 +31,22 @@ CLIENT_GROUPINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "rbac_group": ("rbac_group_id", "product"),
     },
 }
+#: The Usage and Cost Analytics API (``usage`` / ``cost``) as the client reads it: one paginated daily query per
+#: grouping (at most five ``group_by[]`` dimensions each), the cost ones split further by cost (and token) type.
+#: Keep in step with the client's ``ANALYTICS_GROUPINGS`` and ``ANALYTICS_COST_SPLIT``.
+CLIENT_ANALYTICS_GROUPINGS: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "billing": ("workspace_id", "model", "service_tier", "context_window", "inference_geo"),
+    "actor": ("actor", "actor_type", "product", "model", "speed"),
+    "api_key": ("api_key_id", "workspace_id", "organization_id", "product"),
+    "claude_tag": ("slack_channel_id", "claude_tag_category", "claude_tag_user_id", "product"),
+    "rbac_group": ("rbac_group_id", "product"),
+    "managed_agents": ("agent_id", "deployment_id", "environment_id", "session_id", "user_profile_id"),
+}
+CLIENT_ANALYTICS_COST_SPLIT: dict[str, tuple[str, ...]] = {
+    "billing": ("cost_type", "token_type"),
+    "actor": ("cost_type",),
+}
 #: The largest page of the bucketed reports, in buckets, per bucket width.
 BUCKET_PAGE = {"1d": 31, "1h": 168}
 #: ``inference_geos[]`` slices a cut day is asked again under (a partition of every row) -> ``geo`` code.
@@ -40,8 +56,8 @@ ROW_PAGE = 1000
 #: Longest ``starting_at``..``ending_at`` span of every report, in days.
 WINDOW_DAYS = 31
 
-#: The queries the minimum counts, per endpoint (largest limits). The per-user and beta ``group_by[]``
-#: mirror ``USER_GROUP_BY`` and ``V2_GROUP_BY`` (+ ``cost_type`` on /cost) of the client.
+#: The queries the minimum counts, per endpoint (largest limits). The per-user ``group_by[]`` mirrors the
+#: client's ``USER_GROUP_BY``; the beta ``groupings`` its ``ANALYTICS_GROUPINGS`` (split on /cost).
 MIN_REQUEST_PLANS = {
     **{
         name: {
@@ -60,12 +76,15 @@ MIN_REQUEST_PLANS = {
     "usage": {
         "time_bucket_width": "1d",
         "limit": ROW_PAGE,
-        "group_by": ["actor", "product", "model", "context_window", "inference_geo"],
+        "groupings": {g: list(dims) for g, dims in CLIENT_ANALYTICS_GROUPINGS.items()},
     },
     "cost": {
         "time_bucket_width": "1d",
         "limit": ROW_PAGE,
-        "group_by": ["actor", "product", "model", "context_window", "inference_geo", "cost_type"],
+        "groupings": {
+            g: [*dims, *CLIENT_ANALYTICS_COST_SPLIT.get(g, ())]
+            for g, dims in CLIENT_ANALYTICS_GROUPINGS.items()
+        },
     },
 }
 
@@ -142,10 +161,10 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
       grouping (``bucket_rows``). ``groupings`` details each grouping; ``hours_at_cap`` > 0 means
       some hour still holds 100 rows in a geo slice, where no such pull is lossless (the client then
       fails rather than keep a cut bucket).
-    * ``user_usage_report`` / ``user_cost_report`` (``group_by[]`` product, model) and the beta
-      ``usage`` / ``cost`` (actor, product, model, context window, inference geo; + cost type):
-      ``max(1, ceil(units / 1000))`` per window, units being the route's ranked rows (a cost unit's
-      cost-type rows ride on its page; beta cost units without cost are not returned).
+    * ``user_usage_report`` / ``user_cost_report`` (``group_by[]`` product, model), and each grouping of the
+      beta ``usage`` / ``cost`` (``CLIENT_ANALYTICS_GROUPINGS``; cost split by cost and token type):
+      ``max(1, ceil(units / 1000))`` per window and query, units being the route's ranked rows (a cost
+      unit's cost-type rows ride on its page; beta cost units without cost are not returned).
     """
 
     refreshed = truth_refresh(sim, params, org)
@@ -175,14 +194,17 @@ def truth_min_requests(sim, org, start: date, end: date, params: dict) -> dict:
                 out[name]["requests"] += got["requests"]
         seat = f.take(np.flatnonzero(f.user >= 0))  # the per-user reports' seat_only selection
         day = (t0, 86_400)
-        for name, per_user, frame in (
-            ("user_usage_report", True, seat),
-            ("user_cost_report", True, seat),
-            ("usage", False, f),
-            ("cost", False, f),
-        ):
+        queries = [
+            (name, True, seat, MIN_REQUEST_PLANS[name]["group_by"])
+            for name in ("user_usage_report", "user_cost_report")
+        ]
+        queries += [
+            (name, False, f, group_by)
+            for name in ("usage", "cost")
+            for group_by in MIN_REQUEST_PLANS[name]["groupings"].values()
+        ]
+        for name, per_user, frame, group_by in queries:
             cost = name.endswith("cost_report") or name == "cost"
-            group_by = MIN_REQUEST_PLANS[name]["group_by"]
             n = ranked_units(rd, frame, group_by, per_user=per_user, bucket=day, cost=cost).n
             out[name]["requests"] += max(1, -(-n // ROW_PAGE))
         for v in out.values():

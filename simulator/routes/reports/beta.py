@@ -8,7 +8,7 @@ import numpy as np
 
 from simulator.catalog import format_cents
 from simulator.clock import iso
-from simulator.errors import bad_request
+from simulator.errors import ApiError, bad_request
 from simulator.generators.reports.console import console_reports_for
 from simulator.generators.reports.dims import CONSOLE_CONSTANT_DIMS, COST_DIMS, V2_DIMS
 from simulator.generators.reports.frames import collect
@@ -44,8 +44,15 @@ from simulator.routes.reports.params import (
 from simulator.routes.reports.per_user import Ranked
 from simulator.routes.reports.render import cache_key, dim_fields, envelope, today_of, usage_fields
 
+#: B13: the Usage and Cost Analytics API refuses organizations with HIPAA readiness enabled
+NOT_ELIGIBLE = (
+    "The Usage and Cost Analytics API is not available to organizations with HIPAA readiness enabled."
+)
+
 
 def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
+    if ctx.org.hipaa_ready:
+        raise ApiError(400, NOT_ELIGIBLE, details={"error_code": "organization_not_eligible"})
     if not ctx.beta(BETA_FLAG):
         raise bad_request(
             f"anthropic-beta: this endpoint is in beta; send the header anthropic-beta: {BETA_FLAG}"
@@ -129,6 +136,7 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
     lo, hi, nxt = offset_window(ctx, table.n, limit, refresh=iso(refreshed))
     t = table.rows(lo, hi)
     names = (*V2_DIMS, *COST_DIMS) if cost else V2_DIMS
+    skew = ctx.sim.analytics_cost_skew_cents * 1_000_000 if cost else 0  # micro-cents
     data = []
     for i in range(hi - lo):
         if width:
@@ -153,7 +161,9 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
                         **span,
                         "group": {**group, "cost_type": cost_type, "token_type": token_type},
                         "cost": {
-                            "amount": format_cents(int(table.comp_sums[j, 1])),
+                            "amount": format_cents(
+                                int(table.comp_sums[j, 1]) + (skew if group.get("model") else 0)
+                            ),
                             "list_amount": format_cents(int(table.comp_sums[j, 0])),
                             "currency": "USD",
                             "requests": None,
@@ -166,7 +176,7 @@ def _v2_report(ctx: Ctx, *, cost: bool) -> dict:
                     **span,
                     "group": group,
                     "cost": {
-                        "amount": format_cents(s[1]),
+                        "amount": format_cents(int(s[1]) + (skew if group.get("model") else 0)),
                         "list_amount": format_cents(s[0]),
                         "currency": "USD",
                         "requests": s[2] if enterprise else None,
