@@ -469,7 +469,10 @@ def test_facts_cost_reads_the_record_each_organization_names(analytics_con, sim)
 
     first = ANALYTICS_START - timedelta(days=2)  # two days read from the legacy reports only
     rebuild_cost(
-        analytics_con, first, ANALYTICS_END, {"acme-console": "console", "acme-enterprise": "enterprise"}
+        analytics_con,
+        first,
+        ANALYTICS_END,
+        analytics_record={"acme-console": "console", "acme-enterprise": "enterprise"},
     )
     got = analytics_con.execute(
         "SELECT org_id, usage_date, source, org_kind, CAST(sum(billed_cost_usd) AS VARCHAR) FROM facts.cost "
