@@ -45,14 +45,14 @@ def stage_analytics_record(
     )
     logged = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'ingest_log'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if analytics_record and logged:
         con.execute(
             "INSERT INTO _analytics_record SELECT DISTINCT l.org_id, l.usage_date, k.org_kind "
             "FROM raw.ingest_log AS l JOIN (SELECT unnest(?) AS org_id, unnest(?) AS org_kind) AS k USING (org_id) "
             "WHERE l.table_name = ? AND l.usage_date >= ? AND l.usage_date < ?",
             [list(analytics_record), list(analytics_record.values()), ANALYTICS_COST.qualified, start, end],
-        )
+        ).fetchall()  # consumed: the connection takes new functions (pseudonyms) only with no result open
 
 
 def rebuild_cost(
