@@ -28,6 +28,10 @@ organizations are declared and a run fails naming the variable to set. Several o
     source_timing:                    # optional: when a source is late or stalled (defaults in SourceTimings)
       console_cost: {expected_delay: PT25H, stall_after: PT48H}
       enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_cadence: PT24H}
+    day_published_after:              # optional: how long after a UTC day ends each source first answers for
+      enterprise_engagement: PT10H    #   it (defaults: DayPublishedAfter); the newest partition of its assets is
+      enterprise_reports: PT0S        #   the newest day published by then, rounded to whole days (none earlier)
+      console: PT0S
     day_revisable_for:                # optional: how long after a UTC day ends a complete day may still be
       enterprise_reports: P30D        #   revised at its source (then it is settled); defaults: DayRevisableFor
       enterprise_engagement: P3D
@@ -154,6 +158,12 @@ class OrgConfig(BaseModel):
         return None if v is None else check_base_url(v)
 
     @property
+    def reads_analytics_beta(self) -> bool:
+        """Whether the beta Usage and Cost Analytics endpoints are read for this organization: the one place
+        that decides (the raw/analytics_* assets, their partitions, source, sensor and the reconciliation follow)."""
+        return self.kind == "enterprise" and self.analytics_beta
+
+    @property
     def rate_limit(self) -> int:
         return self.rate_limit_per_minute or DEFAULT_RATE_LIMITS[self.kind]
 
@@ -249,6 +259,34 @@ class SourceTimings(BaseModel):
     )
     #: the readiness sensors request days missing from the warehouse this far back from the newest ready day
     catch_up_days: int = Field(default=7, ge=1, le=366)
+
+
+class DayPublishedAfter(BaseModel):
+    """How long after a UTC day ends each source first answers for it (the defaults are what the reference
+    documents). The newest partition of a source's assets is the newest day it has published, rounded down to
+    whole days: a day is never selectable before its source can answer for it (it may be up to a day later).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enterprise_engagement: timedelta = Field(
+        default=timedelta(hours=10),
+        ge=timedelta(0),
+        description="Enterprise engagement endpoints (summaries, users, projects, skills, connectors, artifacts, "
+        "plugins): a day is 'aggregated at 10:00 UTC next day', and asking for a later day is a 400 (reference B0)",
+    )
+    enterprise_reports: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="Enterprise usage and cost reports (legacy and beta): a day is served, provisional, as soon as "
+        "it has ended; data_refreshed_at says how complete (reference B0, B8-B12)",
+    )
+    console: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="Console usage, cost and Claude Code reports: a day is served once it has ended (the cost "
+        "report serves completed UTC days only; reference A1-A3)",
+    )
 
 
 class DayRevisableFor(BaseModel):
@@ -467,6 +505,10 @@ class ProjectConfig(BaseModel):
         default_factory=SourceTimings,
         description="when each source is late or stalled, and how often its revisable days are pulled again",
     )
+    day_published_after: DayPublishedAfter = Field(
+        default_factory=DayPublishedAfter,
+        description="how long after a day ends each source first answers for it: where its partitions end",
+    )
     day_revisable_for: DayRevisableFor = Field(
         default_factory=DayRevisableFor,
         description="how long after a day ends each source may still revise it (defaults: the documented windows)",
@@ -523,6 +565,10 @@ class ProjectConfig(BaseModel):
 
     def of_kind(self, kind: str) -> tuple[OrgConfig, ...]:
         return tuple(o for o in self.organizations if o.kind == kind)
+
+    def reading_analytics_beta(self) -> tuple[OrgConfig, ...]:
+        """The organizations whose beta Usage and Cost Analytics endpoints are read (``reads_analytics_beta``)."""
+        return tuple(o for o in self.organizations if o.reads_analytics_beta)
 
     def get(self, slug: str) -> OrgConfig:
         for org in self.organizations:

@@ -18,11 +18,11 @@ from claude_assets.automation.readiness import readiness_automation
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
-from claude_assets.ingest.console.assets import console_assets
-from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
-from claude_assets.ingest.enterprise_reports.assets import report_assets
+from claude_assets.ingest.console.assets import console_assets, console_sources
+from claude_assets.ingest.enterprise_engagement.assets import engagement_assets, engagement_sources
+from claude_assets.ingest.enterprise_reports.assets import report_assets, report_sources
 from claude_assets.insights.assets import insights_assets
-from claude_assets.inventory.assets import inventory_assets
+from claude_assets.inventory.assets import inventory_assets, inventory_sources
 from claude_assets.warehouse.resource import Warehouse
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
 
@@ -36,7 +36,20 @@ def warehouse_path() -> str:
     return path
 
 
+def sources(config: ProjectConfig) -> list[dg.AssetSpec]:
+    """The Anthropic API endpoint families the configured organizations are read through (group ``sources``):
+    external assets at the top of the lineage, one per endpoint family and organization kind."""
+    return [
+        *console_sources(config),
+        *inventory_sources(config),
+        *engagement_sources(config),
+        *report_sources(config),
+    ]
+
+
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
+    """Sources, raw (groups ``console`` and ``enterprise``), inventory, facts, exports and insights, for the
+    organizations of ``config``: an asset no configured organization uses is not defined."""
     assets = [
         *console_assets(config),
         *inventory_assets(config),
@@ -49,7 +62,7 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
     assets = with_downstream_automation(assets)  # facts and exports follow their raw days
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")
     return dg.Definitions(
-        assets=assets,
+        assets=[*sources(config), *assets],
         asset_checks=automation.checks,
         sensors=[
             *automation.sensors,

@@ -37,7 +37,7 @@ class Family:
     #: how long after a day ends the source may still revise it (``day_revisable_for``)
     revisable_for: Callable[[ProjectConfig], timedelta] = lambda c: timedelta(0)
     watermarked: bool = False  # its pages carry data_refreshed_at (revisions are known by it)
-    beta_only: bool = False  # read only for organizations with analytics_beta
+    beta_only: bool = False  # read only for organizations that read the beta analytics (reads_analytics_beta)
 
     @property
     def sensor_name(self) -> str:
@@ -55,7 +55,9 @@ class Family:
         return getattr(config.source_timing, self.name)
 
     def organizations(self, config: ProjectConfig) -> list[OrgConfig]:
-        return [o for o in config.of_kind(self.kind) if o.analytics_beta or not self.beta_only]
+        if self.beta_only:
+            return list(config.reading_analytics_beta())
+        return list(config.of_kind(self.kind))
 
 
 FAMILIES = (

@@ -71,12 +71,12 @@ SQL["console_billed_vs_usage_list"] = SQL["console_billed_vs_usage_list"].replac
 
 def raw_inputs(config: ProjectConfig) -> list[Table]:
     """The raw tables the configuration's organizations fill and the waterfalls read (the beta cost table
-    only where an Enterprise organization has analytics_beta: true)."""
+    only where an organization reads the beta analytics, ``OrgConfig.reads_analytics_beta``)."""
     enterprise = config.of_kind("enterprise")
     return [
         *((CONSOLE_USAGE, CONSOLE_COST) if config.of_kind("console") else ()),
         *((ENTERPRISE_COST, ENTERPRISE_USER_COST) if enterprise else ()),
-        *((ANALYTICS_COST,) if any(o.analytics_beta for o in enterprise) else ()),
+        *((ANALYTICS_COST,) if config.reading_analytics_beta() else ()),
     ]
 
 

@@ -1,4 +1,6 @@
-"""Dagster definitions of the raw Enterprise usage and cost assets (group ``enterprise``) and their checks."""
+"""Dagster definitions of the raw Enterprise usage and cost assets (group ``enterprise``) and their checks, each
+downstream of the endpoints it reads (external assets of group ``sources``). The beta analytics assets exist
+only when an organization reads them (``OrgConfig.reads_analytics_beta``), partitioned by those organizations."""
 
 from collections.abc import Iterator, Sequence
 
@@ -9,10 +11,10 @@ from dagster_duckdb import DuckDBResource
 from checks import enterprise_reports as report_checks
 from checks import provisional as provisional_checks
 from checks import window as window_checks
-from claude_assets.asset_defaults import daily_by_org_args, table_spec
-from claude_assets.config import ProjectConfig
+from claude_assets.asset_defaults import daily_by_org_args, source_spec, table_spec
+from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter
-from claude_assets.ingest.enterprise_reports.api import BASE, MAX_WINDOW_DAYS
+from claude_assets.ingest.enterprise_reports.api import BASE, BETA_HEADERS, MAX_WINDOW_DAYS
 from claude_assets.ingest.enterprise_reports.bucketed import PlanLog
 from claude_assets.ingest.enterprise_reports.fetch import availability, combined_fetcher
 from claude_assets.ingest.enterprise_reports.groupings import COST_GROUPINGS, USAGE_GROUPINGS
@@ -32,6 +34,36 @@ from claude_assets.warehouse.contract import Table
 from resources.apis import EnterpriseAnalyticsApi
 
 GROUP = "enterprise"
+REPORTS_SOURCE = dg.AssetKey(["anthropic", "enterprise", "usage_cost_reports"])
+ANALYTICS_SOURCE = dg.AssetKey(["anthropic", "enterprise", "usage_cost_analytics"])
+KEY_NOTE = "Read with each Enterprise organization's Analytics API key (scope read:analytics)."
+
+
+def report_sources(config: ProjectConfig) -> list[dg.AssetSpec]:
+    """The usage and cost endpoints the raw Enterprise report assets read: the reports with an Enterprise
+    organization, the beta analytics only with an organization that reads them."""
+    sources = []
+    if config.of_kind("enterprise"):
+        sources.append(
+            source_spec(
+                REPORTS_SOURCE,
+                f"Claude Enterprise usage and cost reports, GET {BASE}/usage_report, /cost_report, "
+                "/user_usage_report and /user_cost_report (reference B8-B11, legacy): tokens and USD by day and "
+                "grouping, and per seat user; served within hours of a day's end and revised for up to 30 days "
+                f"(data_refreshed_at). Feeds {', '.join(t.qualified for t in LEGACY_TABLES)}. {KEY_NOTE}",
+            )
+        )
+    if config.reading_analytics_beta():
+        sources.append(
+            source_spec(
+                ANALYTICS_SOURCE,
+                f"Usage and Cost Analytics (beta), GET {BASE}/usage and {BASE}/cost with anthropic-beta: "
+                f"{BETA_HEADERS['anthropic-beta']} (reference B12): every grouping (actor, product, model, "
+                "context window...) with no top-100 cap. Read only for organizations with analytics_beta: "
+                f"true. Feeds {', '.join(t.qualified for t in BETA_TABLES)}. {KEY_NOTE}",
+            )
+        )
+    return sources
 
 
 def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table]):
@@ -103,7 +135,7 @@ def _run(
             schemas=SCHEMAS,
             fetch=combined_fetcher(tables, plan),
             max_days=MAX_WINDOW_DAYS,
-            availability=availability(beta=beta),
+            availability=availability(),
             extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
             complete_after=complete_after(config, beta=beta),
             revisable_for=config.day_revisable_for.enterprise_reports,
@@ -116,13 +148,23 @@ def _run(
         yield out
 
 
-def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool, description: str):
-    common = daily_by_org_args(config, "enterprise", GROUP)
+def _multi(
+    name: str,
+    tables: list[Table],
+    config: ProjectConfig,
+    *,
+    beta: bool,
+    description: str,
+    orgs: tuple[OrgConfig, ...],
+    source: dg.AssetKey,
+):
+    published = config.day_published_after.enterprise_reports
+    common = daily_by_org_args(config, "enterprise", GROUP, published, orgs)
 
     @dg.multi_asset(
         name=name,
         description=description,
-        specs=[table_spec(t, GROUP, skippable=True) for t in tables],
+        specs=[table_spec(t, GROUP, skippable=True, deps=[source]) for t in tables],
         check_specs=[s for t in tables for s in check_specs(t)],
         partitions_def=common["partitions_def"],
         backfill_policy=common["backfill_policy"],
@@ -141,7 +183,10 @@ def _multi(name: str, tables: list[Table], config: ProjectConfig, *, beta: bool,
 
 
 def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
-    """The Enterprise usage and cost raw assets (group ``enterprise``)."""
+    """The Enterprise usage and cost raw assets (group ``enterprise``): the reports for every Enterprise
+    organization, the beta analytics only for the organizations that read them (none: not defined)."""
+    if not config.of_kind("enterprise"):
+        return []
     legacy = _multi(
         "raw__enterprise_reports",
         list(LEGACY_TABLES),
@@ -150,13 +195,20 @@ def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
         description="Claude Enterprise usage and cost reports (organization-level by several groupings, and per "
         "seat user), one 31-day window at a time, every selected table of a window written in one "
         "transaction.",
+        orgs=config.of_kind("enterprise"),
+        source=REPORTS_SOURCE,
     )
+    readers = config.reading_analytics_beta()
+    if not readers:
+        return [legacy]
     beta = _multi(
         "raw__analytics_usage_cost",
         list(BETA_TABLES),
         config,
         beta=True,
-        description="Beta Usage and Cost Analytics endpoints, for organizations with analytics_beta: true; other "
-        "organizations' partitions send no request and say so in their metadata.",
+        description="Beta Usage and Cost Analytics endpoints, partitioned by the organizations with "
+        "analytics_beta: true (the only ones they are read for).",
+        orgs=readers,
+        source=ANALYTICS_SOURCE,
     )
     return [legacy, beta]
