@@ -12,6 +12,7 @@ import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 
@@ -44,6 +45,8 @@ DAYS = 90
 RATE_LIMITS = {"console": 120, "enterprise": 600}
 UI_SIMULATOR_PORT = 8787
 UI_PORT = 3000
+#: the asset groups as the lineage graph lays them out, from the API to the exports
+GRAPH_GROUPS = ("sources", "console", "enterprise", "inventory", "facts", "insights", "exports")
 RUN_MONITORING_YAML = """\
 # a run stuck starting or canceling is ended by the daemon of `make ui`; a run whose whole process was
 # killed is marked failed when `make demo` or `make ui` starts again (demo.dead_runs)
@@ -185,6 +188,13 @@ def environment(w: World, base_url: str) -> dict[str, str]:
         "CLAUDE_ASSETS_WAREHOUSE": str(WAREHOUSE),
         "DAGSTER_HOME": str(DAGSTER_HOME),
     }
+
+
+def lineage_url(port: int = UI_PORT) -> str:
+    """The UI's lineage graph with every group expanded. The UI opens groups collapsed; the ``expanded`` query
+    parameter is where it keeps which are open (ids ``global@global:<group>``), so this link opens them all."""
+    expanded = quote(",".join(f"global@global:{g}" for g in GRAPH_GROUPS), safe="")
+    return f"http://127.0.0.1:{port}/asset-groups?expanded={expanded}"
 
 
 def simulator_url(port: int) -> str:

@@ -3,12 +3,15 @@ every edge real; and only the assets some configured organization uses."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import dagster as dg
 import pytest
 
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
 from claude_assets.facts.tables import PRICE_BOOK
+from demo import settings as demo_config
 
 CONSOLE = OrgConfig(slug="acme-console", kind="console", key_env="GRAPH_CONSOLE_KEY")
 ENTERPRISE = OrgConfig(slug="acme-enterprise", kind="enterprise", key_env="GRAPH_ENTERPRISE_KEY")
@@ -112,3 +115,18 @@ def test_one_kind_of_organization_defines_its_family_only_and_the_later_layers_s
     sensors = {s.name for s in defs.sensors}
     assert "analytics_beta_ready" not in sensors
     assert ("console_cost_ready" in sensors) == (orgs == (CONSOLE,))
+
+
+def test_the_demo_lineage_link_expands_every_group_the_demo_defines():
+    groups = {
+        node.group_name
+        for node in build_definitions(demo_config.project_config(), ":memory:")
+        .resolve_asset_graph()
+        .asset_nodes
+    }
+    assert set(demo_config.GRAPH_GROUPS) == groups
+    url = demo_config.lineage_url(3000)
+    assert url.startswith("http://127.0.0.1:3000/asset-groups?expanded=")
+    assert parse_qs(urlsplit(url).query)["expanded"] == [
+        ",".join(f"global@global:{g}" for g in demo_config.GRAPH_GROUPS)
+    ]
