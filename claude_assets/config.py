@@ -28,10 +28,10 @@ organizations are declared and a run fails naming the variable to set. Several o
     source_timing:                    # optional: when a source is late or stalled (defaults in SourceTimings)
       console_cost: {expected_delay: PT25H, stall_after: PT48H}
       enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_cadence: PT24H}
-    day_published_after:              # optional: how long after a UTC day ends each source first answers for
-      enterprise_engagement: PT10H    #   it (defaults: DayPublishedAfter); the newest partition of its assets is
-      enterprise_reports: PT0S        #   the newest day published by then, rounded to whole days (none earlier)
-      console: PT0S
+    day_published_after:              # optional: how long after a UTC day ends each source first answers for it
+      enterprise_engagement: PT10H    #   (defaults: DayPublishedAfter): its assets' partitions end on the newest
+      enterprise_reports: PT0S        #   day published, in whole days (PT10H: a day is selectable from the end
+      console: PT0S                   #   of the next day, never before the API has it)
     day_revisable_for:                # optional: how long after a UTC day ends a complete day may still be
       enterprise_reports: P30D        #   revised at its source (then it is settled); defaults: DayRevisableFor
       enterprise_engagement: P3D

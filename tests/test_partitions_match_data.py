@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import pytest
 
-from claude_assets.config import OrgConfig, ProjectConfig
+from claude_assets.config import OrgConfig, ProjectConfig, load_file
 from claude_assets.definitions import build_definitions
 from claude_assets.ingest.console.tables import CONSOLE_COST
 from claude_assets.partitions import DATE, end_offset
@@ -146,3 +146,24 @@ def test_a_demo_style_backfill_fills_every_partition_of_raw_console_cost(tmp_pat
             filled = instance.get_materialized_partitions(key)
     assert len(every) == 3 * len(config.of_kind("console"))
     assert filled == every  # 100 % filled
+
+
+def test_a_configured_publication_delay_moves_where_the_engagement_days_end(tmp_path):
+    """The earlier docs' lag (a day published at 10:00 UTC four days after it): set in the file, the
+    engagement partitions end four days back, never on a day the API would refuse."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "organizations:\n"
+        "  - {slug: acme-enterprise, kind: enterprise, key_env: PARTS_ENT_KEY, history_start: 2026-09-01}\n"
+        "day_published_after:\n"
+        "  enterprise_engagement: P3DT10H\n"
+    )
+    graph = build_definitions(load_file(path), ":memory:").resolve_asset_graph()
+    engagement = days(graph.get(dg.AssetKey(["raw", "enterprise_summary"])).partitions_def)
+    reports = days(graph.get(dg.AssetKey(["raw", "enterprise_cost"])).partitions_def)
+    for now in CLOCKS:
+        with dg.partition_loading_context(effective_dt=now):
+            last = date.fromisoformat(engagement.get_last_partition_key())
+            published = latest_engagement_day(now, lag_days=4)
+            assert published - timedelta(days=1) <= last <= published, now
+            assert reports.get_last_partition_key() == last_completed_day(now).isoformat()
