@@ -36,15 +36,17 @@ def warehouse_path() -> str:
     return path
 
 
-def sources(config: ProjectConfig) -> list[dg.AssetSpec]:
+def sources(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     """The Anthropic API endpoint families the configured organizations are read through (group ``sources``):
-    external assets at the top of the lineage, one per endpoint family and organization kind."""
-    return [
+    external assets at the top of the lineage, one per endpoint family and organization kind. Each spec is
+    wrapped as a (non-executable) ``AssetsDefinition``, so every item of ``Definitions.assets`` is one."""
+    specs = [
         *console_sources(config),
         *inventory_sources(config),
         *engagement_sources(config),
         *report_sources(config),
     ]
+    return [dg.AssetsDefinition(specs=[spec]) for spec in specs]
 
 
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
