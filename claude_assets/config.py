@@ -34,6 +34,10 @@ organizations are declared and a run fails naming the variable to set. Several o
     source_timing:                    # optional: when a source is late or stalled (defaults in SourceTimings)
       console_cost: {expected_delay: PT25H, stall_after: PT48H}
       enterprise_reports: {expected_delay: PT24H, stall_after: PT24H, revision_cadence: PT24H}
+    day_published_after:              # optional: how long after a UTC day ends each source first answers for it
+      enterprise_engagement: PT10H    #   (defaults: DayPublishedAfter): its assets' partitions end on the newest
+      enterprise_reports: PT0S        #   day published, in whole days (PT10H: a day is selectable from the end
+      console: PT0S                   #   of the next day, never before the API has it)
     day_revisable_for:                # optional: how long after a UTC day ends a complete day may still be
       enterprise_reports: P30D        #   revised at its source (then it is settled); defaults: DayRevisableFor
       enterprise_engagement: P3D
@@ -201,7 +205,8 @@ class OrgConfig(BaseModel):
     @property
     def reads_analytics_api(self) -> bool:
         """Whether raw.analytics_usage / raw.analytics_cost are read for this organization (Console or
-        Enterprise): the one predicate every layer asks."""
+        Enterprise): the one predicate every layer asks (the raw/analytics_* assets, their partitions, source,
+        sensor and the reconciliation follow it)."""
         return self.analytics_api
 
     @field_validator("key_env", mode="before")
@@ -325,6 +330,34 @@ class SourceTimings(BaseModel):
         le=366,
         description="the readiness sensors request days missing from the warehouse this far back from the "
         "newest ready day",
+    )
+
+
+class DayPublishedAfter(BaseModel):
+    """How long after a UTC day ends each source first answers for it (the defaults are what the reference
+    documents). The newest partition of a source's assets is the newest day it has published, rounded down to
+    whole days: a day is never selectable before its source can answer for it (it may be up to a day later).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enterprise_engagement: timedelta = Field(
+        default=timedelta(hours=10),
+        ge=timedelta(0),
+        description="Enterprise engagement endpoints (summaries, users, projects, skills, connectors, artifacts, "
+        "plugins): a day is 'aggregated at 10:00 UTC next day', and asking for a later day is a 400 (reference B0)",
+    )
+    enterprise_reports: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="Enterprise usage and cost reports (legacy and beta): a day is served, provisional, as soon as "
+        "it has ended; data_refreshed_at says how complete (reference B0, B8-B12)",
+    )
+    console: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="Console usage, cost and Claude Code reports: a day is served once it has ended (the cost "
+        "report serves completed UTC days only; reference A1-A3)",
     )
 
 
@@ -652,6 +685,10 @@ class ProjectConfig(BaseModel):
         default_factory=SourceTimings,
         description="when each source is late or stalled, and how often its revisable days are pulled again",
     )
+    day_published_after: DayPublishedAfter = Field(
+        default_factory=DayPublishedAfter,
+        description="how long after a day ends each source first answers for it: where its partitions end",
+    )
     day_revisable_for: DayRevisableFor = Field(
         default_factory=DayRevisableFor,
         description="how long after a day ends each source may still revise it (defaults: the documented windows)",
@@ -746,6 +783,10 @@ class ProjectConfig(BaseModel):
 
     def of_kind(self, kind: str) -> tuple[OrgConfig, ...]:
         return tuple(o for o in self.organizations if o.kind == kind)
+
+    def reading_analytics_api(self) -> tuple[OrgConfig, ...]:
+        """The organizations whose Usage and Cost Analytics API is read (``OrgConfig.reads_analytics_api``)."""
+        return tuple(o for o in self.organizations if o.reads_analytics_api)
 
     def get(self, slug: str) -> OrgConfig:
         for org in self.organizations:

@@ -21,11 +21,11 @@ from claude_assets.catalog import declared_tables
 from claude_assets.config import ProjectConfig, check_warehouse_path, load_config
 from claude_assets.exports.assets import exports_assets
 from claude_assets.facts.assets import facts_assets
-from claude_assets.ingest.console.assets import console_assets
-from claude_assets.ingest.enterprise_engagement.assets import engagement_assets
-from claude_assets.ingest.enterprise_reports.assets import report_assets
+from claude_assets.ingest.console.assets import console_assets, console_sources
+from claude_assets.ingest.enterprise_engagement.assets import engagement_assets, engagement_sources
+from claude_assets.ingest.enterprise_reports.assets import report_assets, report_sources
 from claude_assets.insights.assets import insights_assets
-from claude_assets.inventory.assets import inventory_assets
+from claude_assets.inventory.assets import inventory_assets, inventory_sources
 from claude_assets.privacy.jobs import retention_job, retention_schedule
 from claude_assets.privacy.pseudonyms import Pseudonyms
 from claude_assets.warehouse.resource import Warehouse
@@ -41,7 +41,22 @@ def warehouse_path() -> str:
     return path
 
 
+def sources(config: ProjectConfig) -> list[dg.AssetsDefinition]:
+    """The Anthropic API endpoint families the configured organizations are read through (group ``sources``):
+    external assets at the top of the lineage, one per endpoint family and organization kind. Each spec is
+    wrapped as a (non-executable) ``AssetsDefinition``, so every item of ``Definitions.assets`` is one."""
+    specs = [
+        *console_sources(config),
+        *inventory_sources(config),
+        *engagement_sources(config),
+        *report_sources(config),
+    ]
+    return [dg.AssetsDefinition(specs=[spec]) for spec in specs]
+
+
 def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg.Definitions:
+    """Sources, raw (groups ``console``, ``enterprise`` and ``analytics``), inventory, facts, exports and
+    insights, for the organizations of ``config``: an asset no configured organization uses is not defined."""
     Pseudonyms.of(config)  # pseudonymization on without its secret: a configuration error now, not mid-run
     retention = retention_job(config)
     assets = [
@@ -54,18 +69,21 @@ def build_definitions(config: ProjectConfig, warehouse: str | None = None) -> dg
         *insights_assets(config),
     ]
     assets = with_downstream_automation(assets)  # facts and exports follow their raw days
-    assets = with_owners(with_column_schemas(assets, declared_tables()), config)
+    external = sources(config)
+    owned = with_owners([*external, *with_column_schemas(assets, declared_tables())], config)
+    external, assets = owned[: len(external)], owned[len(external) :]
     automation = readiness_automation(config, assets)  # running by default (README, "Automation")
     revised = metric_revision_check(config, assets)
+    revision_sensor = metric_revision_sensor(config, assets, default_status=dg.DefaultSensorStatus.RUNNING)
     return dg.Definitions(
-        assets=assets,
+        assets=[*external, *assets],
         asset_checks=[*automation.checks, *([revised] if revised else [])],
         jobs=[retention],
         schedules=[retention_schedule(config, retention)],  # stopped unless privacy.retention_months is set
         sensors=[
             *automation.sensors,
             provisional_repull_sensor(assets, default_status=dg.DefaultSensorStatus.RUNNING),
-            metric_revision_sensor(config, assets, default_status=dg.DefaultSensorStatus.RUNNING),
+            *([revision_sensor] if revision_sensor else []),  # only with a revised table
             downstream_automation_sensor(),  # running by default
         ],
         resources={

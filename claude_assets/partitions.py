@@ -1,31 +1,63 @@
-"""One UTC daily partitioning for everything, crossed with an organization dimension per API family."""
+"""UTC daily partitions that match the data, crossed with an organization dimension per API family.
+
+Every date dimension starts on the configured history start (``config.history_start``, the earliest of the
+organizations'), so a day of a date-only asset (the facts) maps to the same day of every raw table it reads.
+Each ends on the newest day its source answers for (``day_published_after``): a day is never selectable
+before its source can answer for it, and ``Latest`` in the UI is a day the API has.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import dagster as dg
 
-from claude_assets.config import ProjectConfig
+from claude_assets.config import OrgConfig, ProjectConfig
 
 DATE, ORG = "date", "org"
+DAY = timedelta(days=1)
 
 
-def daily(config: ProjectConfig) -> dg.DailyPartitionsDefinition:
-    return dg.DailyPartitionsDefinition(start_date=config.history_start.isoformat(), timezone="UTC")
+def end_offset(published_after: timedelta) -> int:
+    """Dagster's ``end_offset`` for a source that first answers for a day ``published_after`` after it ends.
+
+    With 0 the newest partition is the newest day that has ended; each whole or started day of delay holds
+    one more back (10 hours: a day becomes selectable at the end of the next day, never before it is published).
+    """
+    return -math.ceil(published_after / DAY)
+
+
+def daily(config: ProjectConfig, published_after: timedelta = timedelta(0)) -> dg.DailyPartitionsDefinition:
+    """Days from the configured history start to the newest day a source ``published_after`` has answered for."""
+    return dg.DailyPartitionsDefinition(
+        start_date=config.history_start.isoformat(), timezone="UTC", end_offset=end_offset(published_after)
+    )
 
 
 def organizations(config: ProjectConfig, kind: str | None) -> dg.StaticPartitionsDefinition:
     """The organizations of one kind, or (``None``) every organization, for an API both kinds serve."""
-    orgs = config.organizations if kind is None else config.of_kind(kind)
+    return of_organizations(config.organizations if kind is None else config.of_kind(kind))
+
+
+def of_organizations(orgs: Sequence[OrgConfig]) -> dg.StaticPartitionsDefinition:
     return dg.StaticPartitionsDefinition([o.slug for o in orgs])
 
 
-def daily_by_org(config: ProjectConfig, kind: str | None) -> dg.MultiPartitionsDefinition:
-    """Keys look like ``2026-03-01|acme-console`` (dimensions ``date`` and ``org``); ``kind`` None: every
-    organization."""
-    return dg.MultiPartitionsDefinition({DATE: daily(config), ORG: organizations(config, kind)})
+def daily_by_org(
+    config: ProjectConfig,
+    kind: str | None,
+    published_after: timedelta = timedelta(0),
+    orgs: Sequence[OrgConfig] | None = None,
+) -> dg.MultiPartitionsDefinition:
+    """Keys look like ``2026-03-01|acme-console`` (dimensions ``date`` and ``org``): the days of ``daily``, and
+    the organizations of ``kind`` (None: every kind; or ``orgs``, those of the kind that read the source)."""
+    members = (config.organizations if kind is None else config.of_kind(kind)) if orgs is None else orgs
+    return dg.MultiPartitionsDefinition(
+        {DATE: daily(config, published_after), ORG: of_organizations(members)}
+    )
 
 
 def windows_by_org(context: dg.AssetExecutionContext) -> dict[str, list[tuple[date, date]]]:

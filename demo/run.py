@@ -24,7 +24,7 @@ from simulator.clock import SimClock, parse_instant
 from simulator.freshness import latest_engagement_day
 from simulator.serve import serve_in_thread
 
-DAYS = 90
+DAYS = demo_config.DAYS
 #: the exit code of a backfill stopped by Ctrl-C (128 + SIGINT, as a shell reports it)
 INTERRUPTED = 130
 #: asset groups built from the raw tables: materialized once the raw layer is written
@@ -128,16 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     out = Console()
     started = time.monotonic()
     sim = Simulator(demo_config.world(), SimClock(args.now or datetime.now(UTC)))
+    end = sim.now().astimezone(UTC).date()  # the last partition is yesterday, the last complete day
+    start = end - timedelta(days=args.days)  # the first partition: a finished demo fills every one
     with serve_in_thread(sim, port=args.port) as running:
-        world, config, env = demo_config.prepare(running.base_url)
+        world, config, env = demo_config.prepare(running.base_url, start)
         os.environ.update(env)  # the keys live in this process's environment only
         out.print(
             f"Demo simulator (world [bold]{world.name}[/bold], clock {sim.now():%Y-%m-%d %H:%M} UTC) on "
             f"{running.base_url}; organizations: "
             + ", ".join(f"{o.slug} ({o.kind})" for o in config.organizations)
         )
-        end = sim.now().astimezone(UTC).date()  # the last partition is yesterday, the last complete day
-        start = end - timedelta(days=args.days)
         engagement_end = latest_engagement_day(sim.now(), sim.engagement_lag_days) + timedelta(days=1)
         facts_end = min(end, engagement_end)
         try:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 
 from claude_assets.config import (
     DEFAULT_HISTORY_START,
     AlertsConfig,
+    ConfigError,
     OrgConfig,
     ProjectConfig,
     Webhook,
@@ -36,11 +38,15 @@ BUDGETS_FILE = ROOT / "demo" / "budgets.yaml"
 ALERTS_WEBHOOK_ENV = "DEMO_ALERTS_WEBHOOK_URL"
 DAGSTER_HOME = ROOT / ".dagster_home"
 WORLD, SEED = "demo", 7
+#: the days `make demo` backfills by default, ending yesterday; the partitions start on the first of them
+DAYS = 90
 #: Requests per minute per organization in the demo. The real Enterprise Analytics API allows 60; the
 #: demo simulator allows more so that `make demo` backfills 90 days of Enterprise data in minutes.
 RATE_LIMITS = {"console": 120, "enterprise": 600}
 UI_SIMULATOR_PORT = 8787
 UI_PORT = 3000
+#: the asset groups as the lineage graph lays them out, from the API to the exports
+GRAPH_GROUPS = ("sources", "console", "enterprise", "analytics", "inventory", "facts", "insights", "exports")
 RUN_MONITORING_YAML = """\
 # a run stuck starting or canceling is ended by the daemon of `make ui`; a run whose whole process was
 # killed is marked failed when `make demo` or `make ui` starts again (demo.dead_runs)
@@ -85,13 +91,16 @@ def key_env(slug: str) -> str:
     return f"DEMO_{slug.upper().replace('-', '_')}_API_KEY"
 
 
-def history_start(org) -> date:
-    # Console data starts when the organization was created; Enterprise data never before 2026-01-01
-    return org.created if org.kind == "console" else max(org.created, DEFAULT_HISTORY_START)
+def history_start(org, start: date | None = None) -> date:
+    """The first day of an organization's partitions: ``start`` (the first day the demo backfills), never
+    before its data begins (Console: its creation; Enterprise: also never before 2026-01-01)."""
+    floor = org.created if org.kind == "console" else max(org.created, DEFAULT_HISTORY_START)
+    return max(floor, start) if start else floor
 
 
-def project_config(w: World | None = None) -> ProjectConfig:
-    """Every organization of the demo world, at the simulator's own per-organization rate limits."""
+def project_config(w: World | None = None, start: date | None = None) -> ProjectConfig:
+    """Every organization of the demo world, at the simulator's own per-organization rate limits, its
+    partitions starting on ``start`` (the demo's first day) or, without it, where its data begins."""
     w = w or world()
     return ProjectConfig(
         organizations=tuple(
@@ -100,7 +109,7 @@ def project_config(w: World | None = None) -> ProjectConfig:
                 kind=o.kind,
                 key_env=key_env(o.slug),
                 rate_limit_per_minute=o.rate_limit,
-                history_start=history_start(o),
+                history_start=history_start(o, start),
             )
             for o in w.organizations
         ),
@@ -181,14 +190,37 @@ def environment(w: World, base_url: str) -> dict[str, str]:
     }
 
 
+def lineage_url(port: int = UI_PORT) -> str:
+    """The UI's lineage graph with every group expanded. The UI opens groups collapsed; the ``expanded`` query
+    parameter is where it keeps which are open (ids ``global@global:<group>``), so this link opens them all."""
+    expanded = quote(",".join(f"global@global:{g}" for g in GRAPH_GROUPS), safe="")
+    return f"http://127.0.0.1:{port}/asset-groups?expanded={expanded}"
+
+
 def simulator_url(port: int) -> str:
     return f"http://{LOOPBACK}:{port}"
 
 
-def prepare(base_url: str) -> tuple[World, ProjectConfig, dict[str, str]]:
-    """Write the config file and Dagster home; return the world, the configuration and the environment."""
+def default_start() -> date:
+    """Where the partitions start when no day is given (``make ui``): where the last ``make demo`` started
+    them (its configuration file), else the first of the last ``DAYS`` days, the range ``make demo`` fills."""
+    try:
+        return load_file(CONFIG_FILE).history_start if CONFIG_FILE.exists() else _days_back(DAYS)
+    except ConfigError:  # an older or hand-edited file: start over with the default range
+        return _days_back(DAYS)
+
+
+def _days_back(days: int) -> date:
+    return datetime.now(UTC).date() - timedelta(days=days)
+
+
+def prepare(base_url: str, start: date | None = None) -> tuple[World, ProjectConfig, dict[str, str]]:
+    """Write the config file and Dagster home; return the world, the configuration and the environment.
+
+    ``start`` is the first day the demo backfills: the partitions start there, so a finished demo shows
+    every partition filled (``make ui`` passes none and keeps the last demo's)."""
     w = world()
-    config = project_config(w)
+    config = project_config(w, start or default_start())
     write_config_file(config)
     prepare_dagster_home()
     return w, config, environment(w, base_url)

@@ -1,7 +1,7 @@
 """The demo: its shared configuration, its backfill ranges, and a short run of ``make demo``."""
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
@@ -85,6 +85,8 @@ def test_demo_backfills_summarizes_and_leaves_no_key_behind(scratch_demo, capsys
             "SELECT DISTINCT table_name FROM raw.ingest_log WHERE provisional"
         ).fetchall()
     assert days == [("acme-console", 3), ("globex-console", 3)]
+    # the partitions start on the first backfilled day: the demo fills the range it defines
+    assert load_file(demo_config.CONFIG_FILE).history_start == date(2026, 11, 19)
     # the Enterprise reports hold yesterday only 24 hours after it ends: the summary says so, table by table
     assert provisional and "Provisional days" in out
     assert all(name in out for (name,) in provisional)
@@ -95,3 +97,14 @@ def test_demo_backfills_summarizes_and_leaves_no_key_behind(scratch_demo, capsys
             content = path.read_bytes()
             assert not any(k.encode() in content for k in keys), path
     assert not any(k in out for k in keys)
+
+
+def test_make_ui_keeps_the_partitions_the_last_demo_started(scratch_demo):
+    _, config, _ = demo_config.prepare("http://127.0.0.1:8787", date(2026, 11, 1))
+    assert {o.history_start for o in config.organizations} == {date(2026, 11, 1)}
+    _, again, _ = demo_config.prepare("http://127.0.0.1:8787")  # make ui: no start given
+    assert again == config and load_file(demo_config.CONFIG_FILE) == config
+    demo_config.CONFIG_FILE.unlink()  # no demo yet: the range make demo fills by default
+    _, fresh, _ = demo_config.prepare("http://127.0.0.1:8787")
+    first = datetime.now(UTC).date() - timedelta(days=demo_config.DAYS)
+    assert {o.history_start for o in fresh.organizations} == {first}

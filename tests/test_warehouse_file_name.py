@@ -70,5 +70,6 @@ def test_every_schema_the_code_location_writes_is_refused_as_a_file_name(tmp_pat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         defs = build_definitions(demo_config.project_config(), str(tmp_path / "warehouse.duckdb"))
-    schemas = {key.path[0] for a in defs.assets for key in a.keys}
+    # the external source assets (anthropic/...) stand for the API: nothing writes them
+    schemas = {key.path[0] for a in defs.assets if a.is_executable for key in a.keys}
     assert schemas and schemas <= WAREHOUSE_SCHEMAS

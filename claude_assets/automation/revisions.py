@@ -201,12 +201,14 @@ def metric_revision_sensor(
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
     minimum_interval_seconds: int = 300,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dg.SensorDefinition:
-    """The sensor over the assets of the revised tables (an invalid revision file raises here); ``clock``
-    is the local clock (the API's is estimated from it per pull)."""
+) -> dg.SensorDefinition | None:
+    """The sensor over the assets of the revised tables (an invalid revision file raises here; None: no
+    revised table has an asset); ``clock`` is the local clock (the API's is estimated from it per pull)."""
     revisions = declared_revisions(config)
     watched = _watched(assets, {r.table for r in revisions})
     keys = sorted({k for w in watched.values() for k in w.together})
+    if not keys:
+        return None
 
     @dg.sensor(
         name=SENSOR_NAME,

@@ -38,9 +38,12 @@ def _focus_cost(config: ProjectConfig) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         deps=[
             FACTS_COST_KEY,  # same days
-            # names only (organization, workspaces): snapshots per organization, read as they stand
-            dg.AssetDep(ORGANIZATION.asset_key, partition_mapping=dg.AllPartitionMapping()),
-            dg.AssetDep(WORKSPACES_TABLE.asset_key, partition_mapping=dg.AllPartitionMapping()),
+            # names only (organization, workspaces): snapshots per Console organization, read as they stand
+            *(
+                dg.AssetDep(t.asset_key, partition_mapping=dg.AllPartitionMapping())
+                for t in (ORGANIZATION, WORKSPACES_TABLE)
+                if config.of_kind("console")
+            ),
         ],
         check_specs=[
             dg.AssetCheckSpec(

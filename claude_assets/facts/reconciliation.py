@@ -76,7 +76,7 @@ def raw_inputs(config: ProjectConfig) -> list[Table]:
     return [
         *((CONSOLE_USAGE, CONSOLE_COST) if config.of_kind("console") else ()),
         *((ENTERPRISE_COST, ENTERPRISE_USER_COST) if config.of_kind("enterprise") else ()),
-        *((ANALYTICS_COST,) if any(o.reads_analytics_api for o in config.organizations) else ()),
+        *((ANALYTICS_COST,) if config.reading_analytics_api() else ()),
     ]
 
 

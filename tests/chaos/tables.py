@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from claude_assets.warehouse.identity import ORGANIZATION_IDENTITY
+
 #: columns that say when or by which run a row was written (the API's answer time in raw, inventory and
 #: facts tables and in the FOCUS export's ``x_FetchedAt``; the Dagster run in ``raw.ingest_log``; when an
 #: organization's API id was pinned in ``raw.organization_identity``): every other column must be equal
@@ -183,6 +185,10 @@ def _units(columns: list[str], table: str) -> tuple[str, ...]:
     has = set(columns)
     if table == INGEST_LOG:
         return ("table_name", "org_id", "usage_date")  # each row is the record of one table's day
+    if table == ORGANIZATION_IDENTITY.qualified:
+        # each id form is pinned by the first write that sees it: the reports' org_... id and the engagement
+        # endpoints' UUID come from different assets (and runs), so one may stand without the other
+        return ORGANIZATION_IDENTITY.grain
     if table.startswith("raw.") and {"org_id", "usage_date"} <= has:
         return ("org_id", "usage_date")
     if "usage_date" in has:

@@ -1,11 +1,12 @@
-"""Dagster definitions of the raw Console assets (group ``console``): usage, cost and Claude Code."""
+"""Dagster definitions of the raw Console assets (group ``console``): usage, cost and Claude Code, each
+downstream of the Admin API endpoint it reads (an external asset of group ``sources``)."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from checks import provisional as provisional_checks
 from checks import window as window_checks
-from claude_assets.asset_defaults import daily_by_org_args, table_spec
+from claude_assets.asset_defaults import daily_by_org_args, source_spec, table_spec
 from claude_assets.config import ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter
 from claude_assets.ingest.console.fetch import (
@@ -29,11 +30,42 @@ from resources.apis import ConsoleAdminApi
 
 GROUP = "console"
 REPORT_WINDOW_DAYS = 31  # the usage and cost reports answer at most 31 daily buckets a request
+KEY_NOTE = "Read with each Console organization's Admin API key (sk-ant-admin01-...)."
+USAGE_SOURCE = dg.AssetKey(["anthropic", "console", "usage_report"])
+COST_SOURCE = dg.AssetKey(["anthropic", "console", "cost_report"])
+CLAUDE_CODE_SOURCE = dg.AssetKey(["anthropic", "console", "claude_code"])
+
+
+def console_sources(config: ProjectConfig) -> list[dg.AssetSpec]:
+    """The Admin API report endpoints the raw Console assets read (none without a Console organization)."""
+    if not config.of_kind("console"):
+        return []
+    return [
+        source_spec(
+            USAGE_SOURCE,
+            f"Console usage report, GET {USAGE_PATH} (reference A1): tokens by model, workspace, API key and "
+            f"service tier in daily buckets; a day appears within minutes of its requests. Feeds "
+            f"{CONSOLE_USAGE.qualified}. {KEY_NOTE}",
+        ),
+        source_spec(
+            COST_SOURCE,
+            f"Console cost report, GET {COST_PATH} (reference A2): billed USD by workspace and cost line, "
+            f"completed UTC days only. Feeds {CONSOLE_COST.qualified}. {KEY_NOTE}",
+        ),
+        source_spec(
+            CLAUDE_CODE_SOURCE,
+            f"Claude Code analytics, GET {CLAUDE_CODE_PATH} (reference A3): one day per request, per actor "
+            f"and model; only data older than an hour. Feeds {CLAUDE_CODE_USAGE.qualified} and "
+            f"{CLAUDE_CODE_MODELS.qualified}. {KEY_NOTE}",
+        ),
+    ]
 
 
 def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
-    """The raw Console assets, for every Console organization of ``config``."""
-    common = daily_by_org_args(config, "console", GROUP)
+    """The raw Console assets, for every Console organization of ``config`` (none without one)."""
+    if not config.of_kind("console"):
+        return []
+    common = daily_by_org_args(config, "console", GROUP, config.day_published_after.console)
     delays = config.day_complete_after
 
     def run(
@@ -58,10 +90,13 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
             revisable_for=config.day_revisable_for.console,
         )
 
-    def report(table: Table, fetch: Fetcher, complete_after: CompleteAfter) -> dg.AssetsDefinition:
+    def report(
+        table: Table, fetch: Fetcher, complete_after: CompleteAfter, source: dg.AssetKey
+    ) -> dg.AssetsDefinition:
         @dg.asset(
             key=table.asset_key,
             description=table.description,
+            deps=[source],
             check_specs=[*window_checks.specs(table), provisional_checks.spec(table)],
             **common,
         )
@@ -73,7 +108,7 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
     claude_code_tables = [CLAUDE_CODE_USAGE, CLAUDE_CODE_MODELS]
 
     @dg.multi_asset(
-        specs=[table_spec(t, GROUP) for t in claude_code_tables],
+        specs=[table_spec(t, GROUP, deps=[CLAUDE_CODE_SOURCE]) for t in claude_code_tables],
         check_specs=[
             s for t in claude_code_tables for s in (*window_checks.specs(t), provisional_checks.spec(t))
         ],
@@ -99,11 +134,13 @@ def console_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
             CONSOLE_USAGE,
             fetch_usage,
             CompleteAfter(f"Console usage report (GET {USAGE_PATH})", delays.console_usage),
+            USAGE_SOURCE,
         ),
         report(
             CONSOLE_COST,
             fetch_cost,
             CompleteAfter(f"Console cost report (GET {COST_PATH})", delays.console_cost),
+            COST_SOURCE,
         ),
         claude_code,
     ]

@@ -1,4 +1,5 @@
-"""Dagster definitions of the raw engagement assets (group ``enterprise``), one per table."""
+"""Dagster definitions of the raw engagement assets (group ``enterprise``), one per table, downstream of the
+engagement endpoints (an external asset of group ``sources``); their days end at the newest day published."""
 
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -9,10 +10,11 @@ from dagster_duckdb import DuckDBResource
 
 from checks import enterprise as enterprise_checks
 from checks import window as window_checks
-from claude_assets.asset_defaults import daily_by_org_args
+from claude_assets.asset_defaults import daily_by_org_args, source_spec
 from claude_assets.config import ProjectConfig
 from claude_assets.ingest.enterprise_engagement.fetch import (
     AVAILABILITY,
+    SUMMARIES_PATH,
     SUMMARY_MAX_DAYS,
     daily_fetcher,
     fetch_summaries,
@@ -29,6 +31,24 @@ from claude_assets.warehouse.contract import Table
 from resources.apis import EnterpriseAnalyticsApi
 
 GROUP = "enterprise"
+SOURCE = dg.AssetKey(["anthropic", "enterprise", "engagement"])
+
+
+def engagement_sources(config: ProjectConfig) -> list[dg.AssetSpec]:
+    """The Enterprise Analytics API's engagement endpoints (none without an Enterprise organization)."""
+    if not config.of_kind("enterprise"):
+        return []
+    paths = ", ".join([SUMMARIES_PATH, *(e.path for e in DAILY_ENDPOINTS)])
+    return [
+        source_spec(
+            SOURCE,
+            f"Claude Enterprise engagement, GET {paths} (reference B1-B7): daily active users, per-user "
+            "activity, projects, skills, connectors, artifacts and plugins. A day is published at about 10:00 "
+            "UTC the next day (day_published_after.enterprise_engagement); asking for a later one is a 400. "
+            "Feeds the raw/enterprise_* activity tables and raw/enterprise_summary. Read with each Enterprise "
+            "organization's Analytics API key (scope read:analytics).",
+        )
+    ]
 
 
 def _soften_sparse(events: Iterable) -> Iterator:
@@ -67,8 +87,10 @@ def _dau_checks(table: Table):
 
 
 def engagement_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
-    """The seven raw engagement assets, for every Enterprise organization of ``config``."""
-    common = daily_by_org_args(config, "enterprise", GROUP)
+    """The seven raw engagement assets, for every Enterprise organization of ``config`` (none without one)."""
+    if not config.of_kind("enterprise"):
+        return []
+    common = daily_by_org_args(config, "enterprise", GROUP, config.day_published_after.enterprise_engagement)
     cross = {
         ENTERPRISE_SUMMARY: enterprise_checks.dau_spec(ENTERPRISE_SUMMARY, ENTERPRISE_USER_ACTIVITY),
         ENTERPRISE_USER_ACTIVITY: enterprise_checks.dau_spec(ENTERPRISE_USER_ACTIVITY, ENTERPRISE_SUMMARY),
@@ -80,6 +102,7 @@ def engagement_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
         @dg.asset(
             key=table.asset_key,
             description=table.description,
+            deps=[SOURCE],
             check_specs=[*window_checks.specs(table), *([extra_spec] if extra_spec else [])],
             **common,
         )

@@ -1,4 +1,7 @@
-"""Dagster definitions of the raw Enterprise usage and cost assets (group ``enterprise``) and their checks."""
+"""Dagster definitions of the raw Enterprise usage and cost assets (group ``enterprise``), the Usage and Cost
+Analytics API of every organization (group ``analytics``) and their checks, each downstream of the endpoints it
+reads (external assets of group ``sources``). The analytics assets exist only when an organization reads that
+API (``OrgConfig.reads_analytics_api``), partitioned by those organizations."""
 
 from collections.abc import Iterator, Sequence
 
@@ -9,10 +12,10 @@ from dagster_duckdb import DuckDBResource
 from checks import enterprise_reports as report_checks
 from checks import provisional as provisional_checks
 from checks import window as window_checks
-from claude_assets.asset_defaults import daily_by_org_args, table_spec
-from claude_assets.config import ProjectConfig
+from claude_assets.asset_defaults import daily_by_org_args, source_spec, table_spec
+from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter
-from claude_assets.ingest.enterprise_reports.api import BASE, MAX_WINDOW_DAYS
+from claude_assets.ingest.enterprise_reports.api import BASE, BETA_HEADERS, MAX_WINDOW_DAYS
 from claude_assets.ingest.enterprise_reports.bucketed import PlanLog
 from claude_assets.ingest.enterprise_reports.fetch import availability, combined_fetcher
 from claude_assets.ingest.enterprise_reports.groupings import (
@@ -39,6 +42,45 @@ from resources.apis import ApiByKind, ConsoleAdminApi, EnterpriseAnalyticsApi
 
 GROUP = "enterprise"
 ANALYTICS_GROUP = "analytics"  # the Usage and Cost Analytics API: Console and Enterprise organizations
+REPORTS_SOURCE = dg.AssetKey(["anthropic", "enterprise", "usage_cost_reports"])
+KEY_NOTE = "Read with each Enterprise organization's Analytics API key (scope read:analytics)."
+ANALYTICS_KEY_NOTES = {
+    "console": "Read with each Console organization's Admin API key.",
+    "enterprise": KEY_NOTE,
+}
+
+
+def analytics_source(kind: str) -> dg.AssetKey:
+    """The Usage and Cost Analytics API as one kind of organization serves it."""
+    return dg.AssetKey(["anthropic", kind, "usage_cost_analytics"])
+
+
+def report_sources(config: ProjectConfig) -> list[dg.AssetSpec]:
+    """The usage and cost endpoints the raw Enterprise report assets read: the reports with an Enterprise
+    organization, the beta analytics only with an organization that reads them."""
+    sources = []
+    if config.of_kind("enterprise"):
+        sources.append(
+            source_spec(
+                REPORTS_SOURCE,
+                f"Claude Enterprise usage and cost reports, GET {BASE}/usage_report, /cost_report, "
+                "/user_usage_report and /user_cost_report (reference B8-B11, legacy): tokens and USD by day and "
+                "grouping, and per seat user; served within hours of a day's end and revised for up to 30 days "
+                f"(data_refreshed_at). Feeds {', '.join(t.qualified for t in LEGACY_TABLES)}. {KEY_NOTE}",
+            )
+        )
+    for kind in sorted({o.kind for o in config.reading_analytics_api()}):
+        sources.append(
+            source_spec(
+                analytics_source(kind),
+                f"Usage and Cost Analytics API (beta) of the {kind.title()} organizations, GET {BASE}/usage and "
+                f"{BASE}/cost with anthropic-beta: {BETA_HEADERS['anthropic-beta']} (reference B12, B13): every "
+                "dimension (actor, API key, workspace, model, service tier, context window...) with no top-100 "
+                "cap. Read for every organization with analytics_api: true (the default). Feeds "
+                f"{', '.join(t.qualified for t in BETA_TABLES)}. {ANALYTICS_KEY_NOTES[kind]}",
+            )
+        )
+    return sources
 
 
 def _extra_checks(selected_checks: set[dg.AssetCheckKey], tables: Sequence[Table]):
@@ -112,7 +154,7 @@ def _run(
             schemas=SCHEMAS,
             fetch=combined_fetcher(tables, plan, refusals_skip=beta),
             max_days=MAX_WINDOW_DAYS,
-            availability=availability(beta=beta),
+            availability=availability(),
             extra_checks=_extra_checks(set(context.selected_asset_check_keys), tables),
             complete_after=complete_after(config, beta=beta),
             revisable_for=config.day_revisable_for.enterprise_reports,
@@ -125,13 +167,22 @@ def _run(
         yield out
 
 
-def _multi(name: str, tables: list[Table], config: ProjectConfig, *, description: str):
-    common = daily_by_org_args(config, "enterprise", GROUP)
+def _multi(
+    name: str,
+    tables: list[Table],
+    config: ProjectConfig,
+    *,
+    description: str,
+    orgs: tuple[OrgConfig, ...],
+    source: dg.AssetKey,
+):
+    published = config.day_published_after.enterprise_reports
+    common = daily_by_org_args(config, "enterprise", GROUP, published, orgs)
 
     @dg.multi_asset(
         name=name,
         description=description,
-        specs=[table_spec(t, GROUP, skippable=True) for t in tables],
+        specs=[table_spec(t, GROUP, skippable=True, deps=[source]) for t in tables],
         check_specs=[s for t in tables for s in check_specs(t)],
         partitions_def=common["partitions_def"],
         backfill_policy=common["backfill_policy"],
@@ -153,7 +204,10 @@ def analytics_api_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     """raw.analytics_usage and raw.analytics_cost: the Usage and Cost Analytics API of every organization that
     reads it, Console (Admin key) and Enterprise (Analytics key) alike; its partitions span both kinds."""
     tables = list(BETA_TABLES)
-    common = daily_by_org_args(config, None, ANALYTICS_GROUP)
+    readers = config.reading_analytics_api()
+    published = config.day_published_after.enterprise_reports
+    common = daily_by_org_args(config, None, ANALYTICS_GROUP, published, readers)
+    sources = [analytics_source(kind) for kind in sorted({o.kind for o in readers})]
 
     @dg.multi_asset(
         name="raw__analytics_usage_cost",
@@ -161,8 +215,8 @@ def analytics_api_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         "Console and Enterprise organization with analytics_api (the default), under groupings that cover "
         "every documented dimension. An organization the API refuses (HIPAA readiness: 400 "
         "organization_not_eligible) is skipped with the API's reason, the others are written; "
-        "organizations with analytics_api: false send no request and say so in their metadata.",
-        specs=[table_spec(t, ANALYTICS_GROUP, skippable=True) for t in tables],
+        "organizations with analytics_api: false are not among its partitions.",
+        specs=[table_spec(t, ANALYTICS_GROUP, skippable=True, deps=sources) for t in tables],
         check_specs=[s for t in tables for s in check_specs(t)],
         partitions_def=common["partitions_def"],
         backfill_policy=common["backfill_policy"],
@@ -183,14 +237,24 @@ def analytics_api_asset(config: ProjectConfig) -> dg.AssetsDefinition:
 
 
 def report_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
-    """The Enterprise usage and cost raw assets (group ``enterprise``) and the Usage and Cost Analytics API
-    of every organization (group ``analytics``)."""
-    legacy = _multi(
+    """The Enterprise usage and cost raw assets (group ``enterprise``, with an Enterprise organization) and the
+    Usage and Cost Analytics API of the organizations that read it (group ``analytics``; none: not defined)."""
+    out = []
+    if config.of_kind("enterprise"):
+        out.append(_legacy_asset(config))
+    if config.reading_analytics_api():
+        out.append(analytics_api_asset(config))
+    return out
+
+
+def _legacy_asset(config: ProjectConfig) -> dg.AssetsDefinition:
+    return _multi(
         "raw__enterprise_reports",
         list(LEGACY_TABLES),
         config,
         description="Claude Enterprise usage and cost reports (organization-level by several groupings, and per "
         "seat user), one 31-day window at a time, every selected table of a window written in one "
         "transaction.",
+        orgs=config.of_kind("enterprise"),
+        source=REPORTS_SOURCE,
     )
-    return [legacy, analytics_api_asset(config)]

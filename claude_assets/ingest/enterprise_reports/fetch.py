@@ -37,11 +37,6 @@ from claude_assets.warehouse.contract import Table
 from resources.client import ApiClient, CallStats
 from resources.errors import OrganizationNotEligible
 
-ANALYTICS_OFF = (
-    "analytics_api: false in the configuration (the Usage and Cost Analytics API is not read for this "
-    "organization)"
-)
-
 
 def _window_days(start: date, end: date) -> set[date]:
     return {start + timedelta(days=i) for i in range((end - start).days)}
@@ -211,10 +206,8 @@ def first_available_day(now: datetime | None = None) -> tuple[date, str]:
     return DATA_FLOOR, "before 2026-01-01 (the Enterprise Analytics API has no data before it)"
 
 
-def availability(*, beta: bool, now: datetime | None = None) -> Availability:
+def availability(now: datetime | None = None) -> Availability:
+    """The days the reports serve. The beta analytics assets need no skip: their partitions hold only the
+    organizations that read them (``OrgConfig.reads_analytics_api``)."""
     floor, reason = first_available_day(now)
-
-    def skip(org: OrgConfig) -> str | None:
-        return None if org.reads_analytics_api else ANALYTICS_OFF
-
-    return Availability(floor=floor, floor_reason=reason, skip=skip if beta else None)
+    return Availability(floor=floor, floor_reason=reason)

@@ -1,7 +1,7 @@
 """Dagster definitions of the unit economics: the daily table (daily partitions) and the monthly table
 (monthly partitions over the same range), both in group ``insights``."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
@@ -57,9 +57,13 @@ def daily_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         for t in SETTLING[kind]
     ]
 
+    # its days end with the engagement days it reads (a day maps to the same day of every raw table)
+    reads_engagement = "enterprise" in kinds.values()
+    published = config.day_published_after.enterprise_engagement if reads_engagement else timedelta(0)
+
     @dg.asset(
         **_common(UNIT_ECONOMICS_DAILY),
-        partitions_def=daily(config),
+        partitions_def=daily(config, published),
         deps=[dg.AssetDep(FACTS_COST.asset_key), *raw],
         check_specs=checks.daily_specs(),
         metadata={"dagster/column_schema": UNIT_ECONOMICS_DAILY.dagster_schema()},
@@ -87,7 +91,13 @@ def monthly_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     @dg.asset(
         **_common(UNIT_ECONOMICS_MONTHLY),
         partitions_def=monthly_partitions(config),
-        deps=[dg.AssetDep(UNIT_ECONOMICS_DAILY.asset_key)],
+        # the current month reads the days of it that exist so far (its later days have no partition yet)
+        deps=[
+            dg.AssetDep(
+                UNIT_ECONOMICS_DAILY.asset_key,
+                partition_mapping=dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True),
+            )
+        ],
         check_specs=checks.monthly_specs(),
         metadata={"dagster/column_schema": UNIT_ECONOMICS_MONTHLY.dagster_schema()},
     )
