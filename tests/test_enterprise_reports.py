@@ -195,8 +195,8 @@ def test_cost_totals_equal_the_truth_per_day(server, pulled):
             "SELECT count(*) FROM raw.enterprise_cost WHERE data_refreshed_at IS NULL"
         ).fetchone() == (0,)
     meta = metadata_of(result, "enterprise_cost")
-    assert D(meta["total_amount_usd_exact"]) == D(want["total"]["amount_usd"])
-    assert D(meta["total_list_amount_usd_exact"]) == D(want["total"]["list_amount_usd"])
+    assert D(meta["run_total_amount_usd_exact"]) == D(want["total"]["amount_usd"])
+    assert D(meta["run_total_list_amount_usd_exact"]) == D(want["total"]["list_amount_usd"])
 
 
 def test_usage_totals_equal_the_truth_per_day(server, pulled):
@@ -224,8 +224,8 @@ def test_usage_totals_equal_the_truth_per_day(server, pulled):
             )
             assert got == expected, grouping
     meta = metadata_of(result, "enterprise_usage")  # the ungrouped rows only: no grouping is counted twice
-    assert meta["total_output_tokens"] == sum(d["output_tokens"] for d in want["days"])
-    assert meta["total_requests"] == sum(d["requests"] for d in want["days"])
+    assert meta["run_total_output_tokens"] == sum(d["output_tokens"] for d in want["days"])
+    assert meta["run_total_requests"] == sum(d["requests"] for d in want["days"])
     with connect(warehouse) as con:
         assert con.execute("SELECT typeof(output_tokens) FROM raw.enterprise_usage LIMIT 1").fetchone() == (
             "BIGINT",
@@ -373,7 +373,7 @@ def test_faults_give_identical_tables(server, pulled, tmp_path):
         server.sim.faults = FaultPlan()
     assert result.success
     assert (
-        metadata_of(result, "enterprise_cost")["api_retries"] >= 4
+        metadata_of(result, "enterprise_cost")["run_retries"] >= 4
     )  # seed 158: 500, garbage, 429, timeouts early on
     assert snapshot(faulty) == snapshot(warehouse)
 
@@ -385,8 +385,8 @@ def test_partitions_before_2026_call_nothing(server, tmp_path):
     assert result.success
     for table in TABLES:
         meta = metadata_of(result, table)
-        assert meta["api_requests"] == 0
-        assert meta["skipped_days"] == {er_fetch.first_available_day()[1]: {ORG: 12}}
+        assert meta["run_requests"] == 0
+        assert meta["run_skipped_days"] == {er_fetch.first_available_day()[1]: {ORG: 12}}
     assert all(c.passed for c in result.get_asset_check_evaluations())
     # a range across the floor: only 2026 is asked for
     result = materialize(cfg, warehouse, date(2025, 12, 30), date(2026, 1, 3), select=("enterprise_cost",))
@@ -408,7 +408,7 @@ def test_beta_assets_only_read_flagged_organizations(server, tmp_path):
     result = materialize(cfg, warehouse, start, end, select=("analytics_usage", "analytics_cost"))
     assert result.success
     meta = metadata_of(result, "analytics_cost")
-    assert meta["skipped_days"] == {er_fetch.BETA_DISABLED: {"unflagged-enterprise": 3}}
+    assert meta["run_skipped_days"] == {er_fetch.BETA_DISABLED: {"unflagged-enterprise": 3}}
     want = truth(server.sim, ORG, "enterprise_cost", start, end)
     with connect(warehouse) as con:
         orgs = {r[0] for r in con.execute("SELECT DISTINCT org_id FROM raw.analytics_cost").fetchall()}
@@ -430,7 +430,7 @@ def test_beta_assets_only_read_flagged_organizations(server, tmp_path):
         end,
         select=("analytics_usage", "analytics_cost"),
     )
-    assert only_unflagged.success and metadata_of(only_unflagged, "analytics_usage")["api_requests"] == 0
+    assert only_unflagged.success and metadata_of(only_unflagged, "analytics_usage")["run_requests"] == 0
 
 
 def test_a_revision_changes_only_days_inside_the_revision_window(tmp_path, monkeypatch):

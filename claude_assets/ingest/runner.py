@@ -30,9 +30,10 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
 from claude_assets.partitions import DATE, ORG, split, windows_by_org
-from claude_assets.warehouse import identity, restatements
+from claude_assets.warehouse import figures, identity, restatements
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.preflight import check_writable
+from claude_assets.warehouse.sql import table_exists
 from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
 from resources.apis import _AnthropicApi
 from resources.client import ApiClient, CallStats
@@ -168,9 +169,17 @@ def run_windows(
     with duckdb.get_connection() as con:
         restated = restatements.of_run(con, tables, context.run.run_id)
         _restatement_metadata(context, tables, partitions, restated)
+        slots = {key: (day, org) for (org, day), key in partitions.items()}
         for table in tables:
+            if table_exists(con, table.qualified):
+                figures.attach(context, table, figures.by_partition(con, table, slots))
             meta = _metadata(con, table, covered, rows[table], stats, skipped)
-            meta.update(restatements.summary(restated.get(table.qualified, [])))
+            meta.update(
+                {
+                    f"{figures.RUN}{k}": v
+                    for k, v in restatements.summary(restated.get(table.qualified, [])).items()
+                }
+            )
             if latest:
                 meta["latest_available_day"] = {k: v.isoformat() for k, v in latest.items()}
             yield dg.MaterializeResult(asset_key=table.asset_key, metadata=meta)
@@ -474,46 +483,38 @@ def _nothing_to_check(table: Table, skipped: dict[str, dict[str, int]]) -> list[
 def _metadata(
     con, table: Table, covered: Windows, rows: int, stats: CallStats, skipped: dict[str, dict[str, int]]
 ) -> dict:
+    """The run's figures, each named as the run's (every partition of the run shows them, beside its own),
+    and the whole table's row count as the asset's headline."""
     meta: dict = {
-        "dagster/row_count": rows,
+        **(figures.table_rows(con, table) if table_exists(con, table.qualified) else {}),
         "dagster/column_schema": table.dagster_schema(),
-        "window": dg.MetadataValue.md(
+        "run_rows_written": dg.MetadataValue.int(rows),
+        "run_window": dg.MetadataValue.md(
             "\n".join(
                 f"- `{org}`: " + ", ".join(f"{s} → {e} ({(e - s).days} d)" for s, e in spans)
                 for org, spans in covered.items()
             )
             or "nothing in range"
         ),
-        **{f"api_{k}": v for k, v in stats.as_dict().items()},
+        **figures.run_stats(stats.as_dict()),
     }
     if skipped:
-        meta["skipped_days"] = skipped  # reason -> organization -> days (no request was sent for them)
+        meta["run_skipped_days"] = skipped  # reason -> organization -> days (no request was sent for them)
         if HISTORY_START_REASON in skipped:
-            meta["skipped_days_before_history_start"] = skipped[HISTORY_START_REASON]
+            meta["run_skipped_days_before_history_start"] = skipped[HISTORY_START_REASON]
     if not covered:
         return meta
     where = " OR ".join(
         "(org_id = ? AND usage_date >= ? AND usage_date < ?)" for spans in covered.values() for _ in spans
     )
     params = [x for org, spans in covered.items() for s, e in spans for x in (org, s, e)]
-    summed = (*table.money, *table.counts)
-    if summed:
-        only = f" AND ({table.totals_where})" if table.totals_where else ""
-        totals = con.execute(
-            f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in summed)} FROM {table.qualified} "
-            f"WHERE ({where}){only}",
-            params,
-        ).fetchall()[0]
-        for col, total in zip(summed, totals, strict=True):
-            if col in table.money:
-                meta[f"total_{col}"] = dg.MetadataValue.float(float(total))  # to plot; exact below
-                meta[f"total_{col}_exact"] = str(total)
-            else:
-                meta[f"total_{col}"] = dg.MetadataValue.int(int(total))
+    meta.update(figures.run_totals(con, table, where, params))
     preview = con.execute(
         f"SELECT * EXCLUDE (extra, fetched_at, source_request) FROM {table.qualified} "
         f"WHERE {where} ORDER BY ALL LIMIT 10",
         params,
     ).df()
-    meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
+    meta["run_preview"] = dg.MetadataValue.md(
+        preview.to_markdown(index=False) if len(preview) else "(no rows)"
+    )
     return meta
