@@ -169,7 +169,10 @@ def test_a_day_the_api_revised_between_two_pulls_is_recorded_with_the_truth_at_e
         in (meta["restated_changes"])
     )
     assert meta["run_restated_days"] == 1
-    assert f"amount_usd {'+' if change >= 0 else '-'}{abs(change).normalize():,f} USD" in meta["run_restatements"]
+    assert (
+        f"amount_usd {'+' if change >= 0 else '-'}{abs(change).normalize():,f} USD"
+        in meta["run_restatements"]
+    )
     assert materialization(first, "enterprise_cost")["run_restated_days"] == 0
 
 

@@ -96,16 +96,48 @@ def run_stats(stats: Mapping[str, object]) -> dict[str, object]:
     return {f"{RUN}{name}": value for name, value in stats.items()}
 
 
+def as_run(meta: Mapping[str, object]) -> dict[str, object]:
+    """A run's metadata named as the run's: every name gets the ``run_`` prefix (Dagster's
+    ``dagster/row_count`` of the rows written becomes ``run_rows_written``; the column schema is kept as it
+    is), and a money figure given as a number beside its ``<name>_exact`` text becomes ``money``'s three."""
+    out: dict[str, object] = {}
+    for name, value in meta.items():
+        if name == "dagster/column_schema":
+            out[name] = value
+        elif name == "dagster/row_count":
+            out[f"{RUN}rows_written"] = value
+        elif name.endswith("_exact") and name.removesuffix("_exact") in meta:
+            continue
+        elif f"{name}_exact" in meta:
+            exact = meta[f"{name}_exact"]
+            out.update(money(_run(name), Decimal(str(getattr(exact, "value", exact)))))
+        else:
+            out[_run(name)] = value
+    return out
+
+
+def day_slots(keys: Sequence[str]) -> dict[str, Slot]:
+    """The partitions of a date-only asset (keys ``YYYY-MM-DD``, a monthly partition's first day too)."""
+    return {key: (date.fromisoformat(key), None) for key in keys}
+
+
 def by_partition(
-    con: duckdb.DuckDBPyConnection, table: Table, slots: Mapping[str, Slot], day_column: str = "usage_date"
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    slots: Mapping[str, Slot],
+    day_column: str = "usage_date",
+    with_totals: bool = True,
 ) -> dict[str, dict[str, dg.MetadataValue]]:
-    """Each partition's own figures (rows, declared totals, top by cost), by partition key, read from the table."""
+    """Each partition's own figures (rows, declared totals, top by cost), by partition key, read from the table.
+
+    ``with_totals`` False: rows only, for a table whose money column adds nothing up (e.g. a waterfall's steps).
+    """
     if not slots:
         return {}
     by_org = any(org is not None for _, org in slots.values())
     keys = f"{day_column}, org_id" if by_org else day_column
     days = [day for day, _ in slots.values()]
-    summed = (*table.money, *table.counts)
+    summed = (*table.money, *table.counts) if with_totals else ()
     only = f"({table.totals_where})" if table.totals_where else "TRUE"
     sums = "".join(f", coalesce(sum({c}) FILTER (WHERE {only}), 0)" for c in summed)
     found = {
@@ -116,12 +148,13 @@ def by_partition(
             [min(days), max(days)],
         ).fetchall()
     }
-    tops = _tops(con, table, keys, by_org, day_column, min(days), max(days))
+    tops = _tops(con, table, keys, by_org, day_column, min(days), max(days)) if with_totals else {}
     out: dict[str, dict[str, dg.MetadataValue]] = {}
     for key, slot in slots.items():
         rows, *values = found.get(slot) or (0, *(0 for _ in summed))
         meta: dict[str, dg.MetadataValue] = {"dagster/partition_row_count": dg.MetadataValue.int(int(rows))}
-        meta.update(totals(table, dict(zip(summed, values, strict=True))))
+        if with_totals:
+            meta.update(totals(table, dict(zip(summed, values, strict=True))))
         for name, by_slot in tops.items():
             meta[name] = dg.MetadataValue.md(by_slot.get(slot, "(no cost this day)"))
         out[key] = meta
@@ -129,16 +162,26 @@ def by_partition(
 
 
 def attach(
-    context: dg.AssetExecutionContext, table: Table, figures: Mapping[str, Mapping[str, dg.MetadataValue]]
+    context: dg.AssetExecutionContext,
+    table: Table,
+    figures: Mapping[str, Mapping[str, dg.MetadataValue]],
+    asset_key: dg.AssetKey | None = None,
 ) -> None:
-    """Put each partition's figures on that partition's materialization only (they override the run's
-    metadata there: Dagster merges partition-scoped asset metadata last; see dagster-io/dagster#18123)."""
+    """Put each partition's figures on that partition's materialization only (of ``asset_key``, by default the
+    table's asset). They override the run's metadata there: Dagster merges partition-scoped asset metadata
+    over the run's on each partition's event, the documented answer to dagster-io/dagster#18123."""
     for key, meta in figures.items():
-        context.add_asset_metadata(dict(meta), asset_key=table.asset_key, partition_key=key)
+        context.add_asset_metadata(dict(meta), asset_key=asset_key or table.asset_key, partition_key=key)
 
 
 def _tops(
-    con: duckdb.DuckDBPyConnection, table: Table, keys: str, by_org: bool, day_column: str, first: date, last: date
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    keys: str,
+    by_org: bool,
+    day_column: str,
+    first: date,
+    last: date,
 ) -> dict[str, dict[Slot, str]]:
     """Markdown tables of the largest cost per model, workspace and user of each partition, where the table
     has a money column and those columns (not for tables holding several groupings of the same money)."""
@@ -151,10 +194,10 @@ def _tops(
         if dim is None:
             continue
         rows = con.execute(
-            f'SELECT {keys}, "{dim}", sum({cost}) AS cost FROM {table.qualified} '
+            f'SELECT {keys}, "{dim}", sum({cost}) AS slice_cost FROM {table.qualified} '
             f'WHERE {day_column} >= ? AND {day_column} <= ? GROUP BY {keys}, "{dim}" '
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY cost DESC, \"{dim}\" NULLS LAST) <= {TOP} "
-            f"ORDER BY {keys}, cost DESC",
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY slice_cost DESC, "
+            f'"{dim}" NULLS LAST) <= {TOP} ORDER BY {keys}, slice_cost DESC',
             [first, last],
         ).fetchall()
         lines: dict[Slot, list[str]] = {}
@@ -165,6 +208,10 @@ def _tops(
         head = f"| {dim} | {cost} |\n|---|---:|\n"
         out[name] = {slot: head + "\n".join(body) for slot, body in lines.items()}
     return out
+
+
+def _run(name: str) -> str:
+    return name if name.startswith(RUN) else f"{RUN}{name}"
 
 
 def _decimal(value: Decimal | float | int) -> Decimal:
