@@ -445,7 +445,7 @@ def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
     assert result.success, failure_messages(result)
     meta = materialization_metadata(result)
     assert sum(m["run_retries"] for m in meta.values()) > 0
-    assert sum(m["api_pages"] for m in meta.values()) > 6 * (end - start).days  # several pages a day
+    assert sum(m["run_pages"] for m in meta.values()) > 6 * (end - start).days  # several pages a day
     assert snapshot(tmp_path / "faulty.duckdb") == snapshot(tmp_path / "clean.duckdb")
 
 
@@ -460,7 +460,7 @@ def test_expired_cursors_mid_day_keep_no_row_twice(sim_server, tmp_path, monkeyp
         result = materialize(faulty.base_url, tmp_path / "faulty.duckdb", start, end)
     assert result.success, failure_messages(result)
     assert expiring.expired >= 3
-    assert sum(m["api_restarts"] for m in materialization_metadata(result).values()) == expiring.expired
+    assert sum(m["run_restarts"] for m in materialization_metadata(result).values()) == expiring.expired
     assert snapshot(tmp_path / "faulty.duckdb") == snapshot(tmp_path / "clean.duckdb")
 
 

@@ -119,6 +119,7 @@ def run_windows(
     source = complete_after.source if complete_after else ", ".join(t.qualified for t in tables)
     clock = _ApiClock(config, covered, source)
     partitions = _partition_keys(context)
+    completeness: dict[str, dict] = {}  # partition key -> its completeness, the same for every table
     for slug, kept in covered.items():
         org = config.get(slug)
         api_windows = [w for s, e in kept for w in split(s, e, max_days)]
@@ -162,17 +163,16 @@ def run_windows(
                     for d in fetched.days
                 }
                 batch.add(start, end, fetched, judged)
-                _partition_metadata(context, tables, partitions, slug, judged)
+                completeness.update(_completeness_metadata(partitions, slug, judged))
                 if batch.rows >= WRITE_ROWS:
                     batch.flush(context, duckdb, rows)
             batch.flush(context, duckdb, rows)
     with duckdb.get_connection() as con:
         restated = restatements.of_run(con, tables, context.run.run_id)
-        _restatement_metadata(context, tables, partitions, restated)
         slots = {key: (day, org) for (org, day), key in partitions.items()}
         for table in tables:
-            if table_exists(con, table.qualified):
-                figures.attach(context, table, figures.by_partition(con, table, slots))
+            own = figures.by_partition(con, table, slots) if table_exists(con, table.qualified) else {}
+            _partition_metadata(context, table, partitions, completeness, restated, own)
             meta = _metadata(con, table, covered, rows[table], stats, skipped)
             meta.update(
                 {
@@ -260,14 +260,11 @@ def _partition_keys(context: dg.AssetExecutionContext) -> dict[tuple[str, date],
     return out
 
 
-def _partition_metadata(
-    context: dg.AssetExecutionContext,
-    tables: list[Table],
-    partitions: dict[tuple[str, date], str],
-    slug: str,
-    judged: dict[date, DayCompleteness],
-) -> None:
-    """Each partition's own completeness, on that partition's materialization (not the run's)."""
+def _completeness_metadata(
+    partitions: dict[tuple[str, date], str], slug: str, judged: dict[date, DayCompleteness]
+) -> dict[str, dict]:
+    """Each partition's own completeness (partition key -> metadata)."""
+    out: dict[str, dict] = {}
     for day, state in judged.items():
         key = partitions.get((slug, day))
         if key is None:
@@ -281,26 +278,32 @@ def _partition_metadata(
             value = getattr(state, name)
             if value is not None:
                 meta[name] = dg.MetadataValue.timestamp(value)
-        for table in tables:
-            context.add_asset_metadata(meta, asset_key=table.asset_key, partition_key=key)
+        out[key] = meta
+    return out
 
 
-def _restatement_metadata(
+def _partition_metadata(
     context: dg.AssetExecutionContext,
-    tables: list[Table],
+    table: Table,
     partitions: dict[tuple[str, date], str],
+    completeness: dict[str, dict],
     restated: dict[str, list[restatements.Restated]],
+    own: dict[str, dict],
 ) -> None:
-    """Each restated partition says so on its own materialization, with what changed (raw.restatements)."""
-    for table in tables:
-        for day in restated.get(table.qualified, []):
-            key = partitions.get((day.org_id, day.usage_date))
-            if key is not None:
-                context.add_asset_metadata(
-                    {"restated": True, "restated_changes": day.describe()},
-                    asset_key=table.asset_key,
-                    partition_key=key,
-                )
+    """Each partition's own metadata on that partition's materialization only (not the run's): its
+    completeness, whether it was restated (raw.restatements) and what changed, and its figures as the
+    warehouse holds them (``figures.by_partition``). One call per partition: Dagster checks the key against
+    the run's whole range on each call. This is how a single-run backfill shows true figures per partition:
+    Dagster otherwise copies the run's metadata onto every partition (dagster-io/dagster#18123)."""
+    changes = {
+        partitions[(d.org_id, d.usage_date)]: {"restated": True, "restated_changes": d.describe()}
+        for d in restated.get(table.qualified, [])
+        if (d.org_id, d.usage_date) in partitions
+    }
+    for key in partitions.values():
+        meta = {**completeness.get(key, {}), **changes.get(key, {}), **own.get(key, {})}
+        if meta:
+            context.add_asset_metadata(meta, asset_key=table.asset_key, partition_key=key)
 
 
 def _refuse_rows_outside(
@@ -486,7 +489,10 @@ def _metadata(
     """The run's figures, each named as the run's (every partition of the run shows them, beside its own),
     and the whole table's row count as the asset's headline."""
     meta: dict = {
-        **(figures.table_rows(con, table) if table_exists(con, table.qualified) else {}),
+        # the table's rows (none yet when no day of it was ever written)
+        **(
+            figures.table_rows(con, table) if table_exists(con, table.qualified) else {"dagster/row_count": 0}
+        ),
         "dagster/column_schema": table.dagster_schema(),
         "run_rows_written": dg.MetadataValue.int(rows),
         "run_window": dg.MetadataValue.md(
