@@ -18,6 +18,7 @@ from checks import window as window_checks
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
 from claude_assets.ingest.console.tables import CONSOLE_COST, CONSOLE_USAGE
+from claude_assets.warehouse import figures
 from claude_assets.warehouse.writes import INGEST_LOG
 from simulator.serve import Running, serve_in_thread
 from tests.conftest import make_sim
@@ -210,3 +211,36 @@ def test_a_failed_grain_check_shows_the_failing_rows(backfilled, tmp_path):
     assert f"| {ORG} | {START} |" in failing  # and the day no logged request answered for
     days = results[window_checks.DAYS]
     assert not days.passed and f"| {ORG} | {START} |" in days.metadata["failing_rows"].value
+
+
+@pytest.mark.parametrize(
+    ("exact", "shown"),
+    [
+        ("34601.184999999999", "USD 34,601.18"),
+        ("668.375000000000", "USD 668.38"),  # half a cent rounds up
+        ("0.004999999999", "USD 0.00"),
+        ("-12.3", "USD -12.30"),
+        ("0E-12", "USD 0.00"),
+    ],
+)
+def test_money_is_shown_to_the_cent_with_its_exact_value_beside(exact, shown):
+    meta = figures.money("total_amount_usd", Decimal(exact))
+    assert meta["total_amount_usd"].value == shown
+    assert Decimal(meta["total_amount_usd_exact"].value) == Decimal(exact)
+    assert meta["total_amount_usd_float"].value == float(Decimal(exact))
+
+
+def test_a_runs_metadata_is_renamed_as_the_runs_and_its_money_shown_to_the_cent():
+    meta = figures.as_run(
+        {
+            "dagster/row_count": 57,
+            "window": "- 2026-11-29 → 2026-12-01",
+            "team spend_to_date_usd": dg.MetadataValue.float(1240.0),
+            "team spend_to_date_usd_exact": "1240.000000000000",
+        }
+    )
+    assert meta == {
+        "run_rows_written": 57,
+        "run_window": "- 2026-11-29 → 2026-12-01",
+        **figures.money("run_team spend_to_date_usd", Decimal("1240.000000000000")),
+    }
