@@ -9,7 +9,7 @@ Starts ``python -m simulator`` (its default per-organization rate limits unless
 organization of the chosen kinds at the simulator's rate limit (or ``--client-rate-limit``), and
 materializes the range ``[now - days, now)`` in one run per partitioning (a single-run partition
 range across all organizations) into a temporary DuckDB. Prints the requests issued (the assets'
-``api_requests`` metadata, per step and per endpoint of the simulator's minimum) against the
+``run_requests`` metadata, per step and per endpoint of the simulator's minimum) against the
 simulator's minimum for a complete pull (its ground truth ``min_requests_console``, or
 ``min_requests_engagement`` + ``min_requests_reports`` for Enterprise), the wall time against the
 rate-limit bound (minimum requests / rate limit per minute), and the peak memory of this process and
@@ -42,6 +42,8 @@ import httpx
 from bench.harness import free_port, get_truth, mb, start_simulator
 
 NOW = "2026-11-22T12:00:00Z"
+#: the API client's counters of a step, as its materializations name them (the run's, not a partition's)
+CALL_FIGURES = ("run_requests", "run_pages", "run_retries", "run_restarts", "run_bytes", "run_wait_seconds")
 
 
 @dataclass(frozen=True)
@@ -285,10 +287,10 @@ def main(argv: list[str] | None = None) -> int:
                 for ev in r.get_asset_materialization_events():
                     meta = ev.event_specific_data.materialization.metadata
                     if (
-                        "api_requests" in meta
+                        "run_requests" in meta
                     ):  # a multi-asset reports its step's calls on each asset: count once
                         issued[ev.step_key] = {
-                            k.removeprefix("api_"): v.value for k, v in meta.items() if k.startswith("api_")
+                            k.removeprefix("run_"): meta[k].value for k in CALL_FIGURES if k in meta
                         }
                         if "request_plan" in meta:
                             planned[ev.step_key] = plan_requests(meta)

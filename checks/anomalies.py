@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from checks import schemas as sc
+from checks.markdown import failing_rows
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.sql import in_day_ranges
 
@@ -120,7 +121,24 @@ def grain_result(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) -
         asset_key=table.asset_key,
         check_name=GRAIN,
         passed=dup_grain == 0 and dup_ids == 0,
-        metadata={"duplicate_grains": int(dup_grain), "duplicate_ids": int(dup_ids)},
+        metadata={
+            "duplicate_grains": int(dup_grain),
+            "duplicate_ids": int(dup_ids),
+            **(
+                {
+                    "failing_rows": failing_rows(
+                        con,
+                        f"SELECT * FROM (SELECT anomaly_id, {grain}, count(*) OVER (PARTITION BY {grain}) "
+                        "AS same_grain, count(*) OVER (PARTITION BY anomaly_id) AS same_id "
+                        f"FROM {table.qualified} WHERE {where}) WHERE same_grain > 1 OR same_id > 1 "
+                        "ORDER BY ALL",
+                        params,
+                    )
+                }
+                if dup_grain or dup_ids
+                else {}
+            ),
+        },
     )
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from checks import schemas as sc
+from checks.markdown import failing_rows, schema_failures
 from checks.window import SchemaViolation, validate
 from claude_assets.warehouse.contract import MONEY, Table
 from claude_assets.warehouse.sql import in_day_ranges
@@ -176,7 +177,11 @@ def _schema_result(
             asset_key=table.asset_key,
             check_name=SCHEMA,
             passed=False,
-            metadata={"violations": len(exc.failures), "first": dg.MetadataValue.md(str(exc))},
+            metadata={
+                "violations": len(exc.failures),
+                "first": dg.MetadataValue.md(str(exc)),
+                "failing_rows": schema_failures(exc.failures),
+            },
         )
     return dg.AssetCheckResult(
         asset_key=table.asset_key, check_name=SCHEMA, passed=True, metadata={"rows_validated": len(frame)}
@@ -194,7 +199,10 @@ def status_results(
             asset_key=table.asset_key,
             check_name=GRAIN,
             passed=duplicates == 0,
-            metadata={"duplicate_rows": duplicates},
+            metadata={
+                "duplicate_rows": duplicates,
+                **({"failing_rows": _duplicated(con, table, where, params)} if duplicates else {}),
+            },
         ),
     ]
 
@@ -223,3 +231,13 @@ def crossings_results(
             metadata={"crossings_not_matching_status": mismatched},
         ),
     ]
+
+
+def _duplicated(con: duckdb.DuckDBPyConnection, table: Table, where: str, params: list) -> dg.MetadataValue:
+    keys = ", ".join(f'"{c}"' for c in table.grain)
+    return failing_rows(
+        con,
+        f"SELECT {keys}, count(*) AS copies FROM {table.qualified} WHERE {where} GROUP BY ALL "
+        "HAVING count(*) > 1 ORDER BY ALL",
+        params,
+    )

@@ -16,6 +16,7 @@ import duckdb
 import pandera.pandas as pa
 
 from checks import schemas as sc
+from checks.markdown import schema_failures
 from checks.window import SchemaViolation, validate
 from claude_assets.warehouse.contract import MONEY, Table
 from claude_assets.warehouse.sql import in_day_ranges
@@ -136,7 +137,11 @@ def schema_result(con: duckdb.DuckDBPyConnection, table: Table, ranges: Ranges) 
                 asset_key=table.asset_key,
                 check_name=SCHEMA,
                 passed=False,
-                metadata={"violations": len(exc.failures), "first": dg.MetadataValue.md(str(exc))},
+                metadata={
+                    "violations": len(exc.failures),
+                    "first": dg.MetadataValue.md(str(exc)),
+                    "failing_rows": schema_failures(exc.failures),
+                },
             )
         validated += len(frame)
     return dg.AssetCheckResult(

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
+from checks.markdown import failing_rows
 from checks.window import rows_by_org_result
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import VALIDITY
@@ -150,27 +151,33 @@ def overlapping_versions(
     con: duckdb.DuckDBPyConnection, table: Table, keys: Sequence[str], orgs: Sequence[str]
 ) -> int:
     """Versions that start before the previous version of the same entity ends (or at the same instant)."""
-    cols = ", ".join(f'"{k}"' for k in keys)
     return con.execute(
-        f"""
-        SELECT count(*) FROM (
-          SELECT valid_from,
+        f"SELECT count(*) FROM ({_overlapping_sql(table, keys, orgs)})", list(orgs)
+    ).fetchall()[0][0]
+
+
+def _overlapping_sql(table: Table, keys: Sequence[str], orgs: Sequence[str]) -> str:
+    cols = ", ".join(f'"{k}"' for k in keys)
+    return f"""
+        SELECT org_id, {cols}, prev_from, prev_to, valid_from, valid_to FROM (
+          SELECT org_id, {cols}, valid_from, valid_to,
                  lag(valid_from) OVER w AS prev_from,
                  lag(coalesce(valid_to, 'infinity'::TIMESTAMPTZ)) OVER w AS prev_to
           FROM {table.qualified} WHERE {_in(orgs)}
           WINDOW w AS (PARTITION BY {cols} ORDER BY valid_from, valid_to NULLS LAST))
-        WHERE prev_from IS NOT NULL AND (prev_to > valid_from OR prev_from = valid_from)""",
-        list(orgs),
-    ).fetchall()[0][0]
+        WHERE prev_from IS NOT NULL AND (prev_to > valid_from OR prev_from = valid_from)"""
 
 
 def bad_ranges(con: duckdb.DuckDBPyConnection, table: Table, orgs: Sequence[str]) -> int:
     """Versions that do not end after they start."""
-    return con.execute(
-        f"SELECT count(*) FROM {table.qualified} WHERE {_in(orgs)} AND (valid_from IS NULL OR "
-        "(valid_to IS NOT NULL AND valid_from >= valid_to))",
-        list(orgs),
-    ).fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM ({_bad_ranges_sql(table, orgs)})", list(orgs)).fetchall()[0][0]
+
+
+def _bad_ranges_sql(table: Table, orgs: Sequence[str]) -> str:
+    return (
+        f"SELECT * EXCLUDE (extra, row_hash, fetched_at, source_request) FROM {table.qualified} "
+        f"WHERE {_in(orgs)} AND (valid_from IS NULL OR (valid_to IS NOT NULL AND valid_from >= valid_to))"
+    )
 
 
 def current_rows(con: duckdb.DuckDBPyConnection, table: Table, orgs: Sequence[str]) -> dict[str, int]:
@@ -209,13 +216,23 @@ def results(
             asset_key=key,
             check_name=NO_OVERLAP,
             passed=overlaps == 0,
-            metadata={"overlapping_versions": overlaps},
+            metadata={
+                "overlapping_versions": overlaps,
+                **(
+                    {"failing_rows": failing_rows(con, _overlapping_sql(table, keys, orgs), orgs)}
+                    if overlaps
+                    else {}
+                ),
+            },
         ),
         dg.AssetCheckResult(
             asset_key=key,
             check_name=VALID_RANGE,
             passed=ranges == 0,
-            metadata={"versions_ending_before_they_start": ranges},
+            metadata={
+                "versions_ending_before_they_start": ranges,
+                **({"failing_rows": failing_rows(con, _bad_ranges_sql(table, orgs), orgs)} if ranges else {}),
+            },
         ),
     ]
     if expect_rows:

@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
+from checks.markdown import FAILING_ROWS, rows_table
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.writes import INGEST_LOG, duplicate_grain_count
 
@@ -79,11 +80,14 @@ def results(
 ) -> list[dg.AssetCheckResult]:
     """Results of every check over the windows written, per organization."""
     duplicates, missing, rows = {}, {}, {}
+    duplicated: list[tuple] = []  # the first grains held by more than one row, with their number of rows
     unrequested = {org: _rows_on_unrequested_days(con, table, org) for org in windows}
     for org, spans in windows.items():
         for start, end in spans:
             where, params = "org_id = ? AND usage_date >= ? AND usage_date < ?", [org, start, end]
             duplicates[org] = duplicates.get(org, 0) + duplicate_grain_count(con, table, where, params)
+            if duplicates[org] and len(duplicated) < FAILING_ROWS:
+                duplicated += _duplicated_grains(con, table, where, params, FAILING_ROWS - len(duplicated))
             logged = {
                 r[0]
                 for r in con.execute(
@@ -112,6 +116,9 @@ def results(
                 "duplicate_rows": sum(duplicates.values()),
                 "by_org": {k: v for k, v in duplicates.items() if v},
                 "rows_on_unrequested_days": {k: v for k, v in unrequested.items() if v},
+                "failing_rows": dg.MetadataValue.md(
+                    rows_table(duplicated, [*table.grain, "rows"]) + _unrequested_table(unrequested)
+                ),
             },
         ),
         dg.AssetCheckResult(
@@ -121,6 +128,12 @@ def results(
             metadata={
                 "missing_days": sum(len(v) for v in missing.values()),
                 "first_missing": {k: v[:5] for k, v in missing.items() if v},
+                "failing_rows": dg.MetadataValue.md(
+                    rows_table(
+                        [(org, day) for org, days in missing.items() for day in days][:FAILING_ROWS],
+                        ["org_id", "usage_date (not logged in raw.ingest_log)"],
+                    )
+                ),
             },
         ),
         rows_by_org_result(key, NOT_EMPTY, rows, "rows_by_org"),
@@ -154,3 +167,24 @@ def _rows_on_unrequested_days(con: duckdb.DuckDBPyConnection, table: Table, org:
         [org, table.qualified],
     ).fetchall()
     return dict(found)
+
+
+def _duplicated_grains(
+    con: duckdb.DuckDBPyConnection, table: Table, where: str, params: list, limit: int
+) -> list[tuple]:
+    """The first ``limit`` grains of ``where`` held by more than one row: (grain..., rows)."""
+    keys = ", ".join(f'"{c}"' for c in table.grain)
+    return con.execute(
+        f"SELECT {keys}, count(*) FROM {table.qualified} WHERE {where} GROUP BY ALL HAVING count(*) > 1 "
+        f"ORDER BY ALL LIMIT {int(limit)}",
+        params,
+    ).fetchall()
+
+
+def _unrequested_table(unrequested: dict[str, dict[str, int]]) -> str:
+    found = [(org, day, n) for org, days in unrequested.items() for day, n in days.items()]
+    if not found:
+        return ""
+    return "\n\nRows on days no request answered for:\n\n" + rows_table(
+        found[:FAILING_ROWS], ["org_id", "usage_date", "rows"]
+    )

@@ -70,7 +70,7 @@ def test_each_alert_is_posted_once_across_two_reruns_of_the_same_day(warehouse, 
     assert first.success and second.success
     assert _keys(receiver.received) == ["anomaly:a1", "anomaly:a2", "budget_crossing:c80"]
     assert [r["outcome"] for r in log_rows(warehouse)] == ["sent"] * 3
-    assert _meta(second)["already_sent"].value == 3
+    assert _meta(second)["run_already_sent"].value == 3
     assert _check(first).passed and _check(second).passed
 
 
@@ -164,7 +164,7 @@ def test_a_receiver_that_recovers_gets_the_alert_at_the_next_materialization_onc
     again = materialize(warehouse, day=next_day)
     assert _keys(receiver.delivered) == ["anomaly:a1"]
     assert [r["outcome"] for r in log_rows(warehouse)] == ["failed", "failed", "failed", "sent"]
-    assert _meta(recovered)["retried_from_earlier"].value == 1
+    assert _meta(recovered)["run_retried_from_earlier"].value == 1
     assert _check(recovered).passed and _check(again).passed
 
 
@@ -289,7 +289,7 @@ def test_no_webhook_configured_posts_nothing_and_says_so(warehouse, receiver):
     result = materialize(warehouse, config(webhooks=()))
     assert result.success and receiver.received == []
     meta = _meta(result)
-    assert meta["alerts_of_these_days"].value == 1 and "none configured" in meta["webhooks"].value
+    assert meta["run_alerts_of_these_days"].value == 1 and "none configured" in meta["run_webhooks"].value
 
 
 @pytest.mark.bad_input

@@ -177,7 +177,7 @@ def test_an_organization_the_api_refuses_is_skipped_with_the_apis_reason(hipaa_s
     result = materialize(config(hipaa_server), warehouse, instance)
     assert result.success
     meta = metadata_of(result, "analytics_cost")
-    ((reason, orgs),) = meta["skipped_days"].items()
+    ((reason, orgs),) = meta["run_skipped_days"].items()
     assert orgs == {"globex-console": 3}
     assert "organization_not_eligible" in reason and "HIPAA readiness" in reason and "400" in reason
     assert "/v1/organizations/analytics/" in reason

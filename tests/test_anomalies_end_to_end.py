@@ -74,9 +74,9 @@ def test_every_check_passes_and_the_metadata_counts_anomalies_per_organization(m
     )
     rows = _rows(path)
     for org in config.organizations:
-        assert meta[f"anomalies_{org.slug}"].value == sum(1 for r in rows if r[1] == org.slug)
-        assert meta[f"days_judged_{org.slug}"].value == (JUDGED_END - JUDGED_START).days
-        assert meta[f"days_waiting_to_settle_{org.slug}"].value == 0
+        assert meta[f"run_anomalies_{org.slug}"].value == sum(1 for r in rows if r[1] == org.slug)
+        assert meta[f"run_days_judged_{org.slug}"].value == (JUDGED_END - JUDGED_START).days
+        assert meta[f"run_days_waiting_to_settle_{org.slug}"].value == 0
 
 
 def test_every_injected_spike_is_found_with_the_right_top_driver(materialized):
@@ -126,7 +126,7 @@ def test_days_not_settled_are_left_out_and_named(world, tmp_path):
         for m in r.get_asset_materialization_events()
         if m.materialization.asset_key == COST_ANOMALIES.asset_key
     )
-    assert meta[f"days_waiting_to_settle_{enterprise}"].value == 3
-    assert f"`{enterprise}`: 3 day(s)" in meta["waiting_to_settle"].value
+    assert meta[f"run_days_waiting_to_settle_{enterprise}"].value == 3
+    assert f"`{enterprise}`: 3 day(s)" in meta["run_waiting_to_settle"].value
     late = [r for r in _rows(copy) if r[1] == enterprise and r[2] >= waiting[0]]
     assert late == []

@@ -526,8 +526,8 @@ def test_the_asset_writes_status_and_crossings_once_and_names_the_days_waiting_t
         m.asset_key.path[-1]: m.metadata
         for m in runs[1].asset_materializations_for_node("insights_budget_status")
     }
-    assert "acme`: 2 day(s), 2026-03-30 → 2026-03-31" in meta["budget_status"]["waiting_to_settle"].value
-    assert meta["budget_status"]["team spend_to_date_usd_exact"].value == "1240.000000000000"
+    assert "acme`: 2 day(s), 2026-03-30 → 2026-03-31" in meta["budget_status"]["run_waiting_to_settle"].value
+    assert meta["budget_status"]["run_team spend_to_date_usd_exact"].value == "1240.000000000000"
     with duckdb.connect(str(database)) as con:
         assert con.execute(f"SELECT count(*) FROM {BUDGET_CROSSINGS.qualified}").fetchone()[0] == 4
         assert _row(con, "team", date(2026, 3, 31))["unsettled_spend_usd"] == Decimal(80)

@@ -163,7 +163,7 @@ def test_single_run_range_covers_both_orgs_and_every_day(baseline):
             )
             for col in table.money:
                 total = con.execute(f"SELECT sum({col}) FROM {table.qualified}").fetchone()[0]
-                assert Decimal(meta[f"total_{col}_exact"].value) == total
+                assert Decimal(meta[f"run_total_{col}_exact"].value) == total
 
 
 def test_rerunning_the_range_leaves_identical_tables(baseline, server):
@@ -193,7 +193,7 @@ def test_faults_give_the_same_tables(baseline, keys, tmp_path):
         )
     assert result.success and all(checks(result).values())
     retries = {
-        ev.step_key: ev.event_specific_data.materialization.metadata["api_retries"].value
+        ev.step_key: ev.event_specific_data.materialization.metadata["run_retries"].value
         for ev in result.get_asset_materialization_events()
     }
     assert sum(retries.values()) >= 5, retries

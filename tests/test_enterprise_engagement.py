@@ -381,10 +381,10 @@ def test_checks_pass_and_metadata(loaded):
     assert max(compared) == (END - START).days  # whichever ran second compared every day
     meta = materialization_metadata(result)
     assert meta["enterprise_user_activity"]["latest_available_day"] == {SLUG: LATEST.isoformat()}
-    assert meta["enterprise_skill_activity"]["total_estimated_overage_spend_usd_exact"]
+    assert meta["enterprise_skill_activity"]["run_total_estimated_overage_spend_usd_exact"]
     # one request per day for this small organization; one latest-day probe for the whole run; one
     # /v1/organizations/me key check (refused to the Analytics key, as documented) for the process
-    requests = {t: m["api_requests"] for t, m in meta.items()}
+    requests = {t: m["run_requests"] for t, m in meta.items()}
     assert sum(requests.values()) == 6 * (END - START).days + 1 + 1 + 1
 
 
@@ -444,8 +444,8 @@ def test_faults_leave_identical_tables(sim_server, tmp_path, monkeypatch):
         )
     assert result.success, failure_messages(result)
     meta = materialization_metadata(result)
-    assert sum(m["api_retries"] for m in meta.values()) > 0
-    assert sum(m["api_pages"] for m in meta.values()) > 6 * (end - start).days  # several pages a day
+    assert sum(m["run_retries"] for m in meta.values()) > 0
+    assert sum(m["run_pages"] for m in meta.values()) > 6 * (end - start).days  # several pages a day
     assert snapshot(tmp_path / "faulty.duckdb") == snapshot(tmp_path / "clean.duckdb")
 
 
@@ -460,7 +460,7 @@ def test_expired_cursors_mid_day_keep_no_row_twice(sim_server, tmp_path, monkeyp
         result = materialize(faulty.base_url, tmp_path / "faulty.duckdb", start, end)
     assert result.success, failure_messages(result)
     assert expiring.expired >= 3
-    assert sum(m["api_restarts"] for m in materialization_metadata(result).values()) == expiring.expired
+    assert sum(m["run_restarts"] for m in materialization_metadata(result).values()) == expiring.expired
     assert snapshot(tmp_path / "faulty.duckdb") == snapshot(tmp_path / "clean.duckdb")
 
 
@@ -496,9 +496,9 @@ def test_days_before_the_floor_call_nothing(tmp_path):
     )
     assert result.success, failure_messages(result)
     for table, meta in materialization_metadata(result).items():
-        assert meta["api_requests"] == 0, table
+        assert meta["run_requests"] == 0, table
         assert meta["dagster/row_count"] == 0
-        [(reason, by_org)] = meta["skipped_days"].items()
+        [(reason, by_org)] = meta["run_skipped_days"].items()
         assert "2026-01-01" in reason and by_org == {SLUG: 3}
     evaluations = result.get_asset_check_evaluations()
     assert evaluations and all(e.passed for e in evaluations)
@@ -512,7 +512,7 @@ def test_a_range_across_the_floor_fetches_only_available_days(sim_server, tmp_pa
         sim_server.base_url, db, date(2025, 12, 30), date(2026, 1, 2), history_start=date(2025, 12, 1)
     )
     assert result.success, failure_messages(result)
-    assert materialization_metadata(result)["enterprise_summary"]["skipped_days"] == {
+    assert materialization_metadata(result)["enterprise_summary"]["run_skipped_days"] == {
         ee_fetch.AVAILABILITY.floor_reason: {SLUG: 2}
     }
     with _con(db) as con:

@@ -194,9 +194,11 @@ def test_first_snapshot_equals_the_world_and_rerunning_changes_nothing(tmp_path,
         assert meta["dagster/row_count"] == len(world_state(acme, FIXED_NOW)["users"]) + len(
             world_state(env.sim.world.by_slug("globex-console"), FIXED_NOW)["users"]
         )
-        assert meta["versions_opened"] == meta["dagster/row_count"] and meta["versions_closed"] == 0
+        assert meta["run_versions_opened"] == meta["dagster/row_count"] and meta["run_versions_closed"] == 0
+        # each organization's partition shows its own rows and versions, the run's figures are named as such
+        assert meta["versions_opened"] == meta["dagster/partition_row_count"] < meta["dagster/row_count"]
         assert meta["snapshot_at"] == FIXED_NOW.timestamp()
-        assert meta["api_requests"] >= 2 * 6 and "| user_id" in meta["preview"]
+        assert meta["run_requests"] >= 2 * 6 and "| user_id" in meta["run_preview"]
         assert [c.name for c in meta["dagster/column_schema"].columns][-7:] == [
             "extra",
             "row_hash",

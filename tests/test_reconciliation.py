@@ -345,7 +345,7 @@ def test_the_asset_materializes_with_its_checks(raw_warehouse, tmp_path):
     )
     meta = result.asset_materializations_for_node(result.all_node_events[0].node_name)[0].metadata
     assert meta["dagster/row_count"].value > 0
-    assert "console_billed_vs_usage_list.negotiated_discount_exact" in meta
+    assert "run_console_billed_vs_usage_list.negotiated_discount_exact" in meta
 
 
 def read_analytics(con, sim, *, consistent: bool = True) -> duckdb.DuckDBPyConnection:

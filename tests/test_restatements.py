@@ -168,9 +168,12 @@ def test_a_day_the_api_revised_between_two_pulls_is_recorded_with_the_truth_at_e
         f"amount_usd {first_truth[0].normalize():,f} -> {later_truth[0].normalize():,f} USD"
         in (meta["restated_changes"])
     )
-    assert meta["restated_days"] == 1
-    assert f"amount_usd {'+' if change >= 0 else '-'}{abs(change).normalize():,f} USD" in meta["restatements"]
-    assert materialization(first, "enterprise_cost")["restated_days"] == 0
+    assert meta["run_restated_days"] == 1
+    assert (
+        f"amount_usd {'+' if change >= 0 else '-'}{abs(change).normalize():,f} USD"
+        in meta["run_restatements"]
+    )
+    assert materialization(first, "enterprise_cost")["run_restated_days"] == 0
 
 
 def test_a_re_pull_with_the_same_figures_records_nothing(server, at, tmp_path):
@@ -187,7 +190,7 @@ def test_a_re_pull_with_the_same_figures_records_nothing(server, at, tmp_path):
     assert rows(warehouse, "SELECT count(*) FROM raw.restatements") == [(0,)]
     assert day_log(warehouse, "enterprise_cost")[2] == datetime(2026, 11, 23, tzinfo=UTC)
     meta = materialization(again, "enterprise_cost")
-    assert meta["restated_days"] == 0 and "restated" not in meta and "restatements" not in meta
+    assert meta["run_restated_days"] == 0 and "restated" not in meta and "run_restatements" not in meta
 
 
 # -- provisional, revisable, settled: by the API's clock ----------------------------------------------------

@@ -195,7 +195,7 @@ def test_recent_days_wait_for_their_sources_to_settle_and_are_named(tmp_path):
     ]
     assert sorted(m.partition for m in materializations) == ["2026-11-19", "2026-11-20"]
     materialization = materializations[0]
-    waiting = materialization.metadata["waiting_to_settle"].value
+    waiting = materialization.metadata["run_waiting_to_settle"].value
     (enterprise,) = [o for o, k in kinds.items() if k == "enterprise"]
     assert f"**{enterprise}**: 2026-11-19 (revisable), 2026-11-20 (revisable)" in waiting
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:

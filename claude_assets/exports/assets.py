@@ -13,6 +13,7 @@ from claude_assets.exports import focus
 from claude_assets.exports.tables import FOCUS_COST, SCHEMA
 from claude_assets.inventory.tables import ORGANIZATION, WORKSPACES_TABLE
 from claude_assets.partitions import daily, day_ranges
+from claude_assets.warehouse import figures
 from claude_assets.warehouse.sql import in_day_ranges
 
 GROUP = "exports"
@@ -89,7 +90,10 @@ def _focus_cost(config: ProjectConfig) -> dg.AssetsDefinition:
             for month in focus.months(ranges):
                 written += focus.write_month(con, root, month)
             totals = _totals(con, ranges)
-        yield dg.MaterializeResult(metadata=_metadata(ranges, rows, totals, written))
+            metadata = {**figures.table_rows(con, FOCUS_COST), **_metadata(ranges, rows, totals, written)}
+            slots = figures.day_slots(context.partition_keys)
+            figures.attach(context, FOCUS_COST, figures.by_partition(con, FOCUS_COST, slots))
+        yield dg.MaterializeResult(metadata=metadata)
         yield dg.AssetCheckResult(
             asset_key=key, check_name=SCHEMA_CHECK, passed=True, metadata={"rows_validated": rows}
         )
@@ -135,13 +139,15 @@ def _totals(con, ranges: list[tuple]) -> dict[str, Decimal]:
 
 
 def _metadata(ranges, rows: int, totals: dict[str, Decimal], written: list[focus.MonthFiles]) -> dict:
+    """The run's rows, window, files and money totals, named as the run's (each day's own are on its
+    partition)."""
     meta: dict = {
-        "dagster/row_count": rows,
+        "run_rows_written": dg.MetadataValue.int(rows),
         "dagster/column_schema": FOCUS_COST.dagster_schema(),
-        "window": dg.MetadataValue.md(
+        "run_window": dg.MetadataValue.md(
             "\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges) or "nothing in range"
         ),
-        "files": dg.MetadataValue.md(
+        "run_files": dg.MetadataValue.md(
             "\n".join(
                 f"- `{f.folder}/{f.month:%Y-%m}`: {f.rows} rows"
                 + ("" if f.paths else " (no rows: files removed)")
@@ -151,8 +157,7 @@ def _metadata(ranges, rows: int, totals: dict[str, Decimal], written: list[focus
         ),
     }
     for name, total in totals.items():
-        meta[f"total_{name}"] = dg.MetadataValue.float(float(total))  # to plot; exact below
-        meta[f"total_{name}_exact"] = str(total)
+        meta.update(figures.money(f"run_total_{name}", total))
     return meta
 
 

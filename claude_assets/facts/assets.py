@@ -21,6 +21,7 @@ from claude_assets.facts.usage import USAGE_INPUTS, rebuild_usage
 from claude_assets.ingest.enterprise_reports.tables import ANALYTICS_COST
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
 from claude_assets.privacy.pseudonyms import Pseudonyms
+from claude_assets.warehouse import figures
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.sql import in_day_ranges
 
@@ -159,6 +160,7 @@ def _rebuilt_asset(
         with duckdb.get_connection() as con:
             rows = sum(rebuild(con, start, end, pseudonyms) for start, end in ranges)
             metadata = _metadata(con, table, ranges, rows)
+            _partition_figures(context, con, table)
             checked = results(con, table, ranges)
         yield dg.MaterializeResult(metadata=metadata, check_results=checked)
 
@@ -190,30 +192,33 @@ def _daily_table_args(config: ProjectConfig, table: Table) -> dict:
 def _metadata(
     con: duckdb.DuckDBPyConnection, table: Table, ranges: list[tuple[date, date]], rows: int
 ) -> dict:
-    """The run's rows, window, money totals (exact, and as numbers to plot) and a preview."""
+    """The table's row count (the asset's headline) and the run's rows, window, money totals (to the cent,
+    exact and to plot) and a preview, named as the run's (each partition's own are ``_partition_figures``)."""
     where, params = in_day_ranges(ranges)
     meta: dict = {
-        "dagster/row_count": rows,
+        **figures.table_rows(con, table),
         "dagster/column_schema": table.dagster_schema(),
-        "window": dg.MetadataValue.md("\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges)),
+        "run_rows_written": dg.MetadataValue.int(rows),
+        "run_window": dg.MetadataValue.md("\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges)),
+        **figures.run_totals(con, table, where, params),
     }
-    only = f" AND {table.totals_where}" if table.totals_where else ""
-    for col in (*table.money, *table.counts):
-        total = con.execute(
-            f"SELECT coalesce(sum({col}), 0) FROM {table.qualified} WHERE {where}{only}", params
-        ).fetchall()[0][0]
-        if col in table.money:
-            meta[f"run_total_{col}"] = dg.MetadataValue.float(float(total))  # to plot; exact below
-            meta[f"run_total_{col}_exact"] = str(total)
-        else:
-            meta[f"run_total_{col}"] = dg.MetadataValue.int(int(total))
     preview = con.execute(
         f"SELECT * EXCLUDE (fetched_at, source_request) FROM {table.qualified} WHERE {where} "
         "ORDER BY ALL LIMIT 10",
         params,
     ).df()
-    meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
+    meta["run_preview"] = dg.MetadataValue.md(
+        preview.to_markdown(index=False) if len(preview) else "(no rows)"
+    )
     return meta
+
+
+def _partition_figures(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, table: Table, with_totals: bool = True
+) -> None:
+    """Each day's own rows, totals and top models/workspaces/users, on that day's materialization."""
+    slots = figures.day_slots(context.partition_keys)
+    figures.attach(context, table, figures.by_partition(con, table, slots, with_totals=with_totals))
 
 
 # -- the reconciliation of figures that disagree ------------------------------------------------------
@@ -242,6 +247,12 @@ def reconciliation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             built = [reconciliation.rebuild(con, start, end) for start, end in ranges]
             metadata = reconciliation.metadata(con, ranges, sum(rows for rows, _ in built))
+            _partition_figures(context, con, table, with_totals=False)
+            for key in context.partition_keys:
+                day = date.fromisoformat(key)
+                context.add_asset_metadata(
+                    reconciliation.day_metadata(con, day), asset_key=table.asset_key, partition_key=key
+                )
             checked = reconciliation_checks.results(
                 con,
                 table,
@@ -276,8 +287,8 @@ def allocation_asset(config: ProjectConfig) -> dg.AssetsDefinition:
             rows = sum(allocation.rebuild_allocation(con, start, end) for start, end in ranges)
             metadata = _metadata(con, table, ranges, rows)
             for kind, usd in allocation.totals_by_kind(con, ranges).items():
-                metadata[f"run_allocated_to_{kind}_usd"] = dg.MetadataValue.float(float(usd))  # to plot
-                metadata[f"run_allocated_to_{kind}_usd_exact"] = str(usd)
+                metadata.update(figures.money(f"run_allocated_to_{kind}_usd", usd))
+            _partition_figures(context, con, table)
             checked = allocation_checks.results(con, table, allocation.parents_sql(), ranges)
         yield dg.MaterializeResult(metadata=metadata, check_results=checked)
 

@@ -22,7 +22,7 @@ exactly; ``unexplained`` is what no named cause accounts for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -37,6 +37,7 @@ from claude_assets.ingest.enterprise_reports.tables import (
     ENTERPRISE_COST,
     ENTERPRISE_USER_COST,
 )
+from claude_assets.warehouse import figures
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.sql import sql_file
 from claude_assets.warehouse.writes import ensure, rebuild_days
@@ -120,23 +121,39 @@ def cause_totals(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list
 
 
 def metadata(con: duckdb.DuckDBPyConnection, ranges: list[tuple[date, date]], rows: int) -> dict:
-    """The run's rows and window, each cause's total per comparison (exact, and as a number to plot), and
-    the waterfall as a markdown table."""
+    """The table's row count, and the run's rows, window, each cause's total per comparison (to the cent,
+    exact and to plot) and the waterfall as a markdown table, named as the run's."""
     table = COST_RECONCILIATION
     meta: dict = {
-        "dagster/row_count": rows,
+        **figures.table_rows(con, table),
         "dagster/column_schema": table.dagster_schema(),
-        "window": dg.MetadataValue.md("\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges)),
+        "run_rows_written": dg.MetadataValue.int(rows),
+        "run_window": dg.MetadataValue.md("\n".join(f"- {s} → {e} ({(e - s).days} d)" for s, e in ranges)),
     }
-    lines = ["| comparison | cause | amount_usd |", "|---|---|---|"]
+    causes: dict[str, Decimal] = {}
     for start, end in ranges:
         for comparison, cause, amount in cause_totals(con, start, end):
             key = f"{comparison}.{cause}"
-            exact = Decimal(meta.get(f"{key}_exact", "0")) + Decimal(amount)
-            meta[f"{key}_exact"] = str(exact)
-            meta[key] = dg.MetadataValue.float(float(exact))  # to plot; the exact figure is beside it
-    for key in sorted(k for k in meta if k.endswith("_exact")):
-        comparison, cause = key.removesuffix("_exact").split(".")
-        lines.append(f"| {comparison} | {cause} | {meta[key]} |")
-    meta["waterfall"] = dg.MetadataValue.md("\n".join(lines))
+            causes[key] = causes.get(key, Decimal(0)) + Decimal(amount)
+    for key, exact in sorted(causes.items()):
+        meta.update(figures.money(f"run_{key}", exact))
+    meta["run_waterfall"] = dg.MetadataValue.md(_waterfall(causes))
     return meta
+
+
+def day_metadata(con: duckdb.DuckDBPyConnection, day: date) -> dict:
+    """One day's (one partition's) cause totals per comparison and its waterfall."""
+    causes = {f"{c}.{cause}": Decimal(a) for c, cause, a in cause_totals(con, day, day + timedelta(days=1))}
+    meta: dict = {}
+    for key, exact in sorted(causes.items()):
+        meta.update(figures.money(key, exact))
+    meta["waterfall"] = dg.MetadataValue.md(_waterfall(causes))
+    return meta
+
+
+def _waterfall(causes: dict[str, Decimal]) -> str:
+    lines = ["| comparison | cause | amount_usd |", "|---|---|---:|"]
+    for key, exact in sorted(causes.items()):
+        comparison, cause = key.split(".")
+        lines.append(f"| {comparison} | {cause} | {exact} |")
+    return "\n".join(lines)

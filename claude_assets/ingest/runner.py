@@ -31,9 +31,10 @@ from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.ingest.completeness import CompleteAfter, judge, last_ended_day, not_ended
 from claude_assets.partitions import DATE, ORG, contiguous, split, windows_by_org
 from claude_assets.privacy.pseudonyms import Pseudonyms
-from claude_assets.warehouse import identity, restatements
+from claude_assets.warehouse import figures, identity, restatements
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.preflight import check_writable
+from claude_assets.warehouse.sql import table_exists
 from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
 from resources.apis import _AnthropicApi
 from resources.client import ApiClient, CallStats
@@ -126,6 +127,7 @@ def run_windows(
     clock = _ApiClock(config, covered, source)
     partitions = _partition_keys(context)
     refused: Windows = {}  # windows the API refused the organization for: skipped, not written
+    completeness: dict[str, dict] = {}  # partition key -> its completeness, the same for every table
     for slug, kept in covered.items():
         org = config.get(slug)
         api_windows = [w for s, e in kept for w in split(s, e, max_days)]
@@ -177,17 +179,28 @@ def run_windows(
                     for d in fetched.days
                 }
                 batch.add(start, end, fetched, judged)
-                _partition_metadata(context, tables, partitions, slug, judged)
+                completeness.update(_completeness_metadata(partitions, slug, judged))
                 if batch.rows >= WRITE_ROWS:
                     batch.flush(context, duckdb, rows)
             batch.flush(context, duckdb, rows)
     covered = _without(covered, refused)
     with duckdb.get_connection() as con:
         restated = restatements.of_run(con, tables, context.run.run_id)
-        _restatement_metadata(context, tables, partitions, restated)
+        slots = {key: (day, org) for (org, day), key in partitions.items()}
         for table in tables:
+            own = (
+                figures.by_partition(con, table, slots, person=pseudonyms.user)
+                if table_exists(con, table.qualified)
+                else {}
+            )
+            _partition_metadata(context, table, partitions, completeness, restated, own)
             meta = _metadata(con, table, covered, rows[table], stats, skipped, pseudonyms)
-            meta.update(restatements.summary(restated.get(table.qualified, [])))
+            meta.update(
+                {
+                    f"{figures.RUN}{k}": v
+                    for k, v in restatements.summary(restated.get(table.qualified, [])).items()
+                }
+            )
             if latest:
                 meta["latest_available_day"] = {k: v.isoformat() for k, v in latest.items()}
             if context.run.tags.get(REPULL_REASON_TAG):
@@ -309,14 +322,11 @@ def _partition_keys(context: dg.AssetExecutionContext) -> dict[tuple[str, date],
     return out
 
 
-def _partition_metadata(
-    context: dg.AssetExecutionContext,
-    tables: list[Table],
-    partitions: dict[tuple[str, date], str],
-    slug: str,
-    judged: dict[date, DayCompleteness],
-) -> None:
-    """Each partition's own completeness, on that partition's materialization (not the run's)."""
+def _completeness_metadata(
+    partitions: dict[tuple[str, date], str], slug: str, judged: dict[date, DayCompleteness]
+) -> dict[str, dict]:
+    """Each partition's own completeness (partition key -> metadata)."""
+    out: dict[str, dict] = {}
     for day, state in judged.items():
         key = partitions.get((slug, day))
         if key is None:
@@ -330,26 +340,32 @@ def _partition_metadata(
             value = getattr(state, name)
             if value is not None:
                 meta[name] = dg.MetadataValue.timestamp(value)
-        for table in tables:
-            context.add_asset_metadata(meta, asset_key=table.asset_key, partition_key=key)
+        out[key] = meta
+    return out
 
 
-def _restatement_metadata(
+def _partition_metadata(
     context: dg.AssetExecutionContext,
-    tables: list[Table],
+    table: Table,
     partitions: dict[tuple[str, date], str],
+    completeness: dict[str, dict],
     restated: dict[str, list[restatements.Restated]],
+    own: dict[str, dict],
 ) -> None:
-    """Each restated partition says so on its own materialization, with what changed (raw.restatements)."""
-    for table in tables:
-        for day in restated.get(table.qualified, []):
-            key = partitions.get((day.org_id, day.usage_date))
-            if key is not None:
-                context.add_asset_metadata(
-                    {"restated": True, "restated_changes": day.describe()},
-                    asset_key=table.asset_key,
-                    partition_key=key,
-                )
+    """Each partition's own metadata on that partition's materialization only (not the run's): its
+    completeness, whether it was restated (raw.restatements) and what changed, and its figures as the
+    warehouse holds them (``figures.by_partition``). One call per partition: Dagster checks the key against
+    the run's whole range on each call. This is how a single-run backfill shows true figures per partition:
+    Dagster otherwise copies the run's metadata onto every partition (dagster-io/dagster#18123)."""
+    changes = {
+        partitions[(d.org_id, d.usage_date)]: {"restated": True, "restated_changes": d.describe()}
+        for d in restated.get(table.qualified, [])
+        if (d.org_id, d.usage_date) in partitions
+    }
+    for key in partitions.values():
+        meta = {**completeness.get(key, {}), **changes.get(key, {}), **own.get(key, {})}
+        if meta:
+            context.add_asset_metadata(meta, asset_key=table.asset_key, partition_key=key)
 
 
 def _refuse_rows_outside(
@@ -538,47 +554,42 @@ def _metadata(
     skipped: dict[str, dict[str, int]],
     pseudonyms: Pseudonyms,
 ) -> dict:
+    """The run's figures, each named as the run's (every partition of the run shows them, beside its own),
+    and the whole table's row count as the asset's headline."""
     meta: dict = {
-        "dagster/row_count": rows,
+        # the table's rows (none yet when no day of it was ever written)
+        **(
+            figures.table_rows(con, table) if table_exists(con, table.qualified) else {"dagster/row_count": 0}
+        ),
         "dagster/column_schema": table.dagster_schema(),
-        "window": dg.MetadataValue.md(
+        "run_rows_written": dg.MetadataValue.int(rows),
+        "run_window": dg.MetadataValue.md(
             "\n".join(
                 f"- `{org}`: " + ", ".join(f"{s} → {e} ({(e - s).days} d)" for s, e in spans)
                 for org, spans in covered.items()
             )
             or "nothing in range"
         ),
-        **{f"api_{k}": v for k, v in stats.as_dict().items()},
+        **figures.run_stats(stats.as_dict()),
     }
     if skipped:
-        meta["skipped_days"] = skipped  # reason -> organization -> days (no request was sent for them)
+        meta["run_skipped_days"] = skipped  # reason -> organization -> days (no request was sent for them)
         if HISTORY_START_REASON in skipped:
-            meta["skipped_days_before_history_start"] = skipped[HISTORY_START_REASON]
+            meta["run_skipped_days_before_history_start"] = skipped[HISTORY_START_REASON]
     if not covered:
         return meta
     where = " OR ".join(
         "(org_id = ? AND usage_date >= ? AND usage_date < ?)" for spans in covered.values() for _ in spans
     )
     params = [x for org, spans in covered.items() for s, e in spans for x in (org, s, e)]
-    summed = (*table.money, *table.counts)
-    if summed:
-        only = f" AND ({table.totals_where})" if table.totals_where else ""
-        totals = con.execute(
-            f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in summed)} FROM {table.qualified} "
-            f"WHERE ({where}){only}",
-            params,
-        ).fetchall()[0]
-        for col, total in zip(summed, totals, strict=True):
-            if col in table.money:
-                meta[f"total_{col}"] = dg.MetadataValue.float(float(total))  # to plot; exact below
-                meta[f"total_{col}_exact"] = str(total)
-            else:
-                meta[f"total_{col}"] = dg.MetadataValue.int(int(total))
+    meta.update(figures.run_totals(con, table, where, params))
     preview = con.execute(
         f"SELECT * EXCLUDE (extra, fetched_at, source_request) FROM {table.qualified} "
         f"WHERE {where} ORDER BY ALL LIMIT 10",
         params,
     ).df()
     preview = pseudonyms.mask(table, preview)  # the UI is below raw: no email or name of a pseudonymized org
-    meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
+    meta["run_preview"] = dg.MetadataValue.md(
+        preview.to_markdown(index=False) if len(preview) else "(no rows)"
+    )
     return meta

@@ -10,7 +10,7 @@ from claude_assets.config import ProjectConfig
 from claude_assets.inventory.fetch import Snapshot, fetch_snapshot
 from claude_assets.inventory.tables import ENTITIES, SCHEMAS, TABLES
 from claude_assets.privacy.pseudonyms import Pseudonyms
-from claude_assets.warehouse import identity
+from claude_assets.warehouse import figures, identity
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.history import SnapshotChange, apply_snapshot
 from claude_assets.warehouse.preflight import check_writable
@@ -69,30 +69,41 @@ def _metadata(
     stats: CallStats,
     pseudonyms: Pseudonyms,
 ) -> dict:
+    """The run's figures, named as the run's, and the table's current rows (all organizations) as the
+    asset's headline; each organization's own figures are ``_org_metadata``'s."""
     where = "org_id IN (" + ", ".join("?" for _ in orgs) + ")"
-    current, total = con.execute(
-        f"SELECT count(*) FILTER (WHERE is_current), count(*) FROM {table.qualified} WHERE {where}", orgs
-    ).fetchall()[0]
+    (current,) = con.execute(f"SELECT count(*) FROM {table.qualified} WHERE is_current").fetchone()
     preview = con.execute(
         f"SELECT * EXCLUDE (extra, row_hash, fetched_at, source_request) FROM {table.qualified} "
         f"WHERE {where} AND is_current ORDER BY ALL LIMIT 10",
         orgs,
     ).df()
     preview = pseudonyms.mask(table, preview)  # the UI is below raw: no email or name of a pseudonymized org
-    latest = max(s.at for s in snapshots)
     return {
         "dagster/row_count": int(current),
         "dagster/column_schema": table.dagster_schema(),
-        "versions_opened": sum(c.opened for c in changes.values()),
-        "versions_closed": sum(c.closed for c in changes.values()),
-        "versions_total": int(total),
-        "snapshot_at": dg.MetadataValue.timestamp(latest),
-        "snapshot_at_by_org": {s.org_id: s.at.isoformat() for s in snapshots},
-        "changes_by_org": {org: {"opened": c.opened, "closed": c.closed} for org, c in changes.items()},
-        **{f"api_{k}": v for k, v in stats.as_dict().items()},
-        "preview": dg.MetadataValue.md(
+        "run_versions_opened": sum(c.opened for c in changes.values()),
+        "run_versions_closed": sum(c.closed for c in changes.values()),
+        "run_snapshot_at_by_org": {s.org_id: s.at.isoformat() for s in snapshots},
+        **figures.run_stats(stats.as_dict()),
+        "run_preview": dg.MetadataValue.md(
             preview.to_markdown(index=False) if len(preview) else "(no current rows)"
         ),
+    }
+
+
+def _org_metadata(con, table: Table, snapshot: Snapshot, change: SnapshotChange | None) -> dict:
+    """One organization's (one partition's) own figures: its current rows, versions and snapshot instant."""
+    current, total = con.execute(
+        f"SELECT count(*) FILTER (WHERE is_current), count(*) FROM {table.qualified} WHERE org_id = ?",
+        [snapshot.org_id],
+    ).fetchone()
+    return {
+        "dagster/partition_row_count": int(current),
+        "versions_total": int(total),
+        "versions_opened": change.opened if change else 0,
+        "versions_closed": change.closed if change else 0,
+        "snapshot_at": dg.MetadataValue.timestamp(snapshot.at),
     }
 
 
@@ -129,6 +140,12 @@ def run_snapshots(
     out: list[dg.MaterializeResult | dg.AssetCheckResult] = []
     with duckdb.get_connection() as con:
         for table in TABLES:
+            for snapshot in snapshots:
+                context.add_asset_metadata(
+                    _org_metadata(con, table, snapshot, changes[table].get(snapshot.org_id)),
+                    asset_key=table.asset_key,
+                    partition_key=snapshot.org_id,
+                )
             out.append(
                 dg.MaterializeResult(
                     asset_key=table.asset_key,

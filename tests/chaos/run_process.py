@@ -61,9 +61,9 @@ def main(argv: list[str]) -> int:
                 for event in result.get_asset_materialization_events():
                     meta = event.event_specific_data.materialization.metadata
                     calls[event.step_key] = {
-                        k.removeprefix("api_"): int(v.value)
+                        k.removeprefix("run_"): int(v.value)
                         for k, v in meta.items()
-                        if k in ("api_requests", "api_retries", "api_restarts")
+                        if k in ("run_requests", "run_retries", "run_restarts")
                     }
             report = {
                 "phase": phase["name"],

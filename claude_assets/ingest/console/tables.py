@@ -31,6 +31,7 @@ CONSOLE_USAGE = Table(
     description="Console token usage per UTC day, grouped by every dimension the usage report offers.",
     columns=(*KEYS, *USAGE_DIM_COLUMNS, *USAGE_TOKEN_COLUMNS, *LINEAGE),
     grain=("org_id", "usage_date", *USAGE_DIMS),
+    counts=USAGE_TOKENS,
 )
 
 #: the cost report's fields: its two ``group_by[]`` dimensions and what it parses out of the description
@@ -160,6 +161,7 @@ CLAUDE_CODE_MODELS = Table(
     ),
     grain=("org_id", "usage_date", *ACTOR, "model"),
     money=("estimated_cost_usd",),
+    counts=("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens"),
 )
 
 _TOKENS = [sc.NON_NEGATIVE]

@@ -9,6 +9,8 @@ from claude_assets.config import ProjectConfig
 from claude_assets.insights.alerts.deliver import Report, deliver
 from claude_assets.insights.alerts.tables import ALERT_LOG, ANOMALIES_ASSET, BUDGET_STATUS_ASSET
 from claude_assets.partitions import daily, day_ranges
+from claude_assets.warehouse import figures
+from claude_assets.warehouse.sql import table_exists
 
 KEY = dg.AssetKey(["insights", "alert_deliveries"])
 CHECK = "alerts_delivered"
@@ -55,14 +57,22 @@ def alerts_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         report = deliver(duckdb.get_connection, day_ranges(context), settings, context.run_id)
         for key, dest, answer in report.failed:
             context.log.warning(f"alert {key} to webhook {dest}: not delivered ({_said(answer)})")
-        yield dg.MaterializeResult(metadata=metadata(report))
+        with duckdb.get_connection() as con:
+            meta = figures.as_run(metadata(report))
+            if table_exists(con, ALERT_LOG.qualified):
+                meta.update(figures.table_rows(con, ALERT_LOG))
+                slots = figures.day_slots(context.partition_keys)
+                by_day = figures.by_partition(con, ALERT_LOG, slots, "alert_day")
+                figures.attach(context, ALERT_LOG, by_day, asset_key=KEY)
+        yield dg.MaterializeResult(metadata=meta)
         yield check_result(report)
 
     return alert_deliveries
 
 
 def metadata(report: Report) -> dict:
-    """What the run posted, and what is still outstanding (webhooks by name and host only)."""
+    """What the run posted, and what is still outstanding (webhooks by name and host only); the asset names
+    them as the run's (``figures.as_run``), each day's own alerts are on its partition."""
     return {
         "alerts_of_these_days": dg.MetadataValue.int(report.alerts),
         "sent": dg.MetadataValue.int(len(report.sent)),

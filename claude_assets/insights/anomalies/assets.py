@@ -19,6 +19,7 @@ from claude_assets.insights.anomalies.find import find
 from claude_assets.insights.anomalies.tables import COST_ANOMALIES, MEASURES, SEVERITIES, SLICE_KINDS
 from claude_assets.insights.settled import settled_days, unsettled_days
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
+from claude_assets.warehouse import figures
 
 #: the raw tables behind the series: a day is judged when every pull of them is settled
 RAW_INPUTS = tuple({t.qualified: t for t in (*COST_INPUTS, *ALLOCATION_INPUTS)}.values())
@@ -79,9 +80,13 @@ def cost_anomalies_asset(config: ProjectConfig, group: str) -> dg.AssetsDefiniti
                 anomaly_checks.grain_result(con, COST_ANOMALIES, ranges),
                 anomaly_checks.settled_result(con, COST_ANOMALIES, ranges, settled_in_run),
             ]
-        yield dg.MaterializeResult(
-            metadata=_metadata(config, found, settled_in_run, waiting, ranges), check_results=checked
-        )
+            metadata = {
+                **figures.table_rows(con, COST_ANOMALIES),
+                **figures.as_run(_metadata(config, found, settled_in_run, waiting, ranges)),
+            }
+            slots = figures.day_slots(context.partition_keys)
+            figures.attach(context, COST_ANOMALIES, figures.by_partition(con, COST_ANOMALIES, slots))
+        yield dg.MaterializeResult(metadata=metadata, check_results=checked)
 
     return cost_anomalies
 

@@ -13,6 +13,7 @@ from claude_assets.insights.budgets import metadata, status
 from claude_assets.insights.budgets.file import Budget, load_budgets
 from claude_assets.insights.budgets.tables import BUDGET_CROSSINGS, BUDGET_STATUS
 from claude_assets.partitions import daily, day_ranges
+from claude_assets.warehouse import figures
 
 GROUP = "insights"
 
@@ -71,8 +72,23 @@ def budget_assets(config: ProjectConfig) -> list[dg.AssetsDefinition]:
                 lambda f: validate(budget_checks.status_schema(BUDGET_STATUS), BUDGET_STATUS, f),
                 lambda f: validate(budget_checks.crossings_schema(BUDGET_CROSSINGS), BUDGET_CROSSINGS, f),
             )
-            status_meta = metadata.status_metadata(con, ranges, budgets, unsettled, config.budgets_file)
-            crossing_meta = metadata.crossings_metadata(con, ranges)
+            status_meta = {
+                **figures.table_rows(con, BUDGET_STATUS),
+                **figures.as_run(
+                    metadata.status_metadata(con, ranges, budgets, unsettled, config.budgets_file)
+                ),
+            }
+            crossing_meta = {
+                **figures.table_rows(con, BUDGET_CROSSINGS),
+                **figures.as_run(metadata.crossings_metadata(con, ranges)),
+            }
+            slots = figures.day_slots(context.partition_keys)
+            figures.attach(context, BUDGET_STATUS, figures.by_partition(con, BUDGET_STATUS, slots))
+            figures.attach(
+                context,
+                BUDGET_CROSSINGS,
+                figures.by_partition(con, BUDGET_CROSSINGS, slots, day_column="first_crossed_on"),
+            )
             checked = [
                 *budget_checks.status_results(con, BUDGET_STATUS, ranges),
                 *budget_checks.crossings_results(con, BUDGET_CROSSINGS, BUDGET_STATUS),

@@ -1,5 +1,6 @@
-"""What a budget materialization reports: each budget's figures on the run's last day (exact, and as numbers
-to plot), the days whose spend is not yet settled, and the crossings first crossed on the run's days."""
+"""What a budget materialization reports: each budget's figures on the run's last day (to the cent, exact and
+to plot), the days whose spend is not yet settled, and the crossings first crossed on the run's days (the
+asset names them as the run's, ``figures.as_run``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import duckdb
 
 from claude_assets.insights.budgets.file import Budget
 from claude_assets.insights.budgets.tables import BUDGET_CROSSINGS, BUDGET_STATUS
+from claude_assets.warehouse import figures
 from claude_assets.warehouse.sql import in_day_ranges
 
 
@@ -67,10 +69,9 @@ def status_metadata(
             f"| {b} | {day} | {period} {start}..{end} | {amount:,.2f} | {spent:,.2f} | {open_:,.2f} | "
             f"{mid:,.2f} ({low:,.2f}-{high:,.2f}) | {actual or '-'} | {forecast or '-'} |"
         )
-        meta[f"{b} spend_to_date_usd"] = dg.MetadataValue.float(float(spent))  # to plot; exact below
-        meta[f"{b} spend_to_date_usd_exact"] = str(spent)
-        meta[f"{b} forecast_usd"] = dg.MetadataValue.float(float(mid))
-        meta[f"{b} unsettled_spend_usd"] = dg.MetadataValue.float(float(open_))
+        meta.update(figures.money(f"{b} spend_to_date_usd", spent))
+        meta.update(figures.money(f"{b} forecast_usd", mid))
+        meta.update(figures.money(f"{b} unsettled_spend_usd", open_))
     silent = con.execute(
         f"SELECT budget FROM {BUDGET_STATUS.qualified} WHERE {where} GROUP BY budget "
         "HAVING max(spend_to_date_usd) = 0 ORDER BY budget",
@@ -84,14 +85,12 @@ def status_metadata(
 
 def crossings_metadata(con: duckdb.DuckDBPyConnection, ranges: Sequence[tuple[date, date]]) -> dict:
     where, params = in_day_ranges(ranges, column="first_crossed_on")
-    total = con.execute(f"SELECT count(*) FROM {BUDGET_CROSSINGS.qualified}").fetchone()[0]
     new = con.execute(
         f"SELECT crossing_id, first_crossed_on, explanation FROM {BUDGET_CROSSINGS.qualified} WHERE {where} "
         "ORDER BY first_crossed_on, budget, basis, threshold_pct",
         params,
     ).fetchall()
     return {
-        "dagster/row_count": total,
         "first_crossed_in_window": len(new),
         "crossings": dg.MetadataValue.md(
             "\n".join(f"- {day} `{cid[:8]}` {text}" for cid, day, text in new[:30]) or "none in these days"

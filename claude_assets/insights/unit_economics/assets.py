@@ -17,6 +17,7 @@ from claude_assets.insights.unit_economics.monthly import rebuild_monthly
 from claude_assets.insights.unit_economics.sources import SETTLING
 from claude_assets.insights.unit_economics.tables import UNIT_ECONOMICS_DAILY, UNIT_ECONOMICS_MONTHLY
 from claude_assets.partitions import daily, day_ranges, from_daily_by_org
+from claude_assets.warehouse import figures
 from claude_assets.warehouse.contract import Table
 
 GROUP = "insights"
@@ -79,6 +80,7 @@ def daily_asset(config: ProjectConfig) -> dg.AssetsDefinition:
                 for org, days in waiting_days(con, kinds, start, end, usable).items():
                     waiting.setdefault(org, []).extend(days)
             metadata = _metadata(con, UNIT_ECONOMICS_DAILY, "usage_date", ranges, rows, waiting)
+            _partition_figures(context, con, UNIT_ECONOMICS_DAILY, "usage_date")
             results = checks.daily_results(con, ranges)
         yield dg.MaterializeResult(metadata=metadata, check_results=results)
 
@@ -116,6 +118,7 @@ def monthly_asset(config: ProjectConfig) -> dg.AssetsDefinition:
                 org: [f"{month:%Y-%m}: {n} of {days} days settled"] for org, month, n, days in incomplete
             }
             metadata = _metadata(con, UNIT_ECONOMICS_MONTHLY, "month_start", [(first, end)], rows, waiting)
+            _partition_figures(context, con, UNIT_ECONOMICS_MONTHLY, "month_start")
             results = checks.monthly_results(con, first, end)
         yield dg.MaterializeResult(metadata=metadata, check_results=results)
 
@@ -130,7 +133,8 @@ def _metadata(
     rows: int,
     waiting: dict[str, list[str]],
 ) -> dict:
-    """Rows, the organizations' billed totals (exact, and as numbers to plot), what waits to settle, a preview."""
+    """The table's row count, and the run's rows, organizations' billed totals, what waits to settle and a
+    preview, named as the run's."""
     where = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in ranges) or "false"
     params = [d for r in ranges for d in r]
     meta: dict = {
@@ -157,4 +161,12 @@ def _metadata(
         params,
     ).df()
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(no rows)")
-    return meta
+    return {**figures.table_rows(con, table), **figures.as_run(meta)}
+
+
+def _partition_figures(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, table: Table, column: str
+) -> None:
+    """Each partition's (day's or month's) own rows and billed total, on that partition's materialization."""
+    slots = figures.day_slots(context.partition_keys)
+    figures.attach(context, table, figures.by_partition(con, table, slots, day_column=column))
