@@ -34,7 +34,7 @@ from simulator.serve import LOOPBACK, serve_in_thread
 
 NOW = "2026-11-22T12:00:00Z"
 #: days the demo backfills before the browser opens (ending yesterday by the pinned clock)
-DEMO_DAYS = 1
+DEMO_DAYS = 2
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

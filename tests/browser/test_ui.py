@@ -17,7 +17,8 @@ import pytest
 
 from tests.browser.conftest import SCREENSHOTS
 
-pytestmark = pytest.mark.browser
+#: one site (demo warehouse, webserver, daemon) serves every test here: keep them on one xdist worker
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ASSET = "raw/console_cost"
 ORG = "acme-console"
@@ -86,8 +87,8 @@ def test_the_asset_graph_draws_the_lineage_between_assets(page):
     # the raw table's own lineage: the API it is pulled from upstream, the facts built from it downstream
     page.goto(f"/assets/{ASSET}?view=lineage")
     for scope, means in (
-        ("Upstream", "the API it is pulled from"),
         ("Downstream", "the facts built from it"),
+        ("Upstream", "the API it is pulled from"),
     ):
         page.get_by_role("button", name=scope).click()
         page.wait_for_timeout(1500)  # the graph is laid out again for the new scope
