@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
-
-from tests.browser.conftest import SCREENSHOTS
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 #: one site (demo warehouse, webserver, daemon) serves every test here: keep them on one xdist worker
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 ASSET = "raw/console_cost"
 ORG = "acme-console"
 #: yesterday by the pinned clock: the question is "what did we spend yesterday?"
@@ -29,19 +30,25 @@ LAUNCH_DAYS = ("2026-11-18", "2026-11-19")
 #: an edge of Dagster's lineage graphs: an SVG path ending in an arrow head
 EDGE = "svg path[marker-end^='url(#arrow']"
 RUN_SECONDS = 120
+#: a value shown as money
+MONEY = re.compile(r"^\s*(\$|USD\b)|\bUSD\s*$")
 #: a backfill's status on its page once it has ended
 ENDED = ("Succeeded", "Failed", "Canceled", "Completed with failures")
 
 
 def usd_entries(page) -> dict[str, str]:
-    """The partition's metadata entries whose name says USD, as the UI shows them (name -> text)."""
-    page.get_by_text("Metadata", exact=True).wait_for()
-    page.locator("table tr").filter(has_text=re.compile("usd", re.I)).first.wait_for()
+    """The partition's metadata entries in USD (named so, or shown with ``$`` or ``USD``), as the UI shows
+    them (name -> text)."""
+    try:
+        page.locator("table tr").filter(has_text=re.compile(r"usd|\$", re.I)).first.wait_for()
+    except PlaywrightTimeout:
+        pytest.fail(f"{page.url} shows no metadata entry named in USD:\n{page.inner_text('body')[-2000:]}")
     rows = page.evaluate(
-        "() => Array.from(document.querySelectorAll('table tr'))"
+        # the entries' own table: not a table shown inside an entry's value
+        "() => Array.from(document.querySelectorAll('table tr')).filter(tr => !tr.closest('td table'))"
         ".map(tr => Array.from(tr.cells).map(c => c.innerText.trim()))"
     )
-    return {r[0]: r[1] for r in rows if len(r) >= 2 and "usd" in r[0].lower()}
+    return {r[0]: r[1] for r in rows if len(r) >= 2 and ("usd" in r[0].lower() or MONEY.search(r[1]))}
 
 
 def shown_amount(text: str) -> Decimal:
