@@ -1,0 +1,165 @@
+"""The named jobs a person launches from the Dagster UI (Jobs, then "Materialize" or a backfill of a range).
+
+A Dagster job has one partitions definition, and this project has four: the Console raw tables are
+``date x Console organization``, the Enterprise ones ``date x Enterprise organization``, the inventory
+one partition per Console organization, and the layers built from the raw days (facts, exports, insights)
+a UTC day (the monthly unit economics a month). So the work a person names in one word is split where
+the partitions differ:
+
+- ``daily_refresh_console`` / ``daily_refresh_enterprise``: the latest days of every raw table of one
+  kind of organization (the Enterprise one covers the engagement and the cost and usage reports).
+  The facts, exports and insights of those days follow by themselves (the ``downstream_automation``
+  sensor), or run ``rebuild_facts`` over the same days.
+- ``backfill_console``, ``backfill_engagement``, ``backfill_enterprise_reports``, ``backfill_inventory``:
+  one source family over any range of days (the inventory: a snapshot per organization).
+- ``rebuild_facts``: the facts, exports and daily insights over a range of days (the price book with
+  them); ``rebuild_monthly_insights``: the monthly unit economics over a range of months.
+
+Every asset here runs a backfill as one run (``BackfillPolicy.single_run``), so a backfill of any of these
+jobs over a range is one run per job, listed in the UI's Backfills tab and re-executable from there.
+A job whose assets no configured organization uses is not defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+
+from claude_assets.ingest.console.tables import (
+    CLAUDE_CODE_MODELS,
+    CLAUDE_CODE_USAGE,
+    CONSOLE_COST,
+    CONSOLE_USAGE,
+)
+from claude_assets.ingest.enterprise_engagement.tables import TABLES as ENGAGEMENT_TABLES
+from claude_assets.ingest.enterprise_reports.tables import BETA_TABLES, LEGACY_TABLES
+from claude_assets.inventory.tables import TABLES as INVENTORY_TABLES
+
+CONSOLE_KEYS = frozenset(
+    t.asset_key for t in (CONSOLE_USAGE, CONSOLE_COST, CLAUDE_CODE_USAGE, CLAUDE_CODE_MODELS)
+)
+ENGAGEMENT_KEYS = frozenset(t.asset_key for t in ENGAGEMENT_TABLES)
+REPORT_KEYS = frozenset(t.asset_key for t in (*LEGACY_TABLES, *BETA_TABLES))
+INVENTORY_KEYS = frozenset(t.asset_key for t in INVENTORY_TABLES)
+RAW_KEYS = CONSOLE_KEYS | ENGAGEMENT_KEYS | REPORT_KEYS | INVENTORY_KEYS
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """One named job: its name, what it is for, and the asset keys it may select (those defined)."""
+
+    name: str
+    description: str
+    keys: frozenset[dg.AssetKey]
+
+
+RAW_JOBS = (
+    JobPlan(
+        "daily_refresh_console",
+        "The latest days of every Console raw table (usage, cost, Claude Code) for every Console organization: "
+        "pick the last day or two. The facts, exports and insights of those days follow by themselves "
+        "(sensor downstream_automation), or run rebuild_facts over the same days.",
+        CONSOLE_KEYS,
+    ),
+    JobPlan(
+        "daily_refresh_enterprise",
+        "The latest published days of every Enterprise raw table (engagement, cost and usage reports) for "
+        "every Enterprise organization: engagement lags about a day, so the latest selectable day may not "
+        "be published yet. The facts, exports and insights follow by themselves (sensor "
+        "downstream_automation), or run rebuild_facts over the same days.",
+        ENGAGEMENT_KEYS | REPORT_KEYS,
+    ),
+    JobPlan(
+        "backfill_console",
+        "Backfill the Console family (Admin API usage, cost and Claude Code tables) over a range of days for "
+        "every Console organization, in one run. Re-pulling a range replaces its windows.",
+        CONSOLE_KEYS,
+    ),
+    JobPlan(
+        "backfill_engagement",
+        "Backfill the Enterprise engagement family (summary and the user, project, skill, connector, plugin "
+        "and artifact activity) over a range of published days for every Enterprise organization, in one run.",
+        ENGAGEMENT_KEYS,
+    ),
+    JobPlan(
+        "backfill_enterprise_reports",
+        "Backfill the Enterprise cost and usage reports over a range of days for every Enterprise "
+        "organization, in one run. The reports revise a day for up to 30 days: re-pulling replaces it.",
+        REPORT_KEYS,
+    ),
+    JobPlan(
+        "backfill_inventory",
+        "Snapshot the Console inventory (organization, workspaces, users, invites, workspace members, API "
+        "keys) of the selected Console organizations into the history tables.",
+        INVENTORY_KEYS,
+    ),
+)
+REBUILD_FACTS = "rebuild_facts"
+REBUILD_MONTHLY = "rebuild_monthly_insights"
+DERIVED_JOBS = {
+    REBUILD_FACTS: "Rebuild the facts (price book, usage, cost, allocation, reconciliation), the FOCUS export "
+    "and the daily insights (anomalies, budgets, alerts, unit economics) over a range of days from the raw "
+    "tables already in the warehouse, in one run. Requests nothing from the APIs.",
+    REBUILD_MONTHLY: "Rebuild the monthly unit economics over a range of months from the facts already in "
+    "the warehouse, in one run.",
+}
+
+
+def _organizations_exist(partitions_def: dg.PartitionsDefinition | None) -> bool:
+    """Whether an asset's organization dimension (if it has one) holds any configured organization."""
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return all(
+            d.partitions_def.get_partition_keys()
+            for d in partitions_def.partitions_defs
+            if isinstance(d.partitions_def, dg.StaticPartitionsDefinition)
+        )
+    if isinstance(partitions_def, dg.StaticPartitionsDefinition):
+        return bool(partitions_def.get_partition_keys())
+    return True
+
+
+def _executable(assets: Iterable) -> list[dg.AssetsDefinition]:
+    """The assets a job can run: executable, and read for at least one configured organization."""
+    return [
+        a
+        for a in assets
+        if isinstance(a, dg.AssetsDefinition) and a.is_executable and _organizations_exist(a.partitions_def)
+    ]
+
+
+def _keys_of(assets: Sequence[dg.AssetsDefinition], wanted: frozenset[dg.AssetKey]) -> list[dg.AssetKey]:
+    return sorted(k for a in assets for k in a.keys if k in wanted)
+
+
+def plans(assets: Iterable) -> list[JobPlan]:
+    """Every job the defined assets allow, with the keys it selects (a job with none is left out).
+
+    The layers built from the raw days are split by partitions definition: the daily one (with the
+    unpartitioned price book) is ``rebuild_facts``, the monthly one ``rebuild_monthly_insights``."""
+    executable = _executable(assets)
+    out = [
+        JobPlan(p.name, p.description, frozenset(keys))
+        for p in RAW_JOBS
+        if (keys := _keys_of(executable, p.keys))
+    ]
+    derived = [a for a in executable if not set(a.keys) & RAW_KEYS]
+    monthly = [a for a in derived if isinstance(a.partitions_def, dg.MonthlyPartitionsDefinition)]
+    daily = [a for a in derived if a not in monthly]
+    for name, group in ((REBUILD_FACTS, daily), (REBUILD_MONTHLY, monthly)):
+        if keys := frozenset(k for a in group for k in a.keys):
+            out.append(JobPlan(name, DERIVED_JOBS[name], keys))
+    return out
+
+
+def project_jobs(assets: Iterable) -> list[dg.UnresolvedAssetJobDefinition]:
+    """The named jobs of the code location (see the module's docstring)."""
+    return [
+        dg.define_asset_job(
+            p.name,
+            selection=dg.AssetSelection.assets(*sorted(p.keys)),
+            description=p.description,
+        )
+        for p in plans(assets)
+    ]
