@@ -15,8 +15,11 @@ the partitions differ:
 - ``rebuild_facts``: the facts, exports and daily insights over a range of days (the price book with
   them); ``rebuild_monthly_insights``: the monthly unit economics over a range of months.
 
-Every asset here runs a backfill as one run (``BackfillPolicy.single_run``), so a backfill of any of these
-jobs over a range is one run per job, listed in the UI's Backfills tab and re-executable from there.
+Every asset here runs a range as one run (``BackfillPolicy.single_run``). For the ``date x organization``
+jobs, launch a range from the job's Materialize dialog as "single run", or as an asset backfill from the
+asset graph (what ``make demo`` does: one run per organization, listed in the Backfills tab and
+re-executable from there): the dialog's job backfill of a range runs one partition per range
+(dagster-io/dagster#28861), and the raw assets refuse such a run (``partitions.refuse_a_range_dagster_narrowed``).
 A job whose assets no configured organization uses is not defined.
 """
 

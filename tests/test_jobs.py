@@ -10,9 +10,11 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
+from claude_assets.partitions import RANGE_END, RANGE_START, daily_by_org, windows_by_org
 from demo import settings as demo_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +126,36 @@ def test_loading_the_code_location_prints_no_beta_or_deprecation_warning(tmp_pat
         check=True,
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stdout
+
+
+@pytest.mark.bad_input
+def test_a_run_dagster_narrowed_to_one_partition_of_its_range_is_refused_before_any_request(tmp_path):
+    """The runs of a job backfill of a date x organization job (dagster-io/dagster#28861): the range's tags
+    and one partition's dimension tags. Asset backfills (and ``make demo``) give the range's tags only."""
+    config = demo_config.project_config()
+    asked: list = []
+
+    @dg.asset(partitions_def=daily_by_org(config, "console"), backfill_policy=dg.BackfillPolicy.single_run())
+    def pulls(context) -> None:
+        asked.append(windows_by_org(context))
+
+    whole_range = {RANGE_START: "2026-11-19|acme-console", RANGE_END: "2026-11-21|globex-console"}
+    narrowed = {
+        **whole_range,
+        "dagster/partition/date": "2026-11-19",
+        "dagster/partition/org": "globex-console",
+    }
+    result = dg.materialize([pulls], tags=narrowed, raise_on_error=False)
+    assert not result.success and asked == []
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    message = failure.event_specific_data.error.message
+    assert "2026-11-19|acme-console to 2026-11-21|globex-console" in message and "#28861" in message
+    assert "asset backfill" in message
+    # the same range as an asset backfill runs it: every day of both organizations
+    assert dg.materialize([pulls], tags=whole_range).success
+    assert asked == [
+        {
+            "acme-console": [(date(2026, 11, 19), date(2026, 11, 22))],
+            "globex-console": [(date(2026, 11, 19), date(2026, 11, 22))],
+        }
+    ]
