@@ -2,7 +2,7 @@
 
 Both point the project at the ``demo`` world of the simulator on loopback. The configuration file
 (``data/demo.yaml``) only *names* the variables that hold the keys; the simulated keys themselves
-are put in the environment of the process (and of the ``dagster dev`` it starts), never in a file.
+are put in the environment of the process (and of the ``dg dev`` it starts), never in a file.
 """
 
 from __future__ import annotations
