@@ -190,3 +190,13 @@ def test_a_demo_run_re_executed_reads_the_simulator_of_its_own_environment(demo_
             jobs.execute_launched()
             assert instance.get_run_by_id(child.run_id).status == dg.DagsterRunStatus.SUCCESS
             assert instance.get_run_by_id(child.run_id).parent_run_id == parent.run_id
+
+
+def test_the_demo_instance_logs_runs_at_info_also_when_its_settings_predate_it(tmp_path):
+    fresh, older = tmp_path / "fresh", tmp_path / "older"
+    older.mkdir()
+    (older / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # written before python_logs was
+    for home in (fresh, older):
+        demo_config.prepare_dagster_home(home)
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert instance.python_log_level == "INFO", home  # no DEBUG event in the terminal of `make ui`
