@@ -66,6 +66,7 @@ def windows_by_org(context: dg.AssetExecutionContext) -> dict[str, list[tuple[da
     A single-run backfill may cover several organizations and any set of days; grouping the keys
     (rather than trusting one time window) keeps each organization to exactly what was asked.
     """
+    refuse_a_range_dagster_narrowed(context)
     days: dict[str, set[date]] = defaultdict(set)
     for key in context.partition_keys:
         dims = (
@@ -75,6 +76,31 @@ def windows_by_org(context: dg.AssetExecutionContext) -> dict[str, list[tuple[da
         )
         days[dims[ORG]].add(date.fromisoformat(dims[DATE]))
     return {org: contiguous(sorted(ds)) for org, ds in sorted(days.items())}
+
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def refuse_a_range_dagster_narrowed(context: dg.AssetExecutionContext) -> None:
+    """Fail, before any request, a run whose partitions are not the range it was launched for.
+
+    A *job* backfill of a date x organization job over a range (the job page's "Launch backfill") gives each
+    run the range's tags and one partition's dimension tags, and Dagster then runs that one partition only
+    (dagster-io/dagster#28861): the rest of the range would be reported done and never pulled."""
+    start, end = context.run.tags.get(RANGE_START), context.run.tags.get(RANGE_END)
+    partitions_def = context.assets_def.partitions_def
+    if not (start and end and isinstance(partitions_def, dg.MultiPartitionsDefinition)):
+        return
+    asked = {str(k) for k in partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))}
+    given = {str(k) for k in context.partition_keys}
+    if given != asked:
+        raise dg.Failure(
+            f"This run was launched for the partitions {start} to {end} ({len(asked)}) but Dagster gives it "
+            f"{', '.join(sorted(given))}: a job backfill of a date x organization job over a range runs one "
+            "partition per range (dagster-io/dagster#28861). Nothing was requested or written. Launch the "
+            "range as one run instead (the job's Materialize dialog: Launch as... single run), or as an asset "
+            "backfill (select the assets in the asset graph, Materialize, pick the range)."
+        )
 
 
 #: the most days a derived table rebuilds in one statement: a year's backfill is one run, in bounded steps

@@ -1,9 +1,9 @@
 """Runs left in progress by a process that no longer exists are marked failed when the demo starts.
 
 Dagster's run monitoring (``run_monitoring`` in ``dagster.yaml``, on in the demo's Dagster home) fails
-runs stuck starting or canceling, and the code server of ``dagster dev`` fails a run whose worker
+runs stuck starting or canceling, and the code server of ``dg dev`` fails a run whose worker
 process dies while it lives. Neither sees a run whose whole process was killed: ``make demo`` runs
-in its own process (``dg.materialize``), and a killed ``dagster dev`` takes its code server with it;
+in its own process (``demo.job_backfills``), and a killed ``dg dev`` takes its code server with it;
 with the default run launcher the monitoring daemon cannot check a run worker's health. Such a run
 would show as in progress forever. Each run records the process that executes it (the ``pid`` of
 Dagster's "Executing steps in process" engine event); at start, a run in progress whose process no

@@ -3,8 +3,9 @@
 No key and no network: the demo world of the simulator runs on loopback in this process (its clock
 is the real time), the configuration in ``demo.settings`` points the project at it, and
 Dagster materializes the last 90 complete days of every asset for every organization into
-``data/warehouse.duckdb`` (one single-run backfill per partitioning), recording the runs in
-``.dagster_home`` so ``make ui`` shows them. Running it again replaces the same windows: the
+``data/warehouse.duckdb``, job by job (``claude_assets.jobs``), each job as a backfill recorded in
+``.dagster_home`` (``demo.job_backfills``), so ``make ui`` lists them in its Backfills tab and can re-execute
+them. Running it again replaces the same windows: the
 tables come out the same.
 """
 
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 
+from claude_assets.jobs import REBUILD_ENGAGEMENT_DAILY, REBUILD_FACTS, REBUILD_MONTHLY
 from demo import settings as demo_config
 from demo.summary import summarize
 from simulator.app import Simulator
@@ -27,66 +29,67 @@ from simulator.serve import serve_in_thread
 DAYS = demo_config.DAYS
 #: the exit code of a backfill stopped by Ctrl-C (128 + SIGINT, as a shell reports it)
 INTERRUPTED = 130
-#: asset groups built from the raw tables: materialized once the raw layer is written
-DERIVED_GROUPS = ("facts", "exports", "insights")
+
+
+def plan(start: date, end: date, engagement_end: date) -> list[tuple[str, date, date]]:
+    """The named jobs the demo runs, in order, each over its days ``[from, to)``: the raw families first, then
+    the layers built from them over the days every organization's raw data covers."""
+    complete_end = min(end, engagement_end)
+    return [
+        ("backfill_console", start, end),
+        ("backfill_inventory", start, end),
+        # Enterprise data lags: asking the API for a day it has not published yet fails the run, as it should
+        ("backfill_engagement", start, engagement_end),
+        ("backfill_enterprise_reports", start, engagement_end),
+        ("backfill_analytics", start, engagement_end),  # Console and Enterprise organizations alike
+        (REBUILD_FACTS, start, complete_end),
+        (REBUILD_ENGAGEMENT_DAILY, start, complete_end),
+        (REBUILD_MONTHLY, start, complete_end),
+    ]
 
 
 def run_backfill(base_url: str, start: date, end: date, engagement_end: date, out: Console):
-    """Materialize every asset over ``[start, end)`` for every demo organization; return the results.
+    """Backfill every demo organization over ``[start, end)`` job by job (``claude_assets.jobs``), each job as
+    a backfill of the Dagster instance ``make ui`` reads; return the runs' results.
 
     Enterprise assets stop at ``engagement_end`` (exclusive): engagement data lags, and asking the
     API for a day it has not published yet fails the run, as it should.
     """
-    import dagster as dg
+    from demo.backfill import QUIET, BackfillInterrupted
+    from demo.job_backfills import backfiller
 
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from claude_assets.config import load_file
-    from claude_assets.definitions import build_definitions
-    from demo.backfill import QUIET, BackfillInterrupted, backfill, groups
-
-    defs = build_definitions(load_file(demo_config.CONFIG_FILE), str(demo_config.WAREHOUSE))
-    keys = [k for g in groups(defs) for k in g.keys]
-    group_of = {
-        k: group
-        for a in defs.assets or []
-        if isinstance(a, dg.AssetsDefinition)
-        for k, group in a.group_names_by_key.items()
-    }
-    derived = [k for k in keys if group_of.get(k) in DERIVED_GROUPS]
-    enterprise = [k for k in keys if group_of.get(k) == "enterprise"]
-    raw = [k for k in keys if k not in set(derived) | set(enterprise)]
-    complete_end = min(end, engagement_end)
-    out.print(
-        f"Backfilling {start} → {end - timedelta(days=1)} ({(end - start).days} days; Enterprise engagement "
-        f"until {engagement_end - timedelta(days=1)}, the latest day published) of {len(keys)} assets: "
-        + ", ".join(sorted(k.to_user_string() for k in keys))
-    )
     run_config = None if os.environ.get("DEMO_VERBOSE") else QUIET
     tags = {"claude_assets/demo": "true"}
-    # raw first, then the layers built from it, over the days every organization's raw data covers
-    phases = [(raw, end), (enterprise, engagement_end), (derived, complete_end)]
-    results = []
-    pending = [(selection, phase_end) for selection, phase_end in phases if selection]
-    try:
-        with dg.DagsterInstance.get() as instance, out.status("Dagster is materializing…"):
-            while pending:
-                selection, phase_end = pending[0]
-                results += backfill(
-                    defs,
-                    start,
-                    phase_end,
-                    instance=instance,
-                    run_config=run_config,
-                    tags=tags,
-                    selection=selection,
-                )
-                pending.pop(0)
-    except BackfillInterrupted as stopped:  # Ctrl-C during a phase: no later phase starts either
-        later = [sorted(s) for s, _ in pending[1:]]
-        raise BackfillInterrupted([*results, *stopped.done], [*stopped.not_run, *later]) from None
-    except KeyboardInterrupt:  # Ctrl-C between runs
-        raise BackfillInterrupted(results, [sorted(s) for s, _ in pending]) from None
+    results, backfills = [], []
+    with backfiller(Path(os.environ["DAGSTER_HOME"]), demo_config.ROOT / "workspace.yaml") as jobs:
+        pending = [(name, s, e) for name, s, e in plan(start, end, engagement_end) if jobs.has_job(name)]
+        out.print(
+            f"Backfilling {start} → {end - timedelta(days=1)} ({(end - start).days} days; Enterprise engagement "
+            f"until {engagement_end - timedelta(days=1)}, the latest day published), job by job: "
+            + ", ".join(name for name, _, _ in pending)
+        )
+        try:
+            with out.status("Dagster is materializing…"):
+                while pending:
+                    name, job_start, job_end = pending[0]
+                    backfill_id, runs = jobs.backfill(
+                        name, job_start, job_end, tags=tags, run_config=run_config
+                    )
+                    results += runs
+                    if backfill_id:
+                        backfills.append((name, backfill_id, len(runs)))
+                    pending.pop(0)
+        except BackfillInterrupted as stopped:  # Ctrl-C during a job: no later job starts either
+            later = [jobs.job_keys(name) for name, _, _ in pending[1:]]
+            raise BackfillInterrupted([*results, *stopped.done], [*stopped.not_run, *later]) from None
+        except KeyboardInterrupt:  # Ctrl-C between jobs
+            raise BackfillInterrupted(results, [jobs.job_keys(name) for name, _, _ in pending]) from None
+    out.print(
+        "Backfills in the Dagster UI (Backfills tab, where each can be re-executed): "
+        + ", ".join(
+            f"{name} {backfill_id} ({n} run{'s' if n != 1 else ''})" for name, backfill_id, n in backfills
+        )
+    )
     return results
 
 

@@ -2,7 +2,7 @@
 
 Both point the project at the ``demo`` world of the simulator on loopback. The configuration file
 (``data/demo.yaml``) only *names* the variables that hold the keys; the simulated keys themselves
-are put in the environment of the process (and of the ``dagster dev`` it starts), never in a file.
+are put in the environment of the process (and of the ``dg dev`` it starts), never in a file.
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ concurrency:
     default_limit: 1
     granularity: op
 """
+PYTHON_LOGS_YAML = """\
+# a run's console log at INFO (Dagster's default prints every DEBUG event to the terminal of `make ui`);
+# every event is still stored and shown in the UI
+python_logs:
+  python_log_level: INFO
+"""
 DAGSTER_YAML = (
     """\
 # written by demo.settings: the demo runs with no network, so no telemetry
@@ -74,6 +80,7 @@ telemetry:
 """
     + RUN_MONITORING_YAML
     + CONCURRENCY_YAML
+    + PYTHON_LOGS_YAML
 )
 
 
@@ -149,8 +156,8 @@ def write_config_file(config: ProjectConfig, path: Path | None = None) -> Path:
 
 
 def prepare_dagster_home(home: Path | None = None) -> Path:
-    """The demo's Dagster home, with run monitoring on and the warehouse pool limited to one step (each added
-    to a ``dagster.yaml`` written before it was), and every run a killed process left in progress marked
+    """The demo's Dagster home, with run monitoring on, the warehouse pool limited to one step and runs' console
+    logs at INFO (each added to a ``dagster.yaml`` written before it was), and every run a killed process left in progress marked
     failed (``demo.dead_runs``), its pool slot freed."""
     home = home or DAGSTER_HOME
     home.mkdir(parents=True, exist_ok=True)
@@ -158,7 +165,11 @@ def prepare_dagster_home(home: Path | None = None) -> Path:
     if not settings.exists():
         settings.write_text(DAGSTER_YAML)
     else:
-        for block, text in (("run_monitoring", RUN_MONITORING_YAML), ("concurrency", CONCURRENCY_YAML)):
+        for block, text in (
+            ("run_monitoring", RUN_MONITORING_YAML),
+            ("concurrency", CONCURRENCY_YAML),
+            ("python_logs", PYTHON_LOGS_YAML),
+        ):
             if block not in (yaml.safe_load(settings.read_text()) or {}):
                 settings.write_text(settings.read_text().rstrip("\n") + "\n" + text)
     import dagster as dg

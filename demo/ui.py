@@ -1,9 +1,11 @@
-"""``make ui``: the Dagster webserver and daemon (``dagster dev``) on the demo's warehouse and runs.
+"""``make ui``: the Dagster webserver and daemon (``dg dev``) on the demo's warehouse and runs.
 
 Starts the demo simulator (``python -m simulator --world demo``, real-time clock) on loopback, then
-``dagster dev`` on 127.0.0.1 with the demo configuration of ``demo.settings``: the same
-``data/demo.yaml``, warehouse and ``.dagster_home`` as ``make demo``, the simulated keys in the
-environment only. Stopping Dagster (Ctrl-C) stops the simulator.
+``dg dev`` (Dagster 1.13 marks ``dagster dev`` superseded by it; both run the same server) on 127.0.0.1 with the
+demo configuration of ``demo.settings``: the same ``data/demo.yaml``, warehouse, ``.dagster_home`` and
+``workspace.yaml`` as ``make demo``, the simulated keys in the environment only. Runs re-executed from the
+UI (the demo's backfills included) read this simulator: ``ANTHROPIC_BASE_URL`` is set here. Stopping Dagster
+(Ctrl-C) stops the simulator.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -47,8 +50,8 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float = 30.0)
 
 
 def wait_for_dagster(dagster: subprocess.Popen, grace: float = 150.0) -> int:
-    """Wait for ``dagster dev`` to exit. Ctrl-C reaches it directly (same terminal); SIGTERM on this
-    launcher is passed on as SIGINT, which ``dagster dev`` answers by stopping its webserver and daemon."""
+    """Wait for ``dg dev`` to exit. Ctrl-C reaches it directly (same terminal); SIGTERM on this
+    launcher is passed on as SIGINT, which ``dg dev`` answers by stopping its webserver and daemon."""
     stopping: list[float] = []
 
     def on_term(*_) -> None:
@@ -67,6 +70,17 @@ def wait_for_dagster(dagster: subprocess.Popen, grace: float = 150.0) -> int:
             stopping.append(time.monotonic())
 
 
+def dg_command() -> str:
+    """The ``dg`` of this environment (package ``dagster-dg-cli``, a dependency of the project)."""
+    dg = Path(sys.executable).with_name("dg")
+    if not dg.exists():
+        raise SystemExit(
+            f"{dg} is not installed: run `make ui`, which installs the project's dependencies "
+            "(dagster-dg-cli among them), or `pip install -e .` in this environment."
+        )
+    return str(dg)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = demo_config.command_line("python -m demo.ui", __doc__)
     parser.add_argument(
@@ -82,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"port of the Dagster webserver (default {demo_config.UI_PORT})",
     )
     args = parser.parse_args(argv)
-    # started in the background by a non-interactive shell, SIGINT arrives ignored, and dagster dev (which maps
+    # started in the background by a non-interactive shell, SIGINT arrives ignored, and dg dev (which maps
     # SIGTERM to its SIGINT handler) could then not be stopped: give the children the default handler
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
@@ -124,16 +138,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         dagster = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "dagster",
+                dg_command(),
                 "dev",
-                "-w",
+                "-w",  # a workspace file: dg dev loads it as dagster dev did, with no dg project layout needed
                 str(demo_config.ROOT / "workspace.yaml"),
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(args.port),
+                "--log-level",  # the webserver's and daemon's own logs; runs log at INFO (dagster.yaml)
+                "info",
             ],
             cwd=demo_config.ROOT,
             env={**os.environ, **demo_env},

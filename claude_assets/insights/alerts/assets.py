@@ -54,7 +54,7 @@ def alerts_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         ],
     )
     def alert_deliveries(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        report = deliver(duckdb.get_connection, day_ranges(context), settings, context.run_id)
+        report = deliver(duckdb.get_connection, day_ranges(context), settings, context.run.run_id)
         for key, dest, answer in report.failed:
             context.log.warning(f"alert {key} to webhook {dest}: not delivered ({_said(answer)})")
         with duckdb.get_connection() as con:
