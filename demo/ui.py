@@ -134,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         print(
-            f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops Dagster and the simulator)", flush=True
+            f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops Dagster and the simulator); the lineage "
+            f"with every group open: {demo_config.lineage_url(args.port)}",
+            flush=True,
         )
         dagster = subprocess.Popen(
             [
