@@ -127,10 +127,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the simulator's clock at start, e.g. 2026-11-30T12:00:00Z (default: the real time); "
         "the same instant gives the same tables and totals",
     )
+    parser.add_argument(
+        "--hipaa-ready",
+        action="append",
+        default=[],
+        metavar="ORG",
+        help="an organization of the demo world with HIPAA readiness enabled: the Usage and Cost Analytics API "
+        "refuses it, and its analytics days are skipped with the API's reason (repeatable)",
+    )
     args = parser.parse_args(argv)
     out = Console()
     started = time.monotonic()
-    sim = Simulator(demo_config.world(), SimClock(args.now or datetime.now(UTC)))
+    sim = Simulator(demo_config.world(tuple(args.hipaa_ready)), SimClock(args.now or datetime.now(UTC)))
     end = sim.now().astimezone(UTC).date()  # the last partition is yesterday, the last complete day
     start = end - timedelta(days=args.days)  # the first partition: a finished demo fills every one
     with serve_in_thread(sim, port=args.port) as running:

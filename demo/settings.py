@@ -84,8 +84,10 @@ telemetry:
 )
 
 
-def world() -> World:
-    return World.build(WORLD, SEED, RATE_LIMITS)
+def world(hipaa_ready: tuple[str, ...] = ()) -> World:
+    """The demo's world; ``hipaa_ready``: organizations with HIPAA readiness enabled, which the Usage and Cost
+    Analytics API refuses (400 ``organization_not_eligible``) while every other endpoint serves them."""
+    return World.build(WORLD, SEED, RATE_LIMITS, hipaa_ready=hipaa_ready)
 
 
 def rate_limit_flag() -> str:
