@@ -62,6 +62,18 @@ def test_partition_ranges_cover_every_org_and_stay_inside_the_partitions():
     assert partition_range(None, date(2026, 1, 1), date(2026, 2, 1)) == ("", "")
 
 
+@pytest.fixture
+def scratch_demo(tmp_path, monkeypatch):
+    """``make demo``'s files in a temporary directory, and the environment restored afterwards."""
+    monkeypatch.setattr(demo_config, "WAREHOUSE", tmp_path / "data" / "warehouse.duckdb")
+    monkeypatch.setattr(demo_config, "CONFIG_FILE", tmp_path / "data" / "demo.yaml")
+    monkeypatch.setattr(demo_config, "DAGSTER_HOME", tmp_path / "dagster_home")
+    saved = dict(os.environ)
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     """``make demo`` over three days, with its files in a temporary directory: (directory, printed output).

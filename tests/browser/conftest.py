@@ -176,7 +176,9 @@ def site(tmp_path_factory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(site):
+    """Started after the site: Playwright's sync API runs an event loop in this thread, and ``make demo``
+    runs Dagster's backfill iterations on loops of its own, which cannot start inside a running one."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), (

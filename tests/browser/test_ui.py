@@ -25,8 +25,9 @@ ASSET = "raw/console_cost"
 ORG = "acme-console"
 #: yesterday by the pinned clock: the question is "what did we spend yesterday?"
 DAY = "2026-11-21"
-#: two days before the demo's window: the UI's run must pull them from the simulator and write them
-LAUNCH_DAYS = ("2026-11-18", "2026-11-19")
+#: the demo's two days (its partitions start on its first day), emptied before the launch: the UI's run must
+#: pull them from the simulator again and write them
+LAUNCH_DAYS = ("2026-11-20", "2026-11-21")
 #: an edge of Dagster's lineage graphs: an SVG path ending in an arrow head
 EDGE = "svg path[marker-end^='url(#arrow']"
 RUN_SECONDS = 120
@@ -128,6 +129,13 @@ def test_a_partition_shows_the_cost_the_warehouse_holds_for_its_day(page, site):
 
 
 def test_a_two_day_materialization_launched_from_the_ui_succeeds(page, site):
+    with duckdb.connect(
+        str(site.warehouse)
+    ) as con:  # nothing of those days left: only the run can write them
+        con.execute(
+            "DELETE FROM raw.console_cost WHERE org_id = ? AND usage_date BETWEEN ? AND ?",
+            [ORG, *LAUNCH_DAYS],
+        )
     page.goto(f"/assets/{ASSET}?view=partitions&partition={DAY}|{ORG}")
     page.get_by_role("button", name="Materialize…").click()
     dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
