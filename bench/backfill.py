@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.backfill --world large --days 90 --kinds console
     .venv/bin/python -m bench.backfill --world demo --days 7 --kinds console,inventory,enterprise \\
-        --simulator-rate-limit console=120,enterprise=600 --client-rate-limit 600 --analytics-beta
+        --simulator-rate-limit console=120,enterprise=600 --client-rate-limit 600 --analytics-api
 
 Starts ``python -m simulator`` (its default per-organization rate limits unless
 ``--simulator-rate-limit console=N,enterprise=M``, the clock frozen at ``--now``), configures every
@@ -17,7 +17,8 @@ of the simulator.
 
 Kinds: ``console`` (usage, cost and Claude Code reports: group ``console``), ``inventory`` (the
 inventory snapshot: group ``inventory``) and ``enterprise`` (the Enterprise engagement, usage and
-cost tables: group ``enterprise``; ``--analytics-beta`` also reads the beta usage/cost endpoints).
+cost tables: group ``enterprise``; ``--analytics-api`` also reads the Usage and Cost Analytics API for the
+Enterprise organizations, group ``analytics``; without it no organization reads that API).
 The range must end no later than today (Dagster's daily partitions stop at the last complete real
 day); the Enterprise range also ends at the latest engagement day the simulator has published
 (``simulator.freshness.latest_engagement_day``) + 1, since a run asking for a newer day fails by
@@ -104,7 +105,7 @@ KINDS = {
         },
     ),
 }
-BETA_ENDPOINTS = ("usage", "cost")  # read only with --analytics-beta
+BETA_ENDPOINTS = ("usage", "cost")  # read only with --analytics-api
 
 
 def plan_requests(meta: dict) -> dict[str, int]:
@@ -137,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         "(passed as its --rate-limit; default: the simulator's defaults, 120 Console and 60 Enterprise)",
     )
     ap.add_argument(
-        "--analytics-beta",
+        "--analytics-api",
         action="store_true",
-        help="Enterprise organizations also read the beta usage/cost endpoints (analytics_beta: true)",
+        help="Enterprise organizations also read the Usage and Cost Analytics API (analytics_api: true; "
+        "without it no organization reads that API)",
     )
     args = ap.parse_args(argv)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                     base_url=base,
                     rate_limit_per_minute=rate[o["slug"]],
                     history_start=start,
-                    analytics_beta=args.analytics_beta and o["kind"] == "enterprise",
+                    analytics_api=args.analytics_api and o["kind"] == "enterprise",
                 )
                 for o in orgs
             )
@@ -232,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                 minimum[slug] = {k: v for k, v in engagement.items() if k != "total"} | {
                     k: v["requests"]
                     for k, v in reports.items()
-                    if args.analytics_beta or k not in BETA_ENDPOINTS
+                    if args.analytics_api or k not in BETA_ENDPOINTS
                 }
         print(
             f"simulator: minimum requests computed (and its data warmed) in {time.perf_counter() - t0:.1f} s"
@@ -248,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
                         for k in kinds:
                             if KINDS[k].group == group:
                                 selection[KINDS[k].org_kind].append(key)
+                        if group == "analytics" and "enterprise" in kinds:  # only Enterprise readers (above)
+                            selection["enterprise"].append(key)
             print(
                 f"world={args.world} seed={args.seed} now={args.now} range {start} -> {end} ({args.days} days), "
                 f"orgs: {', '.join(f'{s} ({org_kind[s]}, {rate[s]}/min)' for s in rate)}"
                 + (
-                    f"; analytics_beta {'on' if args.analytics_beta else 'off'}"
+                    f"; analytics_api {'on' if args.analytics_api else 'off'}"
                     if "enterprise" in kinds
                     else ""
                 )
