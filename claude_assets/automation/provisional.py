@@ -10,9 +10,10 @@ readiness sensors (``automation.readiness``), which leave provisional days to it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb as duckdb_module
@@ -47,6 +48,26 @@ def _orgs(partitions_def) -> set[str] | None:
     return None
 
 
+T = TypeVar("T")
+
+
+def read_ingest_log(
+    duckdb: DuckDBResource, read: Callable[[duckdb_module.DuckDBPyConnection], T]
+) -> T | dg.SkipReason:
+    """``read`` on the warehouse opened read-only, or why a sensor's tick skips: no warehouse yet, a run holding
+    its write lock (look again at the next tick), or no ``raw.ingest_log`` yet."""
+    path = duckdb.database
+    if path != ":memory:" and not Path(path).exists():
+        return dg.SkipReason(f"no warehouse at {path} yet")
+    try:
+        with duckdb_module.connect(path, read_only=True) as con:
+            return read(con)
+    except duckdb_module.IOException as exc:  # a run holds the write lock: look again at the next tick
+        return dg.SkipReason(f"the warehouse is busy ({type(exc).__name__}); trying again at the next tick")
+    except duckdb_module.CatalogException:
+        return dg.SkipReason("the warehouse has no raw.ingest_log yet")
+
+
 def provisional_repull_sensor(
     assets: Sequence[object],
     *,
@@ -66,18 +87,11 @@ def provisional_repull_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
     )
     def _sensor(context: dg.SensorEvaluationContext, duckdb: DuckDBResource):
-        path = duckdb.database
-        if path != ":memory:" and not Path(path).exists():
-            return dg.SkipReason(f"no warehouse at {path} yet")
-        try:
-            with duckdb_module.connect(path, read_only=True) as con:
-                found = provisional_checks.due(con, sorted(watched), datetime.now(UTC))
-        except duckdb_module.IOException as exc:  # a run holds the write lock: look again at the next tick
-            return dg.SkipReason(
-                f"the warehouse is busy ({type(exc).__name__}); trying again at the next tick"
-            )
-        except duckdb_module.CatalogException:
-            return dg.SkipReason("the warehouse has no raw.ingest_log yet")
+        found = read_ingest_log(
+            duckdb, lambda con: provisional_checks.due(con, sorted(watched), datetime.now(UTC))
+        )
+        if isinstance(found, dg.SkipReason):
+            return found
         requests: dict[tuple[str, str, str], dict] = {}
         for day in found:
             node, together, orgs = watched[day.table_name]

@@ -25,10 +25,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb as duckdb_module
 from dagster_duckdb import DuckDBResource
 
 from claude_assets.automation.families import FAMILIES
+from claude_assets.automation.provisional import read_ingest_log
 from claude_assets.config import ProjectConfig
 from claude_assets.ingest.enterprise_engagement.tables import METRIC_REVISIONS_FILE
 from claude_assets.ingest.revisions import MetricRevision, load_revisions, stale_days
@@ -219,18 +219,9 @@ def metric_revision_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
     )
     def _sensor(context: dg.SensorEvaluationContext, duckdb: DuckDBResource):
-        path = duckdb.database
-        if path != ":memory:" and not Path(path).exists():
-            return dg.SkipReason(f"no warehouse at {path} yet")
-        try:
-            with duckdb_module.connect(path, read_only=True) as con:
-                found = _stale(con, revisions, watched, clock())
-        except duckdb_module.IOException as exc:  # a run holds the write lock: look again at the next tick
-            return dg.SkipReason(
-                f"the warehouse is busy ({type(exc).__name__}); trying again at the next tick"
-            )
-        except duckdb_module.CatalogException:
-            return dg.SkipReason("the warehouse has no raw.ingest_log yet")
+        found = read_ingest_log(duckdb, lambda con: _stale(con, revisions, watched, clock()))
+        if isinstance(found, dg.SkipReason):
+            return found
         requests = []
         for revision, org_id, day, pulled_at in found:
             w = watched[revision.table]
