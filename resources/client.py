@@ -332,8 +332,8 @@ class ApiClient:
             status: int | None = None
             request_id: str | None = None
             queued = time.monotonic()
-            with self._slots:
-                waited = time.monotonic() - queued + self.limiter.acquire()
+            with self._slots, self.limiter.sending() as limiter_wait:
+                waited = time.monotonic() - queued + limiter_wait
                 queued_total += waited
                 stats.add(wait_seconds=waited)
                 if remaining() <= 0:

@@ -442,6 +442,41 @@ def test_rate_limit_is_never_exceeded_under_concurrency():
     assert stats.wait_seconds >= 10 * (2.3 - 2.3 / 2)  # the last ten waited
 
 
+def test_requests_that_reach_the_server_late_still_never_exceed_its_limit():
+    """A busy machine or a slow link delays the first requests' arrival past the client's clock.
+
+    Counted from the moment they were sent, the first five would leave the client's window at 1.2 s
+    while the server counted them at 0.8 s, and the next five would meet a full server window.
+    """
+    sim = make_sim(rate_limits={"console": 5, "enterprise": 5})
+    short_window_server_limit(sim, CONSOLE, 5, 1.0)
+    limiter = RateLimiter(5, window=1.0 + 0.2)
+    arrivals: list[float] = []
+    first_five = threading.Semaphore(5)
+
+    def late_first_arrivals(request: httpx.Request) -> None:
+        if first_five.acquire(blocking=False):
+            time.sleep(0.8)  # on its way for 0.8 s before the server sees it
+        arrivals.append(time.monotonic())
+
+    with (
+        serve_in_thread(sim) as server,
+        api_client(
+            server,
+            CONSOLE,
+            limiter=limiter,
+            max_concurrency=5,
+            max_retries=0,
+            transport=Hooked(before=late_first_arrivals),
+        ) as client,
+    ):
+        stats = CallStats()
+        results = list(client.map(lambda _: client.get(ME, stats=stats), range(10)))
+    assert len(results) == 10 and stats.retries == 0  # max_retries=0: a single 429 would have raised
+    arrivals.sort()
+    assert arrivals[5] - arrivals[0] >= 1.0  # the second five reached the server a window after the first
+
+
 def test_without_the_client_limiter_the_server_answers_429_and_retry_after_is_honoured():
     """The control for the test above: the server really limits, and the client recovers from it."""
     sim = make_sim(rate_limits={"console": 20, "enterprise": 20})
