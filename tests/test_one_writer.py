@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -18,10 +19,11 @@ from claude_assets.definitions import build_definitions
 from demo import settings as demo_config
 
 ROOT = Path(__file__).resolve().parent.parent
-HOLD_SECONDS = 4
-#: a run writing the warehouse through the project's resource, holding the file's write lock for a while
+#: a run writing the warehouse through the project's resource, holding the file's write lock until the
+#: release file exists
 WRITER_RUN = """
 import sys, time
+from pathlib import Path
 import dagster as dg
 from claude_assets.asset_defaults import WAREHOUSE_POOL
 from claude_assets.warehouse.resource import Warehouse
@@ -33,7 +35,9 @@ def held_write(duckdb: Warehouse):
     with duckdb.get_connection() as con:
         started = time.time()
         print("holding", flush=True)
-        time.sleep(float(sys.argv[3]))
+        release = Path(sys.argv[3])
+        while not release.exists() and time.time() - started < 300:
+            time.sleep(0.05)
         con.execute("CREATE TABLE IF NOT EXISTS writes (name TEXT, started DOUBLE, ended DOUBLE)")
         con.execute("INSERT INTO writes VALUES (?, ?, ?)", [name, started, time.time()])
 
@@ -50,18 +54,34 @@ def test_two_runs_writing_the_warehouse_at_once_both_succeed_one_after_the_other
     home = demo_config.prepare_dagster_home(tmp_path / "dagster_home")
     warehouse = tmp_path / "warehouse.duckdb"
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER_RUN, str(warehouse), name, str(HOLD_SECONDS)],
+    release = tmp_path / "release"
+
+    def writer(name: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", WRITER_RUN, str(warehouse), name, str(release)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for name in ("first", "second")
-    ]
-    outputs = [w.communicate(timeout=180)[0] for w in writers]
+
+    first = writer("first")
+    seen = []
+    for line in first.stdout:  # the second starts once the first holds the pool and the file
+        seen.append(line)
+        if line.strip() == "holding":
+            break
+    else:
+        raise AssertionError("".join(seen)[-3000:])
+    second = writer("second")
+    try:
+        waited = _wait_for_a_blocked_run(home, "second", timeout=180)
+    finally:
+        release.touch()
+    writers = [first, second]
+    outputs = ["".join(seen) + first.communicate(timeout=180)[0], second.communicate(timeout=180)[0]]
+    assert waited, "the second run was never seen waiting for the warehouse pool\n" + outputs[1][-3000:]
     assert [w.returncode for w in writers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -76,15 +96,29 @@ def test_two_runs_writing_the_warehouse_at_once_both_succeed_one_after_the_other
         runs = instance.get_runs()
         assert sorted(r.tags["writer"] for r in runs) == ["first", "second"]
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-        blocked = [
-            r.tags["writer"]
-            for r in runs
-            if any(
-                f"blocked by limit for pool {WAREHOUSE_POOL}" in (e.message or "")
-                for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
-            )
-        ]
-    assert len(blocked) == 1  # one run waited for the pool, the other never had to
+        blocked = _blocked_writers(instance)
+    assert blocked == ["second"]  # the second run waited for the pool, the first never had to
+
+
+def _blocked_writers(instance: dg.DagsterInstance) -> list[str]:
+    return [
+        r.tags["writer"]
+        for r in instance.get_runs()
+        if any(
+            f"blocked by limit for pool {WAREHOUSE_POOL}" in (e.message or "")
+            for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+        )
+    ]
+
+
+def _wait_for_a_blocked_run(home: Path, writer: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        while time.monotonic() < deadline:
+            if writer in _blocked_writers(instance):
+                return True
+            time.sleep(0.2)
+    return False
 
 
 def test_every_asset_writing_the_warehouse_is_in_its_pool():
@@ -101,9 +135,11 @@ def test_a_run_killed_while_holding_the_pool_gives_its_slot_back_when_the_demo_s
     warehouse = tmp_path / "warehouse.duckdb"
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
 
-    def writer(name: str, hold: float) -> subprocess.Popen:
+    release = tmp_path / "release"  # created once the first writer is killed: the next one does not wait
+
+    def writer(name: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-c", WRITER_RUN, str(warehouse), name, str(hold)],
+            [sys.executable, "-c", WRITER_RUN, str(warehouse), name, str(release)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -111,13 +147,14 @@ def test_a_run_killed_while_holding_the_pool_gives_its_slot_back_when_the_demo_s
             text=True,
         )
 
-    killed = writer("killed", 300)
+    killed = writer("killed")
     assert killed.stdout.readline().strip() == "holding"  # in its step, holding the pool's only slot
     killed.send_signal(signal.SIGKILL)
     killed.wait()
+    release.touch()
     demo_config.prepare_dagster_home(home)  # what `make demo` and `make ui` do first
 
-    after = writer("after", 0)
+    after = writer("after")
     try:
         after.communicate(timeout=90)  # without the slot freed, this run would wait for it forever
     finally:
