@@ -32,11 +32,11 @@ focus-validator: $(FOCUS_STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m demo
 
-## test: lint, the architecture contracts (docs/architecture.md), then the whole test suite (two workers; the tests of one xdist_group share a worker)
+## test: lint, the architecture contracts (docs/architecture.md), then the whole test suite (two workers; each test file runs whole on one worker, so its module fixtures are built once)
 test: $(STAMP) $(FOCUS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 ## chaos: the chaos suite in full (30 days of the medium world, every fault kind, four SIGKILLs, then the secrets scan); prints its figures
 chaos: $(STAMP)
