@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +16,33 @@ from simulator.serve import Running, serve_in_thread
 from simulator.world import World
 
 FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+#: the test files that take longest (``--durations``), started first so that the two workers of
+#: ``make test`` (each taking whole files) end at about the same time
+SLOWEST_FILES = (
+    "browser/test_ui.py",
+    "test_chaos.py",
+    "test_privacy_end_to_end.py",
+    "test_focus_export.py",
+    "test_demo.py",
+    "test_enterprise_engagement.py",
+    "test_secrets_scan.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
+
+    def file_rank(item: pytest.Item) -> int:
+        path = Path(item.path)
+        return (
+            rank.get(path.relative_to(tests).as_posix(), len(rank))
+            if path.is_relative_to(tests)
+            else len(rank)
+        )
+
+    items.sort(key=file_rank)  # stable: every other file, and the order inside a file, as collected
 
 
 UNLIMITED = {"console": 1_000_000, "enterprise": 1_000_000}

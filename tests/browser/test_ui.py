@@ -8,6 +8,7 @@ materialization from the UI and waits for it to succeed, and keeps screenshots i
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from decimal import Decimal
@@ -127,6 +128,8 @@ def test_the_asset_graph_draws_the_lineage_between_assets(page):
     ):
         page.get_by_role("button", name=scope).click()
         page.wait_for_timeout(1500)  # the graph is laid out again for the new scope
+        with contextlib.suppress(PlaywrightTimeout):  # a busy machine may take longer to draw it
+            page.locator(EDGE).first.wait_for(state="attached", timeout=30_000)
         edges = page.locator(EDGE).count()
         page.screenshot(path=SCREENSHOTS / f"console-cost-{scope.lower()}.png")
         assert edges > 0, (
