@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -29,20 +28,6 @@ from tests.raw_warehouse import key_env, raw_config
 
 SECRET = "privacy-test-secret-" + "k" * 40
 OTHER_SECRET = "privacy-test-other-secret-" + "z" * 40
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def needles(sim: Simulator) -> list[str]:
@@ -139,7 +124,7 @@ def run_world(
     with serve_in_thread(sim) as running:
         config = raw_config(sim, running.base_url).model_copy(update={"privacy": privacy, **(more or {})})
         keys = {key_env(o.slug): sim.world.by_slug(o.slug).api_key for o in config.organizations}
-        with environment({**keys, PSEUDONYM_KEY_ENV: secret}):
+        with mock.patch.dict(os.environ, {**keys, PSEUDONYM_KEY_ENV: secret}):
             defs = build_definitions(config, str(warehouse))
             results = backfill(defs, start, end, instance=instance, run_config=QUIET)
     return World(folder, warehouse, instance, config, results)

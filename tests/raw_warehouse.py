@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 
@@ -68,9 +69,8 @@ def build_raw_warehouse(
     path = folder / "raw_layer.duckdb"  # not raw.duckdb: a catalog named raw would shadow the schema
     with serve_in_thread(sim) as running:
         config = raw_config(sim, running.base_url)
-        saved = {k: os.environ.get(k) for k in (key_env(o.slug) for o in config.organizations)}
-        os.environ.update({key_env(o.slug): sim.world.by_slug(o.slug).api_key for o in config.organizations})
-        try:
+        keys = {key_env(o.slug): sim.world.by_slug(o.slug).api_key for o in config.organizations}
+        with mock.patch.dict(os.environ, keys):
             defs = build_definitions(config, str(path))
             wanted = [
                 k
@@ -80,12 +80,6 @@ def build_raw_warehouse(
                 if group in RAW_GROUPS or k.path[-1] in RAW_REPORT_TABLES
             ]
             results = backfill(defs, start, end, selection=wanted, run_config=QUIET)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
     failed = [r.run_id for r in results if not r.success]
     if failed:
         raise RuntimeError(f"the raw demo backfill failed (runs {failed})")

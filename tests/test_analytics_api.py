@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -46,17 +47,9 @@ def simulator(**world) -> Simulator:
 
 
 def serve(sim: Simulator) -> Iterator[Running]:
-    saved = {key_env(o.slug): os.environ.get(key_env(o.slug)) for o in sim.world.organizations}
-    os.environ.update({key_env(o.slug): o.api_key for o in sim.world.organizations})
-    try:
-        with serve_in_thread(sim) as running:
-            yield running
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    keys = {key_env(o.slug): o.api_key for o in sim.world.organizations}
+    with mock.patch.dict(os.environ, keys), serve_in_thread(sim) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

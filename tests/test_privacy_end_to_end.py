@@ -10,8 +10,10 @@ has the same pseudonym in two separate runs, and another secret gives every pers
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
+from unittest import mock
 
 import duckdb
 import pytest
@@ -21,7 +23,7 @@ from claude_assets.facts.usage import rebuild_usage
 from claude_assets.privacy.pseudonyms import Pseudonyms
 from tests.alert_receiver import HOOK_ENV, Receiver, serve
 from tests.conftest import make_sim
-from tests.privacy_scan import OTHER_SECRET, SECRET, Scan, World, environment, needles, run_world
+from tests.privacy_scan import OTHER_SECRET, SECRET, Scan, World, needles, run_world
 
 START, END = date(2026, 11, 14), date(2026, 11, 21)
 BELOW_RAW = ("facts", "insights", "exports")
@@ -60,7 +62,7 @@ def kept(sim, tmp_path_factory):
         "amount_usd: '1', effective_from: 2026-11-01}\n",
         encoding="utf-8",
     )
-    with serve(Receiver()) as hook, environment({HOOK_ENV: hook.url}):
+    with serve(Receiver()) as hook, mock.patch.dict(os.environ, {HOOK_ENV: hook.url}):
         alerts = AlertsConfig(webhooks=(Webhook(name="ops", url_env=HOOK_ENV),), backoff_seconds=0.01)
         world = run_world(
             sim,
@@ -162,7 +164,7 @@ def test_another_secret_changes_every_pseudonym(kept, tmp_path):
     copy.write_bytes(kept.warehouse.read_bytes())
     with duckdb.connect(str(copy)) as con:
         before = con.execute(USER_ACTORS).fetchall()
-        with environment({PSEUDONYM_KEY_ENV: OTHER_SECRET}):
+        with mock.patch.dict(os.environ, {PSEUDONYM_KEY_ENV: OTHER_SECRET}):
             pseudonyms = Pseudonyms.of(kept.config)
         rebuild_usage(con, START, END, pseudonyms)
         after = con.execute(USER_ACTORS).fetchall()
