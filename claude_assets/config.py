@@ -840,6 +840,14 @@ def _line_of(node: yaml.Node, loc: tuple) -> int:
     return found
 
 
+def validation_problems(path: Path, node: yaml.Node, exc: ValidationError) -> list[str]:
+    """Each of a pydantic error's problems as ``file:line: field: message`` (the line from ``node``)."""
+    return [
+        f"{path}:{_line_of(node, tuple(e['loc']))}: {_field(tuple(e['loc']))}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)
+    ]
+
+
 def _scalars(node: yaml.Node, loc: tuple = ()) -> list[tuple[int, tuple, yaml.Node]]:
     """(line, location, node) of every scalar in the document: mapping keys and values, list items."""
     out: list[tuple[int, tuple, yaml.Node]] = []
@@ -967,11 +975,7 @@ def load_file(path: str | Path) -> ProjectConfig:
     try:
         return ProjectConfig.model_validate(data, context={"base_dir": path.parent})
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors(include_input=False, include_url=False):
-            loc = tuple(err["loc"])
-            lines.append(f"{path}:{_line_of(node, loc)}: {_field(loc)}: {err['msg']}")
-        raise _fail(lines) from None
+        raise _fail(validation_problems(path, node, exc)) from None
 
 
 def load_config(environ: dict[str, str] | None = None) -> ProjectConfig:

@@ -31,7 +31,7 @@ import duckdb
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # the main configuration's YAML reading: dates kept as strings, lines of fields, duplicate keys, no keys
-from claude_assets.config import ConfigError, _field, _line_of, read_yaml
+from claude_assets.config import ConfigError, _field, _line_of, read_yaml, validation_problems
 from claude_assets.warehouse.contract import Table
 from claude_assets.warehouse.writes import INGEST_LOG
 
@@ -100,12 +100,7 @@ def read_revisions(path: str | Path, tables: Iterable[Table]) -> tuple[MetricRev
     try:
         parsed = _RevisionFile.model_validate(data)
     except ValidationError as exc:
-        raise _fail(
-            [
-                f"{path}:{_line_of(node, tuple(e['loc']))}: {_field(tuple(e['loc']))}: {e['msg']}"
-                for e in exc.errors(include_input=False, include_url=False)
-            ]
-        ) from None
+        raise _fail(validation_problems(path, node, exc)) from None
     known = {t.qualified: t for t in tables}
     problems = []
     for i, rev in enumerate(parsed.revisions):

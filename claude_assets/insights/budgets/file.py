@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # the main configuration's YAML reading: dates kept as strings, lines of fields, duplicate keys, no keys
-from claude_assets.config import ConfigError, _field, _line_of, read_yaml
+from claude_assets.config import ConfigError, _field, _line_of, read_yaml, validation_problems
 
 DEFAULT_THRESHOLDS = (Decimal(50), Decimal(80), Decimal(100))
 #: the finest money the warehouse stores (DECIMAL(38, 12))
@@ -195,12 +195,7 @@ def load_budgets(path: str | Path, organizations: Iterable[str] | None = None) -
     try:
         parsed = _BudgetFile.model_validate(data)
     except ValidationError as exc:
-        raise _fail(
-            [
-                f"{path}:{_line_of(node, tuple(e['loc']))}: {_field(tuple(e['loc']))}: {e['msg']}"
-                for e in exc.errors(include_input=False, include_url=False)
-            ]
-        ) from None
+        raise _fail(validation_problems(path, node, exc)) from None
     known = None if organizations is None else set(organizations)
     problems = []
     for i, version in enumerate(parsed.budgets):
