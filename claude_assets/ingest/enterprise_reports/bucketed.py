@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ from claude_assets.partitions import contiguous
 from claude_assets.warehouse.contract import Table
 from resources.client import ApiClient, CallStats
 
+T = TypeVar("T")
 REFRESH_ATTEMPTS = 3  # pulls of a window's groupings before giving up on a data refresh between them
 
 
@@ -152,6 +154,33 @@ def _spans(days: set[date], width: str) -> list[tuple[date, date]]:
     return out
 
 
+def under_one_refresh(
+    pull: Callable[[set], T],
+    endpoint: str,
+    window: str,
+    refreshes: set,
+    plan: PlanLog,
+    source: str | None = None,
+) -> T:
+    """``pull(mine)`` of every grouping of one window, again until its groupings saw at most one
+    ``data_refreshed_at`` (``mine``: the values seen), so they add up to the total exactly; the value seen
+    joins ``refreshes``. After ``REFRESH_ATTEMPTS`` pulls that each saw a refresh, nothing is written and
+    the error names ``source`` (default: the endpoint)."""
+    seen: list[list[str]] = []
+    for _ in range(REFRESH_ATTEMPTS):
+        mine: set = set()
+        pulled = pull(mine)
+        if len(mine) <= 1:
+            refreshes |= mine
+            return pulled
+        seen.append(sorted(map(str, mine)))
+        plan.add(f"{endpoint}: windows pulled again (the data was refreshed between its groupings)")
+    raise RuntimeError(
+        f"{window}: {source or endpoint} was refreshed during each of {REFRESH_ATTEMPTS} "
+        f"pulls of its groupings (data_refreshed_at {seen}); nothing was written. Retry the run."
+    )
+
+
 def bucketed_part(table: Table, endpoint: str, groupings: Sequence[Grouping]) -> Part:
     """Every grouping of a bucketed report over one window, all read under one ``data_refreshed_at``.
 
@@ -162,9 +191,7 @@ def bucketed_part(table: Table, endpoint: str, groupings: Sequence[Grouping]) ->
     path = f"{BASE}/{endpoint}"
 
     def part(client, org, start, end, stats, refreshes, plan):
-        seen: list[list[str]] = []
-        for _ in range(REFRESH_ATTEMPTS):
-            mine: set = set()
+        def pull(mine: set):
             fetched_at, rows, days, requests = now_iso(), RowBuffer(table), None, []
             for grouping in groupings:
                 kept, answered, reqs = _pull_bucketed(client, path, grouping, start, end, stats, mine, plan)
@@ -173,14 +200,8 @@ def bucketed_part(table: Table, endpoint: str, groupings: Sequence[Grouping]) ->
                         rows.add(bucket_row(org, grouping, k, fetched_at, cost=cost))
                 days = answered if days is None else days & answered
                 requests += reqs
-            if len(mine) <= 1:
-                refreshes |= mine
-                return {table: rows.frame()}, days or set(), requests
-            seen.append(sorted(map(str, mine)))
-            plan.add(f"{endpoint}: windows pulled again (the data was refreshed between its groupings)")
-        raise RuntimeError(
-            f"{org.slug} {start}..{end}: {endpoint} was refreshed during each of {REFRESH_ATTEMPTS} "
-            f"pulls of its groupings (data_refreshed_at {seen}); nothing was written. Retry the run."
-        )
+            return {table: rows.frame()}, days or set(), requests
+
+        return under_one_refresh(pull, endpoint, f"{org.slug} {start}..{end}", refreshes, plan)
 
     return part

@@ -15,7 +15,7 @@ from claude_assets.ingest.enterprise_reports.api import (
     ROW_LIMIT,
     instant,
 )
-from claude_assets.ingest.enterprise_reports.bucketed import REFRESH_ATTEMPTS, Part, PlanLog, bucketed_part
+from claude_assets.ingest.enterprise_reports.bucketed import Part, PlanLog, bucketed_part, under_one_refresh
 from claude_assets.ingest.enterprise_reports.groupings import (
     ANALYTICS_COST_SPLIT,
     ANALYTICS_GROUPINGS,
@@ -110,9 +110,8 @@ def _analytics_part(table: Table, endpoint: str, *, cost: bool) -> Part:
     path = f"{BASE}/{endpoint}"
 
     def part(client, org, start, end, stats, refreshes, plan):
-        seen: list[list[str]] = []
-        for _ in range(REFRESH_ATTEMPTS):
-            rows, requests, mine = RowBuffer(table), [], set()
+        def pull(mine: set):
+            rows, requests = RowBuffer(table), []
             for grouping in ANALYTICS_GROUPINGS:
                 split = ANALYTICS_COST_SPLIT.get(grouping.name, ()) if cost else ()
                 group_by = [*grouping.group_by, *split]
@@ -127,14 +126,10 @@ def _analytics_part(table: Table, endpoint: str, *, cost: bool) -> Part:
                         table, rows, client, org, path, query, stats, mine, plan, build, BETA_HEADERS
                     )
                 )
-            if len(mine) <= 1:
-                refreshes |= mine
-                return {table: rows.frame()}, _window_days(start, end), requests
-            seen.append(sorted(map(str, mine)))
-            plan.add(f"{endpoint}: windows pulled again (the data was refreshed between its groupings)")
-        raise RuntimeError(
-            f"{org.slug} {start}..{end}: GET {path} was refreshed during each of {REFRESH_ATTEMPTS} pulls of "
-            f"its groupings (data_refreshed_at {seen}); nothing was written. Retry the run."
+            return {table: rows.frame()}, _window_days(start, end), requests
+
+        return under_one_refresh(
+            pull, endpoint, f"{org.slug} {start}..{end}", refreshes, plan, source=f"GET {path}"
         )
 
     return part
