@@ -14,7 +14,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -38,10 +37,11 @@ from claude_assets.ingest.enterprise_engagement.tables import (
 from claude_assets.ingest.revisions import RevisionFileError
 from claude_assets.ingest.runner import REPULL_REASON_TAG
 from claude_assets.warehouse.contract import Table
-from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
+from claude_assets.warehouse.writes import DayCompleteness
 from resources.apis import EnterpriseAnalyticsApi
 from simulator.serve import Running, serve_in_thread
 from tests.conftest import make_sim
+from tests.empty_pulls import log_empty_pull
 
 ORG = "acme-enterprise"
 KEY_ENV = "TEST_REVISIONS_ANALYTICS_KEY"
@@ -73,20 +73,16 @@ def log_pull(
 ) -> None:
     """One pull of ``day`` (no rows) as the runner logs it; ``api_lag``: how far the API's clock is behind."""
     api_time = pulled - (api_lag or timedelta(0))
-    with duckdb.connect(str(warehouse)) as con:
-        write_windows(
-            con,
-            WindowWrite(
-                org_id=org,
-                start=day,
-                end=day + timedelta(days=1),
-                frames={table: pd.DataFrame(columns=table.column_names)},
-                requests={day: "GET /v1/organizations/analytics/example"},
-                fetched_at=pulled.isoformat(),
-                run_id=f"run-{day}-{pulled:%d%H}",
-                completeness={day: DayCompleteness(False, None, api_time)},
-            ),
-        )
+    log_empty_pull(
+        warehouse,
+        org,
+        (table,),
+        day,
+        DayCompleteness(False, None, api_time),
+        run_id=f"run-{day}-{pulled:%d%H}",
+        fetched_at=pulled,
+        request="GET /v1/organizations/analytics/example",
+    )
 
 
 def evaluate(

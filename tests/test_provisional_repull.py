@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -20,7 +19,8 @@ from claude_assets.ingest.completeness import CompleteAfter, judge
 from claude_assets.ingest.console.tables import CLAUDE_CODE_MODELS, CLAUDE_CODE_USAGE, CONSOLE_USAGE
 from claude_assets.ingest.enterprise_reports.tables import ANALYTICS_COST, ENTERPRISE_COST, ENTERPRISE_USAGE
 from claude_assets.warehouse.contract import Table
-from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
+from claude_assets.warehouse.writes import DayCompleteness
+from tests.empty_pulls import log_empty_pull
 
 CONSOLE, ENTERPRISE = "acme-console", "acme-enterprise"
 DAY = date(2026, 11, 20)
@@ -55,20 +55,7 @@ def log_pull(
     day: date = DAY,
 ) -> None:
     """Write one pull of ``day`` (no rows) as the runner would log it."""
-    with duckdb.connect(str(warehouse)) as con:
-        write_windows(
-            con,
-            WindowWrite(
-                org_id=org,
-                start=day,
-                end=day + timedelta(days=1),
-                frames={t: pd.DataFrame(columns=t.column_names) for t in tables},
-                requests={day: "GET /v1/organizations/example"},
-                fetched_at=fetched_at.isoformat(),
-                run_id=run_id,
-                completeness={day: state},
-            ),
-        )
+    log_empty_pull(warehouse, org, tables, day, state, run_id=run_id, fetched_at=fetched_at)
 
 
 def due_state(final_after: datetime, api_time: datetime) -> DayCompleteness:

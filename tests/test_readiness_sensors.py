@@ -13,7 +13,6 @@ from types import SimpleNamespace
 import dagster as dg
 import duckdb
 import httpx
-import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -23,10 +22,11 @@ from claude_assets.automation.on_time import CHECK_NAME
 from claude_assets.automation.readiness import probe_all
 from claude_assets.config import OrgConfig, ProjectConfig
 from claude_assets.definitions import build_definitions
-from claude_assets.warehouse.writes import DayCompleteness, WindowWrite, write_windows
+from claude_assets.warehouse.writes import DayCompleteness
 from resources.apis import ConsoleAdminApi, EnterpriseAnalyticsApi
 from simulator.serve import Running, serve_in_thread
 from tests.conftest import make_sim
+from tests.empty_pulls import log_empty_pull
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ORGS = {"acme-console": "console", "globex-console": "console", "acme-enterprise": "enterprise"}
@@ -108,21 +108,9 @@ def days(start: str, end: str, org: str) -> list[str]:
 
 def log_pull(warehouse: Path, family: str, org: str, day: date, state: DayCompleteness, run_id: str) -> None:
     """Write one pull of ``day`` (no rows) of every table of the family, as a run would log it."""
-    tables = FAMILY[family].tables
-    with duckdb.connect(str(warehouse)) as con:
-        write_windows(
-            con,
-            WindowWrite(
-                org_id=org,
-                start=day,
-                end=day + timedelta(days=1),
-                frames={t: pd.DataFrame(columns=t.column_names) for t in tables},
-                requests={day: "GET /v1/organizations/example"},
-                fetched_at=(state.api_time or T0).isoformat(),
-                run_id=run_id,
-                completeness={day: state},
-            ),
-        )
+    log_empty_pull(
+        warehouse, org, FAMILY[family].tables, day, state, run_id=run_id, fetched_at=state.api_time or T0
+    )
 
 
 def check_of(result, family: str) -> dg.AssetCheckEvaluation:
